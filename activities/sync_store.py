@@ -1,0 +1,87 @@
+"""Database-only activities of a full sync: run records, sweep, derivation."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.errors import permanent_errors
+from revsync import db, derivation, mirror, runs, workspaces
+from revsync.settings import Settings
+from revsync.stripe_api import STREAMS, streams_needed
+from revsync.sync_types import (
+    DeriveCounts,
+    DeriveInput,
+    DeriveResult,
+    FinishInput,
+    RunStarted,
+    StreamState,
+    SweepInput,
+)
+
+
+class SyncStoreActivities:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def url(self) -> str:
+        return self.settings.resolved_database_url
+
+    @activity.defn(name="revsync.start_run")
+    def start_run(self, workspace_id: int) -> RunStarted:
+        """Create (or find, on retry) the run record and list the streams this sync needs."""
+        info = activity.info()
+        with permanent_errors(), db.session(self.url) as session:
+            workspace = workspaces.by_id(session, workspace_id)
+            workspaces.gateway(self.settings, workspace)  # fail now if not connected
+            run_key = f"{info.workflow_id}/{info.workflow_run_id}"
+            run = runs.start(session, workspace_id, info.workflow_id, run_key)
+            assert run.id is not None
+            names = streams_needed(bool(workspace.products))
+        started = run.started_at.timestamp()
+        return RunStarted(
+            sync_run_id=run.id,
+            listed_since=started,
+            now=int(started),
+            streams=[StreamState(name=n, catalogue=STREAMS[n].catalogue) for n in names],
+        )
+
+    @activity.defn(name="revsync.sweep_mirror")
+    def sweep_mirror(self, request: SweepInput) -> dict[str, int]:
+        """Forget objects a complete listing no longer returned (deleted in Stripe)."""
+        with db.session(self.url) as session:
+            removed = {
+                name: mirror.sweep(session, name, request.workspace_id, request.listed_since)
+                for name in request.streams
+            }
+            session.commit()
+        return removed
+
+    @activity.defn(name="revsync.derive_subscribers")
+    def derive_subscribers(self, request: DeriveInput) -> DeriveResult:
+        """Derive a few batches of subscribers; idempotent, so a retry may redo them."""
+        total = DeriveCounts()
+        cursor, done = request.after_subscriber_id, False
+        with permanent_errors(), db.session(self.url) as session:
+            workspace = workspaces.by_id(session, request.workspace_id)
+            policy = workspaces.policy(workspace)
+            catalogue = derivation.load_catalogue(session, request.workspace_id)
+            for _ in range(request.max_batches):
+                cursor, done, counts, _transitions = derivation.derive_batch(
+                    session, request.workspace_id, policy, catalogue, cursor,
+                    request.batch_size, request.now,
+                )
+                total.add(counts)
+                activity.heartbeat(cursor)
+                if done:
+                    break
+        return DeriveResult(last_subscriber_id=cursor, done=done, counts=total)
+
+    @activity.defn(name="revsync.finish_run")
+    def finish_run(self, request: FinishInput) -> dict[str, int]:
+        """Write the run's outcome and return the customer report."""
+        with db.session(self.url) as session:
+            run = runs.get(session, request.sync_run_id)
+            report = derivation.customer_report(session, run.workspace_id)
+            runs.finish(session, request, report)
+        return report

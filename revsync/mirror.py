@@ -1,0 +1,122 @@
+"""Write Stripe objects into the workspace's mirror tables, idempotently.
+
+Each object is stored as a slim projection: the keys the revenue rules read, so a
+100,000-customer account stays small on disk. Upserts carry a monotonic guard: a
+row is only replaced by a read at least as fresh (`fetched_at`), so a full-sync
+page read earlier never overwrites a webhook's newer state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from revsync.models import MIRROR_TABLES, MirrorRow, StripeCustomer
+from revsync.revenue import normalize_email
+
+KEEP: dict[str, tuple[str, ...] | None] = {
+    "customers": ("id", "object", "created", "email", "metadata", "discount", "deleted",
+                  "currency", "livemode"),
+    "subscriptions": ("id", "object", "created", "customer", "status", "items", "discounts",
+                      "cancel_at_period_end", "cancel_at", "canceled_at", "ended_at",
+                      "currency", "metadata", "trial_start", "trial_end", "livemode"),
+    "charges": ("id", "object", "created", "customer", "status", "amount", "amount_captured",
+                "amount_refunded", "currency", "captured", "paid", "refunded", "livemode"),
+    "invoices": ("id", "object", "created", "customer", "status", "amount_paid", "currency",
+                 "lines", "parent", "livemode"),
+    "prices": None,
+    "coupons": None,
+    "products": None,
+}
+
+
+def project(stream: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """The slim copy of `obj` that the mirror keeps."""
+    keys = KEEP[stream]
+    return dict(obj) if keys is None else {k: obj[k] for k in keys if k in obj}
+
+
+def _ref(value: Any) -> str | None:
+    """An id from a field that may be an id string or an expanded object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _created(obj: dict[str, Any]) -> int:
+    created = obj.get("created")
+    return created if isinstance(created, int) and not isinstance(created, bool) else 0
+
+
+def row_values(
+    stream: str, workspace_id: int, obj: dict[str, Any], fetched_at: float
+) -> dict[str, Any]:
+    """Column values for one object; raises ValueError for an object without an id."""
+    object_id = obj.get("id")
+    if not isinstance(object_id, str) or not object_id:
+        raise ValueError(f"{stream}: Stripe returned an object without an id")
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "id": object_id,
+        "created": _created(obj),
+        "data": project(stream, obj),
+        "fetched_at": fetched_at,
+    }
+    if stream == "customers":
+        email = obj.get("email")
+        values["email_norm"] = normalize_email(email if isinstance(email, str) else None)
+        values["deleted"] = bool(obj.get("deleted", False))
+    elif stream == "subscriptions":
+        status = obj.get("status")
+        values["customer"] = _ref(obj.get("customer"))
+        values["status"] = status if isinstance(status, str) else None
+    elif stream in ("charges", "invoices"):
+        values["customer"] = _ref(obj.get("customer"))
+    return values
+
+
+def upsert(
+    session: Session,
+    stream: str,
+    workspace_id: int,
+    objects: Iterable[dict[str, Any]],
+    fetched_at: float,
+) -> int:
+    """Insert or refresh rows, never replacing a fresher read; returns rows offered."""
+    rows = [row_values(stream, workspace_id, obj, fetched_at) for obj in objects]
+    if not rows:
+        return 0
+    table = MIRROR_TABLES[stream].__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(rows)
+    changed = {c: statement.excluded[c] for c in rows[0] if c not in ("workspace_id", "id")}
+    statement = statement.on_conflict_do_update(
+        index_elements=["workspace_id", "id"],
+        set_=changed,
+        where=table.c.fetched_at <= statement.excluded.fetched_at,
+    )
+    session.execute(statement)
+    return len(rows)
+
+
+def sweep(session: Session, stream: str, workspace_id: int, listed_since: float) -> int:
+    """After a complete listing, drop what Stripe no longer lists (deleted objects).
+
+    Rows refreshed after `listed_since` were seen by this sync or by a webhook; older
+    ones were not listed. Customers are kept as tombstones (`deleted`) so that their
+    subscriber loses eligibility on the next derivation.
+    """
+    model: type[MirrorRow] = MIRROR_TABLES[stream]
+    stale = (model.workspace_id == workspace_id) & (model.fetched_at < listed_since)
+    if model is StripeCustomer:
+        result = session.execute(
+            update(StripeCustomer).where(stale & ~StripeCustomer.deleted).values(deleted=True)
+        )
+    else:
+        result = session.execute(delete(model).where(stale))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

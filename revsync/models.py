@@ -1,0 +1,162 @@
+"""Database tables. Every row belongs to a workspace; every query filters on it.
+
+Mirror tables (`stripe_*`) hold a slim projection of each Stripe object in `data`
+plus the columns the sync queries on. `fetched_at` is when the row's content was
+read from Stripe: an upsert never replaces a fresher read (the monotonic guard).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock the tables use."""
+    return datetime.now(UTC)
+
+
+class Workspace(SQLModel, table=True):
+    """A tenant: one email-platform account connected to one Stripe account."""
+
+    __tablename__ = "workspace"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    stripe_key_encrypted: str | None = None
+    stripe_account_id: str | None = Field(default=None, max_length=255)
+    api_base: str | None = Field(default=None, max_length=500)
+    products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sync_without_payment: bool = False
+    metadata_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reporting_currency: str = Field(default="usd", max_length=3)
+    fx_rates: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    mrr_statuses: list[str] = Field(
+        default_factory=lambda: ["active", "trialing"], sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Subscriber(SQLModel, table=True):
+    """An email-platform subscriber; `mrr`, `ltv` and `stripe_metadata` are Stripe-managed."""
+
+    __tablename__ = "subscriber"
+    __table_args__ = (UniqueConstraint("workspace_id", "email_norm"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    email: str = Field(max_length=320)
+    email_norm: str = Field(max_length=320)
+    attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    mrr: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
+    ltv: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
+    stripe_metadata: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    stripe_customer_ids: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SubscriberTag(SQLModel, table=True):
+    """A tag on a subscriber. `source='stripe'` rows are the sync's; others are never touched."""
+
+    __tablename__ = "subscriber_tag"
+    __table_args__ = (Index("ix_subscriber_tag_ws_tag", "workspace_id", "tag"),)
+    subscriber_id: int = Field(foreign_key="subscriber.id", primary_key=True)
+    tag: str = Field(primary_key=True, max_length=100)
+    source: str = Field(primary_key=True, max_length=20)
+    workspace_id: int = Field(foreign_key="workspace.id")
+
+
+class MirrorRow(SQLModel):
+    """Columns shared by every Stripe mirror table."""
+
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    id: str = Field(primary_key=True, max_length=255)
+    created: int = Field(default=0, sa_type=BigInteger)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    fetched_at: float = 0.0
+
+
+class StripeCustomer(MirrorRow, table=True):
+    __tablename__ = "stripe_customer"
+    __table_args__ = (Index("ix_stripe_customer_ws_email", "workspace_id", "email_norm"),)
+    email_norm: str | None = Field(default=None, max_length=320)
+    deleted: bool = False
+
+
+class StripeSubscription(MirrorRow, table=True):
+    __tablename__ = "stripe_subscription"
+    __table_args__ = (Index("ix_stripe_subscription_ws_customer", "workspace_id", "customer"),)
+    customer: str | None = Field(default=None, max_length=255)
+    status: str | None = Field(default=None, max_length=40)
+
+
+class StripeCharge(MirrorRow, table=True):
+    __tablename__ = "stripe_charge"
+    __table_args__ = (Index("ix_stripe_charge_ws_customer", "workspace_id", "customer"),)
+    customer: str | None = Field(default=None, max_length=255)
+
+
+class StripeInvoice(MirrorRow, table=True):
+    __tablename__ = "stripe_invoice"
+    __table_args__ = (Index("ix_stripe_invoice_ws_customer", "workspace_id", "customer"),)
+    customer: str | None = Field(default=None, max_length=255)
+
+
+class StripePrice(MirrorRow, table=True):
+    __tablename__ = "stripe_price"
+
+
+class StripeCoupon(MirrorRow, table=True):
+    __tablename__ = "stripe_coupon"
+
+
+class StripeProduct(MirrorRow, table=True):
+    __tablename__ = "stripe_product"
+
+
+class SyncRun(SQLModel, table=True):
+    """One full sync, whatever number of continue-as-new runs it took."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_ws_started", "workspace_id", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    workflow_id: str = Field(max_length=255)
+    run_key: str = Field(unique=True, max_length=255)
+    status: str = Field(default="running", max_length=20)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    requests: int = 0
+    min_requests: int = 0
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = None
+
+
+class StreamCheckpoint(SQLModel, table=True):
+    """The durable cursor of one stream of one sync, committed with the page it follows."""
+
+    __tablename__ = "stream_checkpoint"
+    sync_run_id: int = Field(foreign_key="sync_run.id", primary_key=True)
+    stream: str = Field(primary_key=True, max_length=40)
+    cursor: str | None = Field(default=None, max_length=255)
+    pages: int = 0
+    objects: int = 0
+    requests: int = 0
+    done: bool = False
+
+
+MIRROR_TABLES: dict[str, type[MirrorRow]] = {
+    "customers": StripeCustomer,
+    "subscriptions": StripeSubscription,
+    "charges": StripeCharge,
+    "invoices": StripeInvoice,
+    "prices": StripePrice,
+    "coupons": StripeCoupon,
+    "products": StripeProduct,
+}

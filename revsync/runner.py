@@ -1,0 +1,105 @@
+"""The `sync` and `demo` commands: the async parts of the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlmodel import func, select
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client, WorkflowFailureError
+
+from revsync import connection, db, subscribers, workspaces
+from revsync.console import SyncProgress, console, summary_table
+from revsync.models import Subscriber, Workspace
+from revsync.settings import Settings
+from revsync.sync_client import follow, start_sync, ui_url
+from revsync.temporal_client import connect
+from revsync.temporal_server import ensure_dev_server
+from revsync.workers import run_until
+
+DEMO_WORKSPACE = "demo"
+DEMO_KEY = "sk_test_demo_revsync"
+
+
+def subscriber_count(settings: Settings, workspace: Workspace) -> int:
+    with db.session(settings.resolved_database_url) as session:
+        query = select(func.count()).where(Subscriber.workspace_id == workspace.id)
+        return int(session.exec(query).one())
+
+
+async def has_workers(client: Client, task_queue: str) -> bool:
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return bool(described.pollers)
+
+
+async def run_sync(client: Client, settings: Settings, workspace: Workspace, ui: str | None,
+                   wait: bool) -> int:
+    """Start or attach, show progress, print the summary; exit code 1 if the sync failed."""
+    handle = await start_sync(client, settings, workspace)
+    console.print(f"sync workflow [bold]{handle.id}[/bold]")
+    if ui:
+        console.print(f"Temporal UI: {ui_url(ui, client.namespace, handle.id)}")
+    if not wait:
+        return 0
+    try:
+        with SyncProgress(subscriber_count(settings, workspace)) as progress:
+            report = await follow(handle, progress.update)
+    except WorkflowFailureError as error:
+        cause = error.cause
+        console.print(f"[red]sync failed:[/red] {getattr(cause, 'message', None) or cause}")
+        return 1
+    console.print(summary_table(report, workspace.reporting_currency))
+    if ui:
+        console.print(f"Temporal UI: {ui_url(ui, client.namespace, handle.id)}")
+    return 0
+
+
+async def sync_command(settings: Settings, workspace_name: str, wait: bool) -> int:
+    with db.session(settings.resolved_database_url) as session:
+        try:
+            workspace = workspaces.by_name(session, workspace_name)
+        except workspaces.WorkspaceError as error:
+            console.print(f"[red]error:[/red] {error}")
+            return 2
+    ui = ensure_dev_server(settings.data_dir)
+    client = await connect(settings)
+    if not await has_workers(client, settings.task_queue):
+        console.print(f"[yellow]no worker polls task queue {settings.task_queue!r}: "
+                      "start one with `python worker.py`[/yellow]")
+    return await run_sync(client, settings, workspace, ui, wait)
+
+
+async def demo_command(settings: Settings, customers: int, seed: int) -> int:
+    """Dev server, fake Stripe, subscribers, workers in-process, one full sync."""
+    from revsync.fake_stripe import FakeStripeServer, generate_account, subscriber_emails
+
+    ui = ensure_dev_server(settings.data_dir)
+    console.print(f"seeding a fake Stripe account with {customers:,} customers (seed {seed})")
+    account = generate_account(customers=customers, seed=seed)
+    with FakeStripeServer(account, api_keys=[DEMO_KEY]) as fake:
+        opts = connection.options(api_base=fake.base_url, metadata_keys=["plan", "company"])
+        connection.connect(settings, DEMO_WORKSPACE, DEMO_KEY, opts)
+        emails = subscriber_emails(account, match_ratio=0.9, seed=seed)
+        with db.session(settings.resolved_database_url) as session:
+            workspace = workspaces.by_name(session, DEMO_WORKSPACE)
+            assert workspace.id is not None
+            imported = subscribers.import_rows(
+                session, workspace.id, [(n, {"email": e}) for n, e in enumerate(emails, 2)]
+            )
+        console.print(f"subscribers: {imported.created:,} new, {len(emails):,} in the list")
+        client = await connect(settings)
+        stop = asyncio.Event()
+        workers = asyncio.create_task(run_until(client, settings, stop))
+        try:
+            return await run_sync(client, settings, workspace, ui, wait=True)
+        finally:
+            stop.set()
+            await workers

@@ -1,0 +1,101 @@
+"""Sync run records and stream checkpoints (the durable side of resumability)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from sqlmodel import Session, select
+
+from revsync import mirror
+from revsync.models import StreamCheckpoint, SyncRun, utcnow
+from revsync.stripe_api import Page
+from revsync.sync_types import FinishInput, StreamState, min_requests
+
+
+def start(session: Session, workspace_id: int, workflow_id: str, run_key: str) -> SyncRun:
+    """Create the run record once per sync; a retried activity finds the same row."""
+    run = session.exec(select(SyncRun).where(SyncRun.run_key == run_key)).first()
+    if run is None:
+        run = SyncRun(workspace_id=workspace_id, workflow_id=workflow_id, run_key=run_key)
+        session.add(run)
+        session.commit()
+        session.refresh(run)
+    return run
+
+
+def get(session: Session, sync_run_id: int) -> SyncRun:
+    run = session.get(SyncRun, sync_run_id)
+    if run is None:
+        raise LookupError(f"sync run {sync_run_id} does not exist")
+    return run
+
+
+def checkpoint(session: Session, sync_run_id: int, stream: str) -> StreamCheckpoint | None:
+    return session.get(StreamCheckpoint, (sync_run_id, stream))
+
+
+def resume_point(session: Session, sync_run_id: int, given: StreamState) -> StreamState:
+    """The furthest of the workflow's cursor and the committed checkpoint.
+
+    The checkpoint is written in the same transaction as the page it follows, so a
+    worker killed between commit and reply re-reads nothing it already stored.
+    """
+    saved = checkpoint(session, sync_run_id, given.name)
+    if saved is None or saved.pages <= given.pages:
+        return given
+    return StreamState(
+        name=given.name,
+        cursor=saved.cursor,
+        pages=saved.pages,
+        objects=saved.objects,
+        requests=saved.requests,
+        done=saved.done,
+        catalogue=given.catalogue,
+    )
+
+
+def commit_page(
+    session: Session, workspace_id: int, sync_run_id: int, state: StreamState, page: Page
+) -> StreamState:
+    """Store one page and advance the stream's checkpoint, atomically."""
+    mirror.upsert(session, state.name, workspace_id, page.objects, fetched_at=time.time())
+    advanced = StreamState(
+        name=state.name,
+        cursor=page.last_id or state.cursor,
+        pages=state.pages + 1,
+        objects=state.objects + len(page.objects),
+        requests=state.requests + page.requests,
+        done=not page.has_more or not page.objects,
+        catalogue=state.catalogue,
+    )
+    row = checkpoint(session, sync_run_id, state.name) or StreamCheckpoint(
+        sync_run_id=sync_run_id, stream=state.name
+    )
+    row.cursor, row.pages, row.objects = advanced.cursor, advanced.pages, advanced.objects
+    row.requests, row.done = advanced.requests, advanced.done
+    session.add(row)
+    session.commit()
+    return advanced
+
+
+def finish(session: Session, finish_input: FinishInput, customers: dict[str, int]) -> SyncRun:
+    """Record the outcome: counts, requests made and the minimum they are measured against."""
+    run = get(session, finish_input.sync_run_id)
+    streams = finish_input.streams
+    run.status = "failed" if finish_input.error else "completed"
+    run.error = finish_input.error
+    run.finished_at = utcnow()
+    run.requests = sum(s.requests for s in streams)
+    run.min_requests = min_requests(streams)
+    counts: dict[str, Any] = asdict(finish_input.derive)
+    counts["mrr_total"] = str(finish_input.derive.mrr_total)
+    counts["ltv_total"] = str(finish_input.derive.ltv_total)
+    counts["customers"] = customers
+    counts["streams"] = {s.name: {"objects": s.objects, "requests": s.requests} for s in streams}
+    counts["catalogue_requests"] = sum(s.requests for s in streams if s.catalogue)
+    run.counts = counts
+    session.add(run)
+    session.commit()
+    return run

@@ -1,0 +1,77 @@
+"""Process settings, read from the environment and `.env`.
+
+Temporal connection settings are deliberately absent: they follow Temporal's own
+convention (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS variables,
+`temporal.toml` profiles) and are read by `revsync.temporal_client`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a worker or the starter needs besides the Temporal connection."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REVSYNC_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path(".revsync"),
+        description="Where the embedded defaults keep files (SQLite, dev server, key).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "REVSYNC_DATABASE_URL"),
+        description="SQLAlchemy URL; default is a SQLite file in data_dir.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key encrypting stored Stripe keys; default: a key file in data_dir.",
+    )
+    task_queue: str = "revsync"
+    stripe_task_queue: str = Field(
+        default="revsync-stripe",
+        description="Every Stripe-calling activity runs here, so one rate budget covers them.",
+    )
+    stripe_requests_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        le=100,
+        description="Budget shared by all workers; Stripe allows 25/s in test mode, 100/s live.",
+    )
+    pages_per_activity: int = Field(default=5, ge=1, le=50)
+    stripe_max_retries: int = Field(default=8, ge=0, le=20)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("DATABASE_URL must start with sqlite:// or postgresql://")
+        if value.startswith("postgresql://"):
+            # Use psycopg 3, the driver the project depends on.
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, else a SQLite file under `data_dir`."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'revsync.sqlite'}"
+
+    @property
+    def activities_per_second(self) -> float:
+        """Server-side activity rate that keeps requests within the budget."""
+        return self.stripe_requests_per_second / self.pages_per_activity
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process (cached: the environment is read once)."""
+    return Settings()

@@ -1,0 +1,145 @@
+"""Stripe access for the sync: one page of one stream at a time, with exact request counts.
+
+The SDK's own retries are switched off (`max_network_retries=0`) so that every HTTP
+request is counted here, and so that 429 answers, which the SDK does not retry, get
+the same backoff as 5xx and connection errors: `Retry-After` when Stripe sends it,
+else exponential backoff with jitter.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+
+PAGE_SIZE = 100
+RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError)
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """How one Stripe object type is listed across a whole account."""
+
+    resource: str
+    params: dict[str, Any] = field(default_factory=dict)
+    catalogue: bool = False
+
+
+STREAMS: dict[str, StreamSpec] = {
+    "prices": StreamSpec("prices", {"expand": ["data.tiers"]}, catalogue=True),
+    "coupons": StreamSpec("coupons", catalogue=True),
+    "products": StreamSpec("products", catalogue=True),
+    "customers": StreamSpec("customers"),
+    # status=all: the default hides canceled subscriptions, which hides churn.
+    "subscriptions": StreamSpec(
+        "subscriptions",
+        {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]},
+    ),
+    "charges": StreamSpec("charges"),
+    "invoices": StreamSpec("invoices", {"status": "paid"}),
+}
+
+
+def streams_needed(products_selected: bool) -> list[str]:
+    """Paid invoices are only needed to check "paid for a selected product"."""
+    return [name for name in STREAMS if name != "invoices" or products_selected]
+
+
+class StripeUnavailable(Exception):
+    """Stripe kept failing after every retry; the activity's own retry takes over."""
+
+
+@dataclass
+class Page:
+    """One listed page: plain dicts, Stripe's `has_more`, and what it cost."""
+
+    objects: list[dict[str, Any]]
+    has_more: bool
+    requests: int
+
+    @property
+    def last_id(self) -> str | None:
+        return self.objects[-1]["id"] if self.objects else None
+
+
+@dataclass
+class StripeGateway:
+    """A Stripe client with the project's retry and counting policy."""
+
+    api_key: str
+    api_base: str | None = None
+    max_retries: int = 8
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    _client: stripe.StripeClient | None = None
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        if self._client is None:
+            kwargs: dict[str, Any] = {"max_network_retries": 0, "http_client": stripe.HTTPXClient()}
+            if self.api_base:
+                kwargs["base_addresses"] = {"api": self.api_base}
+            self._client = stripe.StripeClient(self.api_key, **kwargs)
+        return self._client
+
+    def list_page(self, stream: str, starting_after: str | None) -> Page:
+        """Fetch the page after `starting_after` (newest first), retrying throttling."""
+        spec = STREAMS[stream]
+        params: dict[str, Any] = {"limit": PAGE_SIZE, **spec.params}
+        if starting_after:
+            params["starting_after"] = starting_after
+        service = getattr(self.client.v1, spec.resource)
+        result, requests = self.call(lambda: service.list(params=params))
+        objects = [obj.to_dict(for_json=True) for obj in result.data]
+        return Page(objects=objects, has_more=bool(result.has_more), requests=requests)
+
+    def retrieve(self, resource: str, object_id: str) -> tuple[dict[str, Any], int]:
+        """Fetch one object's current state (webhooks, and the key check)."""
+        service = getattr(self.client.v1, resource)
+        result, requests = self.call(lambda: service.retrieve(object_id))
+        return result.to_dict(for_json=True), requests
+
+    def check_key(self) -> int:
+        """One cheap call that fails fast on a bad key: list one customer."""
+        _, requests = self.call(lambda: self.client.v1.customers.list(params={"limit": 1}))
+        return requests
+
+    def call(self, request: Callable[[], Any]) -> tuple[Any, int]:
+        """Run `request`, retrying 429 / 5xx / connection errors; return (result, attempts)."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return request(), attempts
+            except stripe.StripeError as error:
+                if not _retryable(error) or attempts > self.max_retries:
+                    if _retryable(error):
+                        raise StripeUnavailable(_describe(error)) from error
+                    raise
+                self.sleep(self._delay(error, attempts))
+
+    def _delay(self, error: stripe.StripeError, attempt: int) -> float:
+        retry_after = (error.headers or {}).get("retry-after") if error.headers else None
+        if retry_after is not None:
+            try:
+                return min(max(float(retry_after), 0.0), self.max_delay)
+            except ValueError:
+                pass
+        backoff = min(self.base_delay * 2 ** (attempt - 1), self.max_delay)
+        return backoff * (0.5 + random.random() / 2)
+
+
+def _retryable(error: stripe.StripeError) -> bool:
+    if isinstance(error, RETRYABLE):
+        return True
+    status = error.http_status or 0
+    return status == 409 or status >= 500
+
+
+def _describe(error: stripe.StripeError) -> str:
+    return f"{type(error).__name__} (HTTP {error.http_status}): {error.user_message or ''}".strip()

@@ -1,0 +1,153 @@
+"""What crosses the workflow boundary: ids, cursors and counts, never keys or emails.
+
+Plain dataclasses with stdlib types only, so workflow code can import them inside
+Temporal's sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass
+class StreamState:
+    """Where one Stripe list stream stands; the cursor is the last object id read."""
+
+    name: str
+    cursor: str | None = None
+    pages: int = 0
+    objects: int = 0
+    requests: int = 0
+    done: bool = False
+    catalogue: bool = False
+
+
+@dataclass
+class DeriveCounts:
+    """Aggregates of the derivation phase, summed over batches."""
+
+    subscribers_seen: int = 0
+    subscribers_matched: int = 0
+    subscribers_changed: int = 0
+    subscribers_cleared: int = 0
+    customers_matched: int = 0
+    customers_eligible: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, int] = field(default_factory=dict)
+    unconverted: dict[str, int] = field(default_factory=dict)
+    mrr_total: Decimal = Decimal("0")
+    ltv_total: Decimal = Decimal("0")
+
+    def add(self, other: DeriveCounts) -> None:
+        """Fold a batch's counts into the running total."""
+        self.subscribers_seen += other.subscribers_seen
+        self.subscribers_matched += other.subscribers_matched
+        self.subscribers_changed += other.subscribers_changed
+        self.subscribers_cleared += other.subscribers_cleared
+        self.customers_matched += other.customers_matched
+        self.customers_eligible += other.customers_eligible
+        for mine, theirs in (
+            (self.skipped, other.skipped),
+            (self.tags, other.tags),
+            (self.unconverted, other.unconverted),
+        ):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        self.mrr_total += other.mrr_total
+        self.ltv_total += other.ltv_total
+
+
+@dataclass
+class SyncState:
+    """Everything a full sync needs to resume; carried through continue-as-new."""
+
+    sync_run_id: int
+    listed_since: float
+    now: int
+    streams: list[StreamState]
+    phase: str = "streams"  # streams -> sweep -> derive -> finish
+    derive_cursor: int = 0
+    derive: DeriveCounts = field(default_factory=DeriveCounts)
+    continued: int = 0
+
+
+@dataclass
+class SyncInput:
+    """Start a full sync of one workspace; `state` is set only by continue-as-new."""
+
+    workspace_id: int
+    stripe_task_queue: str = "revsync-stripe"
+    pages_per_activity: int = 5
+    derive_batch_size: int = 500
+    derive_batches_per_activity: int = 4
+    history_limit: int = 0  # continue-as-new past this many events; 0 = the default
+    state: SyncState | None = None
+
+
+@dataclass
+class RunStarted:
+    sync_run_id: int
+    listed_since: float
+    now: int
+    streams: list[StreamState]
+
+
+@dataclass
+class FetchInput:
+    workspace_id: int
+    sync_run_id: int
+    stream: StreamState
+    max_pages: int
+
+
+@dataclass
+class SweepInput:
+    workspace_id: int
+    listed_since: float
+    streams: list[str]
+
+
+@dataclass
+class DeriveInput:
+    workspace_id: int
+    after_subscriber_id: int
+    now: int
+    batch_size: int
+    max_batches: int
+
+
+@dataclass
+class DeriveResult:
+    last_subscriber_id: int
+    done: bool
+    counts: DeriveCounts
+
+
+@dataclass
+class FinishInput:
+    sync_run_id: int
+    streams: list[StreamState]
+    derive: DeriveCounts
+    error: str | None = None
+
+
+@dataclass
+class SyncReport:
+    """The result and the progress query: counts only."""
+
+    sync_run_id: int = 0
+    phase: str = "starting"
+    streams: list[StreamState] = field(default_factory=list)
+    derive: DeriveCounts = field(default_factory=DeriveCounts)
+    requests: int = 0
+    min_requests: int = 0
+    catalogue_requests: int = 0
+    status: str = "running"
+    customers: dict[str, int] = field(default_factory=dict)
+    continued: int = 0
+
+
+def min_requests(streams: list[StreamState]) -> int:
+    """Fewest list requests that read every object of the data streams: ceil(n/100) each."""
+    return sum(max(1, -(-s.objects // 100)) for s in streams if not s.catalogue)

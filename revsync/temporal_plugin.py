@@ -1,0 +1,58 @@
+"""The product as one Temporal plugin: add it to your client and to two workers.
+
+    client = await Client.connect(address, plugins=[RevenueSyncPlugin()])
+    Worker(client, task_queue=settings.task_queue)          # workflows + database work
+    Worker(client, task_queue=settings.stripe_task_queue)   # Stripe calls, rate-limited
+
+The plugin decides what each worker runs from its task queue. Every Stripe-calling
+activity runs on the Stripe task queue, and the plugin sets that queue's server-side
+activity rate on every worker of it, so the whole fleet shares one request budget.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import WorkerConfig
+
+from activities.stripe_pages import StripePageActivities
+from activities.sync_store import SyncStoreActivities
+from revsync.settings import Settings, get_settings
+from workflows.full_sync import FullSyncWorkflow
+
+WORKFLOWS: list[type] = [FullSyncWorkflow]
+
+
+class RevenueSyncPlugin(SimplePlugin):
+    """Registers the revenue-sync workflows, activities and data converter."""
+
+    def __init__(self, settings: Settings | None = None, max_threads: int = 16) -> None:
+        self.settings = settings or get_settings()
+        store = SyncStoreActivities(self.settings)
+        pages = StripePageActivities(self.settings)
+        self.stripe_activities = [pages.fetch_stream_pages]
+        self.store_activities = [
+            store.start_run,
+            store.sweep_mirror,
+            store.derive_subscribers,
+            store.finish_run,
+        ]
+        self._max_threads = max_threads
+        super().__init__("revsync.RevenueSyncPlugin", data_converter=pydantic_data_converter)
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        config = super().configure_worker(config)
+        activities = list(config.get("activities") or [])
+        if config.get("task_queue") == self.settings.stripe_task_queue:
+            activities += self.stripe_activities
+            # Server-side, across every worker of the queue: the shared Stripe budget.
+            config["max_task_queue_activities_per_second"] = self.settings.activities_per_second
+        else:
+            activities += self.store_activities
+            config["workflows"] = [*(config.get("workflows") or []), *WORKFLOWS]
+        config["activities"] = activities
+        if config.get("activity_executor") is None:
+            config["activity_executor"] = ThreadPoolExecutor(self._max_threads)
+        return config

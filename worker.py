@@ -1,0 +1,31 @@
+"""Run the revenue-sync workers (settings from the environment / `.env`)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from revsync import db
+from revsync.console import console
+from revsync.settings import get_settings
+from revsync.temporal_client import connect
+from revsync.temporal_server import ensure_dev_server
+from revsync.workers import run_until
+
+
+async def main() -> None:
+    settings = get_settings()
+    db.migrate(settings.resolved_database_url)
+    ensure_dev_server(settings.data_dir)
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    console.print(f"workers polling {settings.task_queue!r} and {settings.stripe_task_queue!r} "
+                  f"(Stripe budget {settings.stripe_requests_per_second}/s)")
+    await run_until(client, settings, stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,180 @@
+"""StripeFullSync: list every stream, sweep deletions, derive subscribers, report.
+
+Orchestration only. The workflow's state is ids, cursors and counts; Stripe keys and
+emails never enter its history. It continues-as-new before the history grows large,
+carrying the same state, so a 100,000-customer account is one logical sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from revsync.sync_types import (
+        DeriveInput,
+        DeriveResult,
+        FetchInput,
+        FinishInput,
+        RunStarted,
+        StreamState,
+        SweepInput,
+        SyncInput,
+        SyncReport,
+        SyncState,
+        min_requests,
+    )
+
+# Stripe throttling and outages are waited out, never fatal: no attempt limit.
+STRIPE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=["AuthenticationError", "PermissionError", "WorkspaceError",
+                               "KeyStoreError"],
+)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["WorkspaceError", "KeyStoreError"],
+)
+DB_TIMEOUT = timedelta(minutes=10)
+HEARTBEAT = timedelta(seconds=5)
+HISTORY_LIMIT = 2_000
+
+
+@workflow.defn(name="StripeFullSync")
+class FullSyncWorkflow:
+    def __init__(self) -> None:
+        self._state: SyncState | None = None
+        self._status = "running"
+        self._customers: dict[str, int] = {}
+        self._history_limit = HISTORY_LIMIT
+
+    @workflow.run
+    async def run(self, request: SyncInput) -> SyncReport:
+        if request.history_limit:
+            self._history_limit = request.history_limit
+        state = request.state or await self._start(request)
+        self._state = state
+        try:
+            await self._advance(request, state)
+        except ActivityError as error:
+            self._status = "failed"
+            reason = str(error.cause or error)
+            await self._finish(state, error=reason)
+            raise ApplicationError(f"sync failed: {reason}", non_retryable=True) from error
+        self._status = "completed"
+        return self.progress()
+
+    async def _advance(self, request: SyncInput, state: SyncState) -> None:
+        if state.phase == "streams":
+            await asyncio.gather(*(self._stream(request, i) for i in range(len(state.streams))))
+            self._continue_if_needed(request, state)
+            state.phase = "sweep"
+        if state.phase == "sweep":
+            await workflow.execute_activity(
+                "revsync.sweep_mirror",
+                SweepInput(request.workspace_id, state.listed_since,
+                           [s.name for s in state.streams]),
+                result_type=dict[str, int],
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            state.phase = "derive"
+        while state.phase == "derive":
+            result = await workflow.execute_activity(
+                "revsync.derive_subscribers",
+                DeriveInput(request.workspace_id, state.derive_cursor, state.now,
+                            request.derive_batch_size, request.derive_batches_per_activity),
+                result_type=DeriveResult,
+                start_to_close_timeout=DB_TIMEOUT,
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=DB_RETRY,
+            )
+            state.derive_cursor = result.last_subscriber_id
+            state.derive.add(result.counts)
+            if result.done:
+                state.phase = "finish"
+            else:
+                self._continue_if_needed(request, state)
+        self._customers = await self._finish(state)
+
+    async def _start(self, request: SyncInput) -> SyncState:
+        started = await workflow.execute_activity(
+            "revsync.start_run",
+            request.workspace_id,
+            result_type=RunStarted,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=DB_RETRY,
+        )
+        return SyncState(started.sync_run_id, started.listed_since, started.now, started.streams)
+
+    async def _stream(self, request: SyncInput, index: int) -> None:
+        """Fetch one stream to its end, a few pages per activity."""
+        assert self._state is not None
+        while not self._state.streams[index].done and not self._history_full():
+            stream = self._state.streams[index]
+            self._state.streams[index] = await workflow.execute_activity(
+                "revsync.fetch_stream_pages",
+                FetchInput(request.workspace_id, self._state.sync_run_id, stream,
+                           request.pages_per_activity),
+                result_type=StreamState,
+                task_queue=request.stripe_task_queue,
+                start_to_close_timeout=timedelta(minutes=15),
+                heartbeat_timeout=HEARTBEAT,
+                retry_policy=STRIPE_RETRY,
+            )
+
+    async def _finish(self, state: SyncState, error: str | None = None) -> dict[str, int]:
+        return await workflow.execute_activity(
+            "revsync.finish_run",
+            FinishInput(state.sync_run_id, state.streams, state.derive, error),
+            result_type=dict[str, int],
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._history_limit
+        )
+
+    def _continue_if_needed(self, request: SyncInput, state: SyncState) -> None:
+        if self._history_full():
+            state.continued += 1
+            workflow.continue_as_new(
+                SyncInput(
+                    workspace_id=request.workspace_id,
+                    stripe_task_queue=request.stripe_task_queue,
+                    pages_per_activity=request.pages_per_activity,
+                    derive_batch_size=request.derive_batch_size,
+                    derive_batches_per_activity=request.derive_batches_per_activity,
+                    history_limit=request.history_limit,
+                    state=state,
+                )
+            )
+
+    @workflow.query
+    def progress(self) -> SyncReport:
+        """Counts so far, for the CLI's progress bar and the Temporal UI."""
+        state = self._state
+        if state is None:
+            return SyncReport()
+        return SyncReport(
+            sync_run_id=state.sync_run_id,
+            phase=state.phase,
+            streams=state.streams,
+            derive=state.derive,
+            requests=sum(s.requests for s in state.streams),
+            min_requests=min_requests(state.streams),
+            catalogue_requests=sum(s.requests for s in state.streams if s.catalogue),
+            status=self._status,
+            customers=self._customers,
+            continued=state.continued,
+        )
