@@ -35,6 +35,7 @@ class SyncStoreActivities:
             workspace = workspaces.by_id(session, workspace_id)
             workspaces.gateway(self.settings, workspace)  # fail now if not connected
             run_key = f"{info.workflow_id}/{info.workflow_run_id}"
+            assert info.workflow_id is not None
             run = runs.start(session, workspace_id, info.workflow_id, run_key)
             assert run.id is not None
             names = streams_needed(bool(workspace.products))

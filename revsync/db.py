@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
+_engines: dict[str, Engine] = {}
+
+
 def get_engine(url: str) -> Engine:
     """One pooled engine per URL per process."""
+    if url not in _engines:
+        _engines[url] = _create(url)
+    return _engines[url]
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests resetting a database; forked processes)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

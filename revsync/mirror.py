@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from revsync.models import MIRROR_TABLES, MirrorRow, StripeCustomer
 from revsync.revenue import normalize_email
@@ -112,10 +112,12 @@ def sweep(session: Session, stream: str, workspace_id: int, listed_since: float)
     subscriber loses eligibility on the next derivation.
     """
     model: type[MirrorRow] = MIRROR_TABLES[stream]
-    stale = (model.workspace_id == workspace_id) & (model.fetched_at < listed_since)
+    stale = and_(
+        col(model.workspace_id) == workspace_id, col(model.fetched_at) < listed_since
+    )
     if model is StripeCustomer:
         result = session.execute(
-            update(StripeCustomer).where(stale & ~StripeCustomer.deleted).values(deleted=True)
+            update(StripeCustomer).where(stale, ~col(StripeCustomer.deleted)).values(deleted=True)
         )
     else:
         result = session.execute(delete(model).where(stale))

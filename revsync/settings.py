@@ -18,7 +18,11 @@ class Settings(BaseSettings):
     """Everything a worker or the starter needs besides the Temporal connection."""
 
     model_config = SettingsConfigDict(
-        env_prefix="REVSYNC_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="REVSYNC_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        validate_by_name=True,
     )
 
     data_dir: Path = Field(

@@ -8,6 +8,7 @@ else exponential backoff with jitter.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -81,7 +82,8 @@ class StripeGateway:
     @property
     def client(self) -> stripe.StripeClient:
         if self._client is None:
-            kwargs: dict[str, Any] = {"max_network_retries": 0, "http_client": stripe.HTTPXClient()}
+            http = stripe.HTTPXClient(allow_sync_methods=True)
+            kwargs: dict[str, Any] = {"max_network_retries": 0, "http_client": http}
             if self.api_base:
                 kwargs["base_addresses"] = {"api": self.api_base}
             self._client = stripe.StripeClient(self.api_key, **kwargs)
@@ -124,13 +126,11 @@ class StripeGateway:
                 self.sleep(self._delay(error, attempts))
 
     def _delay(self, error: stripe.StripeError, attempt: int) -> float:
-        retry_after = (error.headers or {}).get("retry-after") if error.headers else None
+        retry_after = (error.headers or {}).get("retry-after")
         if retry_after is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 return min(max(float(retry_after), 0.0), self.max_delay)
-            except ValueError:
-                pass
-        backoff = min(self.base_delay * 2 ** (attempt - 1), self.max_delay)
+        backoff: float = min(self.base_delay * 2.0 ** (attempt - 1), self.max_delay)
         return backoff * (0.5 + random.random() / 2)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -95,10 +96,8 @@ async def follow(
     """Poll the progress query until the sync ends; raise WorkflowFailureError if it failed."""
     result = asyncio.ensure_future(handle.result(follow_runs=True))
     while not result.done():
-        try:
+        with contextlib.suppress(RPCError):  # between continue-as-new runs
             on_progress(await handle.query("progress", result_type=SyncReport))
-        except RPCError:
-            pass  # between continue-as-new runs, or not started yet
         await asyncio.wait({result}, timeout=interval)
     return result.result()
 

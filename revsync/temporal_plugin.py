@@ -11,7 +11,9 @@ activity rate on every worker of it, so the whole fleet shares one request budge
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
@@ -32,8 +34,8 @@ class RevenueSyncPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         store = SyncStoreActivities(self.settings)
         pages = StripePageActivities(self.settings)
-        self.stripe_activities = [pages.fetch_stream_pages]
-        self.store_activities = [
+        self.stripe_activities: list[Callable[..., Any]] = [pages.fetch_stream_pages]
+        self.store_activities: list[Callable[..., Any]] = [
             store.start_run,
             store.sweep_mirror,
             store.derive_subscribers,

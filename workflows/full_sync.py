@@ -130,13 +130,14 @@ class FullSyncWorkflow:
             )
 
     async def _finish(self, state: SyncState, error: str | None = None) -> dict[str, int]:
-        return await workflow.execute_activity(
+        report: dict[str, int] = await workflow.execute_activity(
             "revsync.finish_run",
             FinishInput(state.sync_run_id, state.streams, state.derive, error),
             result_type=dict[str, int],
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
+        return report
 
     def _history_full(self) -> bool:
         info = workflow.info()

@@ -1,0 +1,73 @@
+"""Lifetime value: total payments minus refunds.
+
+Sum over charges with ``status = succeeded`` of ``amount_captured - amount_refunded``
+(so uncaptured and failed charges count 0, partial refunds reduce it, and a refund
+that failed is already restored in a re-read charge's ``amount_refunded``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from revsync.money import convert_exact, fraction_to_decimal, to_major_exact
+
+from .model import CustomerFacts, RevenuePolicy, Tally
+from .read import as_dict, get_int, get_str, lower
+
+
+def customer_ltv_exact(
+    facts: CustomerFacts,
+    policy: RevenuePolicy,
+    tally: Tally | None = None,
+    unconverted: Tally | None = None,
+) -> Fraction:
+    """Exact LTV of one customer in the reporting currency.
+
+    A charge whose net is negative or whose amounts are unreadable contributes 0 and
+    is counted in ``tally``; a non-zero net in a currency without a rate is left out
+    and counted in ``unconverted``.
+    """
+    tally = Tally() if tally is None else tally
+    unconverted = Tally() if unconverted is None else unconverted
+    total = Fraction(0)
+    for raw in facts.charges:
+        charge = as_dict(raw)
+        if charge is None:
+            tally["invalid_charge"] += 1
+            continue
+        if lower(get_str(charge, "status")) != "succeeded":
+            continue
+        captured = get_int(charge, "amount_captured")
+        refunded = (
+            0 if charge.get("amount_refunded") is None else get_int(charge, "amount_refunded")
+        )
+        if captured is None or refunded is None:
+            tally["invalid_amount"] += 1
+            continue
+        net = captured - refunded
+        if net < 0 or captured < 0 or refunded < 0:
+            tally["negative_amount"] += 1
+            continue
+        if net == 0:
+            continue
+        currency = lower(get_str(charge, "currency"))
+        if currency is None:
+            tally["currency_missing"] += 1
+            continue
+        converted = convert_exact(
+            to_major_exact(Fraction(net), currency),
+            currency,
+            policy.reporting_currency,
+            policy.fx_rates,
+        )
+        if converted is None:
+            unconverted[currency] += 1
+            continue
+        total += converted
+    return total
+
+
+def customer_ltv(facts: CustomerFacts, policy: RevenuePolicy) -> Decimal:
+    """Unrounded LTV of one customer in the reporting currency."""
+    return fraction_to_decimal(customer_ltv_exact(facts, policy))

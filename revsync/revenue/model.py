@@ -1,0 +1,70 @@
+"""Value types shared by the revenue rules (inputs, policy, and the derived result)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+StripeObject = dict[str, Any]
+"""A Stripe API object as plain JSON (``StripeObject.to_dict()`` or a mirror-table row)."""
+
+Tally = Counter[str]
+"""Counts of things left out or malformed, keyed by a short reason, for the sync report."""
+
+STRIPE_TAGS: frozenset[str] = frozenset(
+    {"customer", "trial", "past-due", "cancelled", "churned", "saas.monthly", "saas.yearly"}
+)
+
+
+@dataclass(frozen=True)
+class RevenuePolicy:
+    """Workspace settings that change what the revenue rules produce."""
+
+    reporting_currency: str = "usd"
+    fx_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    mrr_statuses: frozenset[str] = frozenset({"active", "trialing"})
+    products: frozenset[str] = frozenset()  # empty = every product
+    sync_without_payment: bool = False
+    metadata_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Account-wide objects that subscriptions reference by id but do not embed."""
+
+    prices: Mapping[str, StripeObject]  # price id -> price WITH `tiers` (expand data.tiers)
+    coupons: Mapping[str, StripeObject]  # coupon id -> coupon
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """Everything the rules need about one Stripe customer."""
+
+    customer: StripeObject
+    subscriptions: Sequence[StripeObject]  # all statuses; discounts expanded (dicts) or ids
+    charges: Sequence[StripeObject]
+    paid_invoices: Sequence[StripeObject] = ()  # only needed when products are selected
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A subscriber's Stripe-derived attributes (the union of its eligible customers).
+
+    ``unconverted`` counts amounts left out for lack of an FX rate (currency -> count).
+    ``anomalies`` counts inputs that could not be read and therefore contributed 0
+    (reason -> count, e.g. ``tiers_missing``, ``discount_not_expanded``); the reasons
+    are listed in the ``revsync.revenue`` package docstring. It has a default so the
+    documented constructor signature keeps working.
+    """
+
+    eligible: bool
+    mrr: Decimal | None
+    ltv: Decimal | None
+    tags: frozenset[str]
+    metadata: dict[str, str]
+    eligible_customer_ids: tuple[str, ...]
+    unconverted: Mapping[str, int]
+    anomalies: Mapping[str, int] = field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""Shared steps of the end-to-end tests: connect, import, sync, read back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+from temporalio.client import Client
+
+from revsync import connection, db, subscribers, workspaces
+from revsync.models import Subscriber, SubscriberTag, SyncRun, Workspace
+from revsync.settings import Settings
+from revsync.sync_client import start_sync
+from revsync.sync_types import SyncReport
+
+KEY = "sk_test_revsync_tests"
+
+
+def connect_workspace(settings: Settings, name: str, base_url: str, **options: Any) -> Workspace:
+    connection.connect(settings, name, KEY, connection.options(api_base=base_url, **options))
+    with db.session(settings.resolved_database_url) as session:
+        return workspaces.by_name(session, name)
+
+
+def import_emails(settings: Settings, workspace: Workspace, emails: list[str]) -> None:
+    assert workspace.id is not None
+    with db.session(settings.resolved_database_url) as session:
+        subscribers.import_rows(session, workspace.id,
+                                [(n, {"email": e}) for n, e in enumerate(emails, 2)])
+
+
+def add_user_tag(settings: Settings, workspace: Workspace, email: str, tag: str) -> None:
+    with db.session(settings.resolved_database_url) as session:
+        subscriber = session.exec(
+            select(Subscriber).where(Subscriber.workspace_id == workspace.id,
+                                     Subscriber.email_norm == email)
+        ).one()
+        assert subscriber.id is not None and workspace.id is not None
+        session.add(SubscriberTag(subscriber_id=subscriber.id, tag=tag, source="user",
+                                  workspace_id=workspace.id))
+        session.commit()
+
+
+async def sync(client: Client, settings: Settings, workspace: Workspace,
+               history_limit: int = 0) -> SyncReport:
+    handle = await start_sync(client, settings, workspace, history_limit=history_limit)
+    return await handle.result(follow_runs=True)
+
+
+def state(settings: Settings, workspace: Workspace) -> dict[str, Any]:
+    """email -> (mrr, ltv, sorted tags with source, metadata): everything a sync writes."""
+    with db.session(settings.resolved_database_url) as session:
+        rows = session.exec(
+            select(Subscriber).where(Subscriber.workspace_id == workspace.id)
+            .order_by(col(Subscriber.email_norm))
+        ).all()
+        tags = session.exec(
+            select(SubscriberTag).where(SubscriberTag.workspace_id == workspace.id)
+        ).all()
+    by_id: dict[int | None, list[str]] = {}
+    for tag in tags:
+        by_id.setdefault(tag.subscriber_id, []).append(
+            tag.tag if tag.source == "stripe" else f"{tag.source}:{tag.tag}"
+        )
+    return {
+        s.email_norm: (s.mrr, s.ltv, sorted(by_id.get(s.id, [])), s.stripe_metadata)
+        for s in rows
+    }
+
+
+def last_run(settings: Settings, workspace: Workspace) -> SyncRun:
+    with db.session(settings.resolved_database_url) as session:
+        return session.exec(
+            select(SyncRun).where(SyncRun.workspace_id == workspace.id)
+            .order_by(col(SyncRun.id).desc())
+        ).first() or SyncRun(workspace_id=0, workflow_id="", run_key="")
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)

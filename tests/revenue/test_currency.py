@@ -1,0 +1,74 @@
+"""Zero- and three-decimal currencies, FX conversion, and amounts without a rate."""
+
+from decimal import Decimal
+
+from revsync.revenue import RevenuePolicy, derive_subscriber
+
+from .factories import EMPTY, NOW, charge, facts, item, price, subscription
+
+RATES = {"jpy": Decimal("0.0067"), "KWD": Decimal("3.25"), "eur": Decimal("1.08")}
+POLICY = RevenuePolicy(fx_rates=RATES)
+
+
+def test_zero_decimal_jpy() -> None:
+    # 1500 JPY/month is 1500 major units (not 15.00): 1500 x 0.0067 = 10.05 USD
+    # LTV: 3000 JPY x 0.0067 = 20.10 USD
+    sub = subscription(item(price("1500", currency="jpy")), currency="jpy")
+    result = derive_subscriber(
+        [facts(sub, charges=[charge(3000, currency="jpy")])], EMPTY, POLICY, NOW
+    )
+    assert result.mrr == Decimal("10.05")
+    assert result.ltv == Decimal("20.10")
+
+
+def test_three_decimal_kwd() -> None:
+    # 12.000 KWD/year = 12000 minor units; /12 = 1.000 KWD/month x 3.25 = 3.25 USD
+    # LTV: 1500 minor = 1.500 KWD x 3.25 = 4.875 -> 4.88 (half up)
+    sub = subscription(item(price("12000", currency="kwd", interval="year")), currency="kwd")
+    result = derive_subscriber(
+        [facts(sub, charges=[charge(1500, currency="kwd")])], EMPTY, POLICY, NOW
+    )
+    assert result.mrr == Decimal("3.25")
+    assert result.ltv == Decimal("4.88")
+
+
+def test_fx_conversion_and_reporting_currency() -> None:
+    # 20 EUR x 1.08 = 21.60 USD, plus $10 = 31.60
+    subs = [
+        subscription(item(price("2000", currency="eur")), id="s_eur", currency="eur"),
+        subscription(item(price("1000")), id="s_usd"),
+    ]
+    result = derive_subscriber([facts(*subs)], EMPTY, POLICY, NOW)
+    assert result.mrr == Decimal("31.60")
+    assert result.unconverted == {}
+
+
+def test_reporting_currency_other_than_usd() -> None:
+    # reporting EUR: 20 EUR at implicit rate 1 + $10 at 0.9 EUR/USD = 29.00 EUR
+    policy = RevenuePolicy(reporting_currency="EUR", fx_rates={"usd": Decimal("0.9")})
+    subs = [
+        subscription(item(price("2000", currency="eur")), id="s_eur", currency="eur"),
+        subscription(item(price("1000")), id="s_usd"),
+    ]
+    result = derive_subscriber([facts(*subs, charges=[charge(1000)])], EMPTY, policy, NOW)
+    assert result.mrr == Decimal("29.00")
+    assert result.ltv == Decimal("9.00")  # $10 x 0.9
+
+
+def test_missing_rate_is_left_out_and_counted() -> None:
+    # GBP has no rate: the GBP subscription and the GBP charge are left out, never read as USD
+    subs = [
+        subscription(item(price("2000", currency="gbp")), id="s_gbp", currency="gbp"),
+        subscription(item(price("1000")), id="s_usd"),
+    ]
+    charges = [charge(5000, currency="gbp", id="ch_gbp"), charge(700, id="ch_usd")]
+    result = derive_subscriber([facts(*subs, charges=charges)], EMPTY, POLICY, NOW)
+    assert result.mrr == Decimal("10.00")
+    assert result.ltv == Decimal("7.00")
+    assert result.unconverted == {"gbp": 2}
+
+
+def test_currency_codes_case_insensitive() -> None:
+    sub = subscription(item(price("2000", currency="EUR")), currency="EUR")
+    result = derive_subscriber([facts(sub)], EMPTY, POLICY, NOW)
+    assert result.mrr == Decimal("21.60")  # 20 x 1.08
