@@ -66,6 +66,10 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
     """Store the key and options only after one cheap call proves the key works."""
     if not KEY_PATTERN.match(api_key):
         raise ConnectError("that is not a Stripe secret (sk_) or restricted (rk_) key")
+    try:
+        encrypted = keystore.encrypt(settings, api_key)  # a bad secret key fails first
+    except keystore.KeyStoreError as error:
+        raise ConnectError(str(error)) from None
     gateway = StripeGateway(api_key=api_key, api_base=opts.api_base, max_retries=2)
     try:
         gateway.check_key()
@@ -77,7 +81,7 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         raise ConnectError(f"could not reach Stripe: {type(error).__name__}") from None
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, workspace_name)
-        workspace.stripe_key_encrypted = keystore.encrypt(settings, api_key)
+        workspace.stripe_key_encrypted = encrypted
         workspace.api_base = opts.api_base
         workspace.products = opts.products
         workspace.sync_without_payment = opts.sync_without_payment

@@ -52,13 +52,16 @@ def _created(obj: dict[str, Any]) -> int:
     return created if isinstance(created, int) and not isinstance(created, bool) else 0
 
 
+def has_id(obj: Any) -> bool:
+    """Objects without a string id cannot be keyed; the page is stored without them."""
+    return isinstance(obj, dict) and isinstance(obj.get("id"), str) and bool(obj["id"])
+
+
 def row_values(
     stream: str, workspace_id: int, obj: dict[str, Any], fetched_at: float
 ) -> dict[str, Any]:
-    """Column values for one object; raises ValueError for an object without an id."""
-    object_id = obj.get("id")
-    if not isinstance(object_id, str) or not object_id:
-        raise ValueError(f"{stream}: Stripe returned an object without an id")
+    """Column values for one object (which must have an id)."""
+    object_id = obj["id"]
     values: dict[str, Any] = {
         "workspace_id": workspace_id,
         "id": object_id,
@@ -86,8 +89,11 @@ def upsert(
     objects: Iterable[dict[str, Any]],
     fetched_at: float,
 ) -> int:
-    """Insert or refresh rows, never replacing a fresher read; returns rows offered."""
-    rows = [row_values(stream, workspace_id, obj, fetched_at) for obj in objects]
+    """Insert or refresh rows, never replacing a fresher read; returns rows offered.
+
+    An object without an id is left out (it cannot be keyed); callers count it.
+    """
+    rows = [row_values(stream, workspace_id, obj, fetched_at) for obj in objects if has_id(obj)]
     if not rows:
         return 0
     table = MIRROR_TABLES[stream].__table__  # type: ignore[attr-defined]

@@ -79,12 +79,19 @@ async def sync_command(settings: Settings, workspace_name: str, wait: bool) -> i
 
 async def demo_command(settings: Settings, customers: int, seed: int) -> int:
     """Dev server, fake Stripe, subscribers, workers in-process, one full sync."""
-    from revsync.fake_stripe import FakeStripeServer, generate_account, subscriber_emails
+    from revsync.fake_stripe import (
+        FakeStripe,
+        FakeStripeServer,
+        generate_account,
+        subscriber_emails,
+    )
 
     ui = ensure_dev_server(settings.data_dir)
     console.print(f"seeding a fake Stripe account with {customers:,} customers (seed {seed})")
     account = generate_account(customers=customers, seed=seed)
-    with FakeStripeServer(account, api_keys=[DEMO_KEY]) as fake:
+    state = FakeStripe(api_keys=[DEMO_KEY])
+    state.load(account)
+    with FakeStripeServer(state) as fake:
         opts = connection.options(api_base=fake.base_url, metadata_keys=["plan", "company"])
         connection.connect(settings, DEMO_WORKSPACE, DEMO_KEY, opts)
         emails = subscriber_emails(account, match_ratio=0.9, seed=seed)

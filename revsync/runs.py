@@ -53,6 +53,7 @@ def resume_point(session: Session, sync_run_id: int, given: StreamState) -> Stre
         requests=saved.requests,
         done=saved.done,
         catalogue=given.catalogue,
+        malformed=given.malformed,
     )
 
 
@@ -60,15 +61,16 @@ def commit_page(
     session: Session, workspace_id: int, sync_run_id: int, state: StreamState, page: Page
 ) -> StreamState:
     """Store one page and advance the stream's checkpoint, atomically."""
-    mirror.upsert(session, state.name, workspace_id, page.objects, fetched_at=time.time())
+    stored = mirror.upsert(session, state.name, workspace_id, page.objects, time.time())
     advanced = StreamState(
         name=state.name,
         cursor=page.last_id or state.cursor,
         pages=state.pages + 1,
         objects=state.objects + len(page.objects),
         requests=state.requests + page.requests,
-        done=not page.has_more or not page.objects,
+        done=not page.has_more or page.last_id is None,
         catalogue=state.catalogue,
+        malformed=state.malformed + len(page.objects) - stored,
     )
     row = checkpoint(session, sync_run_id, state.name) or StreamCheckpoint(
         sync_run_id=sync_run_id, stream=state.name
@@ -93,7 +95,10 @@ def finish(session: Session, finish_input: FinishInput, customers: dict[str, int
     counts["mrr_total"] = str(finish_input.derive.mrr_total)
     counts["ltv_total"] = str(finish_input.derive.ltv_total)
     counts["customers"] = customers
-    counts["streams"] = {s.name: {"objects": s.objects, "requests": s.requests} for s in streams}
+    counts["streams"] = {
+        s.name: {"objects": s.objects, "requests": s.requests, "malformed": s.malformed}
+        for s in streams
+    }
     counts["catalogue_requests"] = sum(s.requests for s in streams if s.catalogue)
     run.counts = counts
     session.add(run)

@@ -64,7 +64,9 @@ class Page:
 
     @property
     def last_id(self) -> str | None:
-        return self.objects[-1]["id"] if self.objects else None
+        """The cursor for the next page: the last object that has an id."""
+        ids = [o.get("id") for o in self.objects if isinstance(o.get("id"), str) and o["id"]]
+        return ids[-1] if ids else None
 
 
 @dataclass

@@ -21,6 +21,7 @@ class StreamState:
     requests: int = 0
     done: bool = False
     catalogue: bool = False
+    malformed: int = 0  # objects Stripe returned without an id: not stored, counted
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
@@ -15,6 +17,23 @@ from revsync.sync_client import start_sync
 from revsync.sync_types import SyncReport
 
 KEY = "sk_test_revsync_tests"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def process_env(settings: Settings, temporal: str) -> dict[str, str]:
+    """The environment that gives a worker or starter process these settings."""
+    return {
+        **os.environ,
+        "TEMPORAL_ADDRESS": temporal,
+        "DATABASE_URL": settings.resolved_database_url,
+        "REVSYNC_SECRET_KEY": settings.secret_key or "",
+        "REVSYNC_TASK_QUEUE": settings.task_queue,
+        "REVSYNC_STRIPE_TASK_QUEUE": settings.stripe_task_queue,
+        "REVSYNC_PAGES_PER_ACTIVITY": str(settings.pages_per_activity),
+        "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(settings.stripe_requests_per_second),
+        "REVSYNC_DATA_DIR": str(settings.data_dir),
+        "COLUMNS": "200",
+    }
 
 
 def connect_workspace(settings: Settings, name: str, base_url: str, **options: Any) -> Workspace:

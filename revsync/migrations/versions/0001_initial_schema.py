@@ -8,7 +8,6 @@ Create Date: 2026-11-25 01:22:19.361165
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "0001"
@@ -22,28 +21,28 @@ def upgrade() -> None:
     op.create_table(
         "workspace",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("stripe_key_encrypted", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("stripe_account_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column("api_base", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("stripe_key_encrypted", sa.String(), nullable=True),
+        sa.Column("stripe_account_id", sa.String(length=255), nullable=True),
+        sa.Column("api_base", sa.String(length=500), nullable=True),
         sa.Column("products", sa.JSON(), nullable=False),
         sa.Column("sync_without_payment", sa.Boolean(), nullable=False),
         sa.Column("metadata_keys", sa.JSON(), nullable=False),
-        sa.Column("reporting_currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("reporting_currency", sa.String(length=3), nullable=False),
         sa.Column("fx_rates", sa.JSON(), nullable=False),
         sa.Column("mrr_statuses", sa.JSON(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
     op.create_table(
         "stripe_charge",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.String(length=255), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
-        sa.Column("customer", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("customer", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -58,7 +57,7 @@ def upgrade() -> None:
     op.create_table(
         "stripe_coupon",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.String(length=255), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
@@ -71,11 +70,11 @@ def upgrade() -> None:
     op.create_table(
         "stripe_customer",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.String(length=255), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
-        sa.Column("email_norm", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("email_norm", sa.String(length=320), nullable=True),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -91,11 +90,11 @@ def upgrade() -> None:
     op.create_table(
         "stripe_invoice",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.String(length=255), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
-        sa.Column("customer", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("customer", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -110,7 +109,7 @@ def upgrade() -> None:
     op.create_table(
         "stripe_price",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.String(length=255), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
@@ -123,7 +122,7 @@ def upgrade() -> None:
     op.create_table(
         "stripe_product",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.String(length=255), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
@@ -136,12 +135,12 @@ def upgrade() -> None:
     op.create_table(
         "stripe_subscription",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.String(length=255), nullable=False),
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
-        sa.Column("customer", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("customer", sa.String(length=255), nullable=True),
+        sa.Column("status", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -157,14 +156,14 @@ def upgrade() -> None:
         "subscriber",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-        sa.Column("email_norm", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("email_norm", sa.String(length=320), nullable=False),
         sa.Column("attributes", sa.JSON(), nullable=False),
         sa.Column("mrr", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("ltv", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("stripe_metadata", sa.JSON(), nullable=False),
         sa.Column("stripe_customer_ids", sa.JSON(), nullable=False),
-        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -181,15 +180,15 @@ def upgrade() -> None:
         "sync_run",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("workflow_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("run_key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("workflow_id", sa.String(length=255), nullable=False),
+        sa.Column("run_key", sa.String(length=255), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("min_requests", sa.Integer(), nullable=False),
         sa.Column("counts", sa.JSON(), nullable=False),
-        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("error", sa.String(), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -205,8 +204,8 @@ def upgrade() -> None:
     op.create_table(
         "stream_checkpoint",
         sa.Column("sync_run_id", sa.Integer(), nullable=False),
-        sa.Column("stream", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("cursor", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("stream", sa.String(length=40), nullable=False),
+        sa.Column("cursor", sa.String(length=255), nullable=True),
         sa.Column("pages", sa.Integer(), nullable=False),
         sa.Column("objects", sa.Integer(), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
@@ -220,8 +219,8 @@ def upgrade() -> None:
     op.create_table(
         "subscriber_tag",
         sa.Column("subscriber_id", sa.Integer(), nullable=False),
-        sa.Column("tag", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("tag", sa.String(length=100), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["subscriber_id"],

@@ -1,0 +1,57 @@
+"""``python -m revsync.fake_stripe``: seed an account and serve it until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .faults import FaultConfig
+from .generator import DEFAULT_NOW, generate_account
+from .server import FakeStripeServer
+from .store import FakeStripe
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, seed, serve, print the base URL (one line, flushed)."""
+    parser = argparse.ArgumentParser(prog="python -m revsync.fake_stripe", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
+    parser.add_argument("--customers", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--now", type=int, default=DEFAULT_NOW, help="unix time of 'now'")
+    parser.add_argument("--api-key", action="append", dest="api_keys",
+                        help="accepted secret key (repeatable); default sk_test_fake")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--rate-limit-every", type=int, default=0)
+    parser.add_argument("--server-error-every", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    state = FakeStripe(api_keys=args.api_keys or ["sk_test_fake"], seed=args.seed)
+    state.load(generate_account(args.customers, args.seed, now=args.now))
+    state.faults.set(
+        FaultConfig(
+            latency_ms=args.latency_ms,
+            rate_limit_every=args.rate_limit_every,
+            server_error_every=args.server_error_every,
+        )
+    )
+    seeded = time.perf_counter() - started
+    server = FakeStripeServer(state, host=args.host, port=args.port).start()
+    print(
+        f"seeded {state.count('customer')} customers, {state.count('subscription')} "
+        f"subscriptions, {state.count('charge')} charges in {seeded:.1f}s",
+        file=sys.stderr,
+    )
+    print(server.base_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

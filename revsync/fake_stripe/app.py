@@ -1,0 +1,266 @@
+"""The HTTP face of :class:`FakeStripe`: Stripe's v1 form API plus ``/_fake`` controls.
+
+Auth, injected faults, ``Request-Id``/``Stripe-Version`` headers and the request log
+apply to ``/v1`` only, so test controls never count as (or fail like) API calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import StripeError, invalid_param
+from .forms import decode, to_list
+from .mutations import ACTIONS, CREATE, UPDATE
+from .objects import API_VERSION
+from .params import list_kwargs
+from .requestlog import LoggedRequest
+from .store import COLLECTIONS, FakeStripe
+
+_TYPES = {collection: object_type for object_type, collection in COLLECTIONS.items()}
+_DELETABLE = frozenset({"customer", "product", "coupon"})
+
+
+def create_app(state: FakeStripe) -> Starlette:
+    """A Starlette app serving ``state`` like api.stripe.com (v1 subset)."""
+
+    async def list_or_create(request: Request) -> Response:
+        object_type = _type_of(request)
+        if request.method == "GET":
+            params = decode(request.query_params.multi_items())
+            return _json(state.list(object_type, **list_kwargs(object_type, params)))
+        params = await _form(request)
+        expand = _expand(params)
+        if object_type not in CREATE:
+            raise _unrecognized(request)
+        obj = CREATE[object_type](state, params)
+        return _json(_reexpand(state, object_type, obj, expand))
+
+    async def one(request: Request) -> Response:
+        object_type = _type_of(request)
+        object_id = request.path_params["id"]
+        if request.method == "GET":
+            params = decode(request.query_params.multi_items())
+            expand = _expand(params)
+            for key in params:
+                raise invalid_param(key, f"Received unknown parameter: {key}",
+                                    code="parameter_unknown")
+            return _json(state.retrieve(object_type, object_id, expand))
+        params = await _form(request)
+        expand = _expand(params)
+        if request.method == "DELETE":
+            if object_type == "subscription":
+                obj = ACTIONS[("subscription", "cancel")](state, object_id, params)
+                return _json(_reexpand(state, object_type, obj, expand))
+            if object_type not in _DELETABLE:
+                raise _unrecognized(request)
+            return _json(state.delete(object_type, object_id))
+        if object_type not in UPDATE:
+            raise _unrecognized(request)
+        obj = UPDATE[object_type](state, object_id, params)
+        return _json(_reexpand(state, object_type, obj, expand))
+
+    async def action(request: Request) -> Response:
+        object_type = _type_of(request)
+        handler = ACTIONS.get((object_type, request.path_params["action"]))
+        if handler is None:
+            raise _unrecognized(request)
+        params = await _form(request)
+        expand = _expand(params)
+        obj = handler(state, request.path_params["id"], params)
+        return _json(_reexpand(state, object_type, obj, expand))
+
+    async def unknown(request: Request) -> Response:
+        raise _unrecognized(request)
+
+    async def fake_requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.log.clear()
+            return _json({"cleared": True})
+        return _json(
+            {
+                "requests": [e.to_dict() for e in state.log.entries()],
+                "counts": state.log.counts(),
+            }
+        )
+
+    async def fake_config(request: Request) -> Response:
+        if request.method == "DELETE":
+            return _json(state.faults.reset().to_dict())
+        if request.method == "POST":
+            body = await request.body()
+            changes = orjson.loads(body) if body else {}
+            try:
+                state.faults.set(**changes)
+            except (TypeError, ValueError) as exc:
+                return _json({"error": {"type": "invalid_request_error", "message": str(exc)}},
+                             400)
+        return _json(state.faults.config.to_dict())
+
+    routes = [
+        Route("/_fake/requests", fake_requests, methods=["GET", "DELETE"]),
+        Route("/_fake/config", fake_config, methods=["GET", "POST", "DELETE"]),
+        Route("/v1/{collection}", list_or_create, methods=["GET", "POST"]),
+        Route("/v1/{collection}/{id}", one, methods=["GET", "POST", "DELETE"]),
+        Route("/v1/{collection}/{id}/{action}", action, methods=["POST"]),
+        Route("/v1/{rest:path}", unknown, methods=["GET", "POST", "DELETE"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(StripeMiddleware, state=state)],
+        exception_handlers={StripeError: _stripe_error, ValueError: _value_error},
+    )
+    app.state.fake_stripe = state
+    return app
+
+
+class StripeMiddleware:
+    """Latency, auth, faults, Stripe headers and the request log for ``/v1`` paths."""
+
+    def __init__(self, app: ASGIApp, state: FakeStripe) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        extra = [
+            (b"request-id", f"req_{secrets.token_hex(7)}".encode()),
+            (b"stripe-version", headers.get("stripe-version", API_VERSION).encode()),
+        ]
+        logged = False
+
+        def log(status: int) -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
+            path = scope["path"]
+            self.state.log.add(
+                LoggedRequest(
+                    method=scope["method"],
+                    path=path,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    status=status,
+                    timestamp=time.time(),
+                    endpoint=f"{scope['method']} {_endpoint(path)}",
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )
+            )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # Logged before the client can see the response, so tests never race it.
+                log(message["status"])
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        latency = self.state.faults.config.latency_ms
+        if latency > 0:
+            await asyncio.sleep(latency / 1000)
+        error = self._auth(headers) or self.state.faults.next_fault()
+        try:
+            if error is not None:
+                await _error_response(error)(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, receive, send_with_headers)
+        finally:
+            log(500)
+
+    def _auth(self, headers: Headers) -> StripeError | None:
+        value = headers.get("authorization", "")
+        key = ""
+        if value.startswith("Bearer "):
+            key = value[7:].strip()
+        elif value.startswith("Basic "):
+            try:
+                key = base64.b64decode(value[6:]).decode().split(":", 1)[0]
+            except ValueError:
+                key = ""
+        if not key:
+            return StripeError(
+                401,
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                "YOUR_SECRET_KEY').",
+            )
+        if key not in self.state.api_keys:
+            return StripeError(401, f"Invalid API Key provided: {key[:8]}****{key[-4:]}",
+                               code="api_key_invalid")
+        return None
+
+
+def _endpoint(path: str) -> str:
+    """``/v1/customers/cus_1/x`` -> ``/v1/customers/{id}/x`` for per-endpoint counters."""
+    parts = path.split("/")
+    if len(parts) > 3 and parts[3]:
+        parts[3] = "{id}"
+    return "/".join(parts)
+
+
+def _type_of(request: Request) -> str:
+    object_type = _TYPES.get(request.path_params["collection"])
+    if object_type is None:
+        raise _unrecognized(request)
+    return object_type
+
+
+def _unrecognized(request: Request) -> StripeError:
+    return StripeError(
+        404,
+        f"Unrecognized request URL ({request.method}: {request.url.path}). Please see "
+        "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+    )
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    body = (await request.body()).decode()
+    pairs = parse_qsl(body, keep_blank_values=True) + list(request.query_params.multi_items())
+    return decode(pairs)
+
+
+def _expand(params: dict[str, Any]) -> list[str]:
+    return [str(p) for p in to_list(params.pop("expand", []), "expand")]
+
+
+def _reexpand(state: FakeStripe, object_type: str, obj: dict[str, Any],
+              expand: list[str]) -> dict[str, Any]:
+    if not expand or obj.get("deleted"):
+        return obj
+    return state.retrieve(object_type, obj["id"], expand)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _error_response(error: StripeError) -> Response:
+    response = _json(error.body(), error.status)
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+async def _stripe_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StripeError)
+    return _error_response(exc)
+
+
+async def _value_error(request: Request, exc: Exception) -> Response:
+    return _error_response(StripeError(400, str(exc)))

@@ -1,0 +1,156 @@
+"""Stripe's error behaviour and the injectable faults, seen through the real SDK."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from revsync.fake_stripe import API_VERSION, FakeStripeServer, FaultConfig
+
+from .conftest import make_client
+
+
+def test_unknown_key_raises_authentication_error(seeded_server: FakeStripeServer) -> None:
+    client = make_client(seeded_server.base_url, key="sk_test_wrong")
+    with pytest.raises(stripe.AuthenticationError) as info:
+        client.v1.customers.list()
+    assert info.value.http_status == 401
+    body: Any = info.value.json_body
+    assert body["error"]["type"] == "invalid_request_error"
+
+
+def test_missing_key_is_401(seeded_server: FakeStripeServer) -> None:
+    response = httpx.get(f"{seeded_server.base_url}/v1/customers")
+    assert response.status_code == 401
+    assert set(response.json()["error"]) >= {"type", "message", "code"}
+
+
+def test_limit_over_100_is_invalid(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.list(params={"limit": 101})
+    assert info.value.http_status == 400
+    assert info.value.param == "limit"
+
+
+def test_unsupported_expand_and_params_are_rejected(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscriptions.list(params={"expand": ["data.items.data.price.tiers"]})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customers.list(params={"expand": ["discounts"]})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscriptions.list(params={"status": "bogus"})
+    with pytest.raises(stripe.InvalidRequestError):
+        no_such_filter: Any = {"status": "succeeded"}
+        client.v1.charges.list(params=no_such_filter)
+
+
+def test_unknown_id_is_404_resource_missing(client: stripe.StripeClient) -> None:
+    for service in (client.v1.customers, client.v1.subscriptions, client.v1.charges,
+                    client.v1.invoices, client.v1.prices, client.v1.products,
+                    client.v1.coupons, client.v1.events):
+        with pytest.raises(stripe.InvalidRequestError) as info:
+            service.retrieve("nope_123")
+        assert info.value.http_status == 404
+        assert info.value.code == "resource_missing"
+
+
+def test_stripe_headers(seeded_server: FakeStripeServer) -> None:
+    auth = {"Authorization": "Bearer sk_test_fake"}
+    response = httpx.get(f"{seeded_server.base_url}/v1/customers", headers=auth)
+    assert response.headers["request-id"].startswith("req_")
+    assert response.headers["stripe-version"] == API_VERSION
+    response = httpx.get(f"{seeded_server.base_url}/v1/customers",
+                         headers={**auth, "Stripe-Version": "2025-03-31.basil"})
+    assert response.headers["stripe-version"] == "2025-03-31.basil"
+
+
+def test_injected_429_raises_rate_limit_error(fresh_server: FakeStripeServer) -> None:
+    fresh_server.state.faults.set(rate_limit_every=2, retry_after=3)
+    client = make_client(fresh_server.base_url, retries=0)
+    client.v1.customers.list()
+    with pytest.raises(stripe.RateLimitError) as info:
+        client.v1.customers.list()
+    assert info.value.http_status == 429
+    error: Any = info.value
+    assert error.headers["Retry-After"] == "3"
+    assert error.error.code == "rate_limit"
+    client.v1.customers.list()
+    statuses = [e.status for e in fresh_server.state.log.entries()]
+    assert statuses == [200, 429, 200]
+
+
+def test_injected_500_is_retried_by_the_sdk(fresh_server: FakeStripeServer) -> None:
+    fresh_server.state.faults.set(server_error_every=2)
+    client = make_client(fresh_server.base_url, retries=2)
+    client.v1.customers.list()
+    page = client.v1.charges.list(params={"limit": 5})
+    assert len(page.data) == 5
+    statuses = [(e.endpoint, e.status) for e in fresh_server.state.log.entries()]
+    assert statuses == [("GET /v1/customers", 200), ("GET /v1/charges", 500),
+                        ("GET /v1/charges", 200)]
+    no_retry = make_client(fresh_server.base_url, retries=0)
+    fresh_server.state.faults.set(server_error_every=1, server_error_status=503)
+    with pytest.raises(stripe.APIError) as info:
+        no_retry.v1.customers.list()
+    assert info.value.http_status == 503
+
+
+def test_probabilistic_faults_are_seeded(fresh_server: FakeStripeServer) -> None:
+    client = make_client(fresh_server.base_url)
+
+    def outcomes() -> list[bool]:
+        fresh_server.state.faults.set(FaultConfig(rate_limit_probability=0.5, seed=4))
+        result = []
+        for _ in range(12):
+            try:
+                client.v1.coupons.list()
+                result.append(True)
+            except stripe.RateLimitError:
+                result.append(False)
+        return result
+
+    first = outcomes()
+    assert first == outcomes()
+    assert True in first and False in first
+
+
+def test_fake_endpoints_configure_and_are_never_faulted(fresh_server: FakeStripeServer) -> None:
+    base = fresh_server.base_url
+    config = httpx.post(f"{base}/_fake/config", json={"rate_limit_every": 1, "latency_ms": 30})
+    assert config.status_code == 200 and config.json()["rate_limit_every"] == 1
+    assert httpx.get(f"{base}/_fake/requests").status_code == 200
+    api = httpx.get(f"{base}/v1/customers", headers={"Authorization": "Bearer sk_test_fake"})
+    assert api.status_code == 429 and api.headers["retry-after"] == "1"
+    assert api.json()["error"]["code"] == "rate_limit"
+    log = httpx.get(f"{base}/_fake/requests").json()
+    assert [r["status"] for r in log["requests"]] == [429]
+    assert log["requests"][0]["duration_ms"] >= 30
+    assert log["counts"] == {"GET /v1/customers": 1}
+    assert httpx.delete(f"{base}/_fake/config").json()["rate_limit_every"] == 0
+    assert httpx.post(f"{base}/_fake/config", json={"bogus": 1}).status_code == 400
+    assert httpx.delete(f"{base}/_fake/requests").status_code == 200
+    assert fresh_server.state.log.entries() == []
+
+
+async def test_latency_does_not_block_the_event_loop(fresh_server: FakeStripeServer) -> None:
+    import asyncio
+
+    fresh_server.state.faults.set(latency_ms=150)
+    client = stripe.StripeClient("sk_test_fake", base_addresses={"api": fresh_server.base_url},
+                                 http_client=stripe.HTTPXClient())
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    await asyncio.gather(*(client.v1.customers.list_async() for _ in range(3)))
+    task.cancel()
+    assert ticks > 3  # the caller's loop kept running while the server slept
+    assert all(e.duration_ms >= 150 for e in fresh_server.state.log.entries())
