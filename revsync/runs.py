@@ -70,7 +70,7 @@ def commit_page(
         requests=state.requests + page.requests,
         done=not page.has_more or page.last_id is None,
         catalogue=state.catalogue,
-        malformed=state.malformed + len(page.objects) - stored,
+        malformed=state.malformed + page.malformed + len(page.objects) - stored,
     )
     row = checkpoint(session, sync_run_id, state.name) or StreamCheckpoint(
         sync_run_id=sync_run_id, stream=state.name
