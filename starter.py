@@ -48,6 +48,11 @@ def csv_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+def pairs(value: str | None) -> dict[str, str]:
+    """`a=1,b=2` -> {"a": "1", "b": "2"}; a part without `=` keeps an empty value to reject."""
+    return {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in csv_list(value))}
+
+
 @subscribers_app.command("import")
 def import_subscribers(
     file: Annotated[Path, typer.Argument(help="CSV with an `email` column; other columns "
@@ -82,6 +87,11 @@ def connect(
                                                             "paid.")] = False,
     metadata_keys: Annotated[str | None, typer.Option(help="Customer metadata keys to copy "
                                                            "(plan,company).")] = None,
+    reporting_currency: Annotated[str, typer.Option(help="Currency of mrr and ltv.")] = "usd",
+    fx_rates: Annotated[str | None, typer.Option(help="Rates into the reporting currency per "
+                                                      "major unit (eur=1.08,jpy=0.0066); "
+                                                      "amounts in other currencies are left "
+                                                      "out and counted.")] = None,
     workspace: WorkspaceOption = "default",
 ) -> None:
     """Check a Stripe key with one cheap call, store it encrypted, record the options."""
@@ -94,7 +104,9 @@ def connect(
     try:
         options = connection.options(api_base=api_base, products=csv_list(products),
                                      sync_without_payment=sync_without_payment,
-                                     metadata_keys=csv_list(metadata_keys))
+                                     metadata_keys=csv_list(metadata_keys),
+                                     reporting_currency=reporting_currency,
+                                     fx_rates=pairs(fx_rates))
         connection.connect(settings, workspace, key, options)
     except connection.ConnectError as error:
         raise fail(str(error)) from None

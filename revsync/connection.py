@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 import stripe
@@ -27,6 +28,29 @@ class Options(BaseModel):
     products: list[str] = Field(default_factory=list)
     sync_without_payment: bool = False
     metadata_keys: list[str] = Field(default_factory=list)
+    reporting_currency: str = "usd"
+    fx_rates: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError(f"not an ISO currency code: {value!r}")
+        return value.lower()
+
+    @field_validator("fx_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, str]) -> dict[str, str]:
+        rates: dict[str, str] = {}
+        for currency, rate in value.items():
+            try:
+                number = Decimal(rate)
+            except InvalidOperation:
+                raise ValueError(f"FX rate for {currency!r} is not a number: {rate!r}") from None
+            if not re.fullmatch(r"[A-Za-z]{3}", currency) or not number.is_finite() or number <= 0:
+                raise ValueError(f"FX rates are CUR=positive number, not {currency}={rate}")
+            rates[currency.lower()] = str(number)
+        return rates
 
     @field_validator("api_base")
     @classmethod
@@ -86,5 +110,7 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         workspace.products = opts.products
         workspace.sync_without_payment = opts.sync_without_payment
         workspace.metadata_keys = opts.metadata_keys
+        workspace.reporting_currency = opts.reporting_currency
+        workspace.fx_rates = opts.fx_rates
         session.add(workspace)
         session.commit()

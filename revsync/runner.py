@@ -21,6 +21,7 @@ from revsync.workers import run_until
 
 DEMO_WORKSPACE = "demo"
 DEMO_KEY = "sk_test_demo_revsync"
+DEMO_FX_RATES = {"eur": "1.08", "gbp": "1.27", "jpy": "0.0066"}  # fixed, for reproducibility
 
 
 def subscriber_count(settings: Settings, workspace: Workspace) -> int:
@@ -92,7 +93,8 @@ async def demo_command(settings: Settings, customers: int, seed: int) -> int:
     state = FakeStripe(api_keys=[DEMO_KEY])
     state.load(account)
     with FakeStripeServer(state) as fake:
-        opts = connection.options(api_base=fake.base_url, metadata_keys=["plan", "company"])
+        opts = connection.options(api_base=fake.base_url, metadata_keys=["plan", "company"],
+                                  fx_rates=DEMO_FX_RATES)
         connection.connect(settings, DEMO_WORKSPACE, DEMO_KEY, opts)
         emails = subscriber_emails(account, match_ratio=0.9, seed=seed)
         with db.session(settings.resolved_database_url) as session:

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         le=100,
         description="Budget shared by all workers; Stripe allows 25/s in test mode, 100/s live.",
     )
-    pages_per_activity: int = Field(default=5, ge=1, le=50)
+    pages_per_activity: int = Field(default=10, ge=1, le=50)
     stripe_max_retries: int = Field(default=8, ge=0, le=20)
 
     @field_validator("database_url")

@@ -97,6 +97,11 @@ def test_import_rejects_unusable_files(env: dict[str, str], tmp_path: Path,
     (["--api-key-env", "STRIPE_TEST_KEY", "--products", "prod_ok,shoes"],
      "not Stripe product ids: shoes"),
     (["--api-key-env", "WRONG_KEY"], "Stripe rejected the key"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur=abc"], "is not a number"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur"], "is not a number"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur=-1"], "positive number"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--reporting-currency", "dollars"],
+     "not an ISO currency code"),
 ])
 def test_connect_rejects_bad_input_and_stores_nothing(
     env: dict[str, str], fake: FakeStripeServer, monkeypatch: pytest.MonkeyPatch,
@@ -116,13 +121,15 @@ def test_connect_stores_the_key_encrypted_with_options(env: dict[str, str],
                                                         fake: FakeStripeServer) -> None:
     code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
                     "--products", "prod_b,prod_a", "--metadata-keys", "plan,company",
-                    "--sync-without-payment", "--workspace", "shop")
+                    "--sync-without-payment", "--workspace", "shop",
+                    "--fx-rates", "EUR=1.08, jpy=0.0066")
     assert code == 0, out
     with db.session(env["DATABASE_URL"]) as session:
         ws = session.exec(select(Workspace)).one()
     assert ws.stripe_key_encrypted and KEY not in ws.stripe_key_encrypted
     assert (ws.products, ws.metadata_keys, ws.sync_without_payment) == (
         ["prod_a", "prod_b"], ["plan", "company"], True)
+    assert ws.fx_rates == {"eur": "1.08", "jpy": "0.0066"}
     assert fake.state.log.count() == 1  # one cheap call checked the key
 
 
