@@ -99,14 +99,16 @@ def upsert(
     table = MIRROR_TABLES[stream].__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(rows)
+    statement = insert(table)
     changed = {c: statement.excluded[c] for c in rows[0] if c not in ("workspace_id", "id")}
     statement = statement.on_conflict_do_update(
         index_elements=["workspace_id", "id"],
         set_=changed,
         where=table.c.fetched_at <= statement.excluded.fetched_at,
     )
-    session.execute(statement)
+    # executemany form: SQLAlchemy batches it into multi-row INSERTs without compiling
+    # a new 100-row statement for every page.
+    session.execute(statement, rows)
     return len(rows)
 
 

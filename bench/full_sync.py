@@ -1,0 +1,155 @@
+"""Full sync end to end, measured: requests vs the minimum, wall time, objects/s,
+requests/s against the budget, worker peak RSS.
+
+Everything runs as separate processes, as in production: the Temporal dev server, the
+fake Stripe server (seeded), one worker process (worker.py), and this driver.
+
+    python bench/full_sync.py --customers 10000 --database sqlite
+    python bench/full_sync.py --customers 10000 --latency-ms 300 --budget 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from cryptography.fernet import Fernet
+from temporalio.testing import WorkflowEnvironment
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from revsync import connection, db, subscribers, workspaces  # noqa: E402
+from revsync.fake_stripe import generate_account, subscriber_emails  # noqa: E402
+from revsync.settings import Settings  # noqa: E402
+from revsync.sync_client import start_sync  # noqa: E402
+from revsync.sync_types import SyncReport  # noqa: E402
+from revsync.temporal_client import connect  # noqa: E402
+from revsync.temporal_server import temporal_binary  # noqa: E402
+
+KEY = "sk_test_bench"
+PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def start_fake(customers: int, seed: int, latency_ms: float) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "revsync.fake_stripe", "--port", "0", "--customers",
+         str(customers), "--seed", str(seed), "--api-key", KEY, "--latency-ms",
+         str(latency_ms)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def database(kind: str, tmp: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'bench.sqlite'}"
+    name = f"revsync_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="revsync-bench-"))
+    url = database(args.database, tmp)
+    settings = Settings(database_url=url, data_dir=tmp, secret_key=Fernet.generate_key().decode(),
+                        stripe_requests_per_second=args.budget,
+                        pages_per_activity=args.pages_per_activity)
+    db.migrate(settings.resolved_database_url)
+    t0 = time.perf_counter()
+    fake, base_url = start_fake(args.customers, args.seed, args.latency_ms)
+    emails = subscriber_emails(generate_account(args.customers, args.seed), seed=args.seed)
+    print(f"fake Stripe seeded with {args.customers:,} customers in "
+          f"{time.perf_counter() - t0:.1f}s; {len(emails):,} subscribers")
+    connection.connect(settings, "bench", KEY, connection.options(
+        api_base=base_url, fx_rates={"eur": "1.08", "gbp": "1.27", "jpy": "0.0066"}))
+    with db.session(settings.resolved_database_url) as session:
+        workspace = workspaces.by_name(session, "bench")
+        assert workspace.id is not None
+        subscribers.import_rows(session, workspace.id, [(n, {"email": e})
+                                                        for n, e in enumerate(emails)])
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
+                                                ui=False, dev_server_log_level="error")
+    target = env.client.service_client.config.target_host
+    worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env={
+        **os.environ, "TEMPORAL_ADDRESS": target, "DATABASE_URL": url,
+        "REVSYNC_SECRET_KEY": settings.secret_key or "", "REVSYNC_DATA_DIR": str(tmp),
+        "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(args.budget),
+        "REVSYNC_PAGES_PER_ACTIVITY": str(args.pages_per_activity),
+    }, stdout=subprocess.DEVNULL)
+    try:
+        client = await connect(settings, target_host=target)
+        started = time.perf_counter()
+        handle = await start_sync(client, settings, workspace)
+        phases: dict[str, float] = {}
+        result = asyncio.ensure_future(handle.result(follow_runs=True))
+        while not result.done():
+            try:
+                report = await handle.query("progress", result_type=SyncReport)
+                phases.setdefault(report.phase, time.perf_counter() - started)
+            except Exception:  # between continue-as-new runs
+                pass
+            await asyncio.wait({result}, timeout=0.5)
+        report = result.result()
+        wall = time.perf_counter() - started
+        rss = peak_rss_mib(worker.pid)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+        fake.terminate()
+        await env.shutdown()
+    print_report(args, report, wall, rss, phases)
+
+
+def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss: float,
+                 phases: dict[str, float]) -> None:
+    objects = sum(s.objects for s in report.streams)
+    data_requests = report.requests - report.catalogue_requests
+    streams_end = phases.get("sweep", phases.get("derive", wall))
+    print(f"database            {args.database}")
+    print(f"latency injected    {args.latency_ms:.0f} ms/request")
+    print(f"budget              {args.budget:g} requests/s, {args.pages_per_activity} pages "
+          "per activity")
+    for s in report.streams:
+        print(f"  {s.name:<14} {s.objects:>9,} objects {s.requests:>6,} requests")
+    print(f"requests (data)     {data_requests:,} vs minimum {report.min_requests:,} "
+          f"({data_requests / report.min_requests:.3f}x); catalogues {report.catalogue_requests}")
+    print(f"wall time           {wall:.1f} s (listing {streams_end:.1f} s, "
+          f"derive+finish {wall - streams_end:.1f} s)")
+    print(f"Stripe objects/s    {objects / wall:,.0f} overall, {objects / streams_end:,.0f} "
+          "while listing")
+    print(f"requests/s          {report.requests / streams_end:.1f} while listing "
+          f"(budget {args.budget:g})")
+    print(f"subscribers         {report.derive.subscribers_seen:,} derived, "
+          f"{report.derive.subscribers_matched:,} with Stripe data")
+    print(f"continue-as-new     {report.continued} times")
+    print(f"worker peak RSS     {rss:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--budget", type=float, default=100.0,
+                        help="Stripe requests/s (the product default is 10)")
+    parser.add_argument("--pages-per-activity", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=7)
+    asyncio.run(main(parser.parse_args()))
