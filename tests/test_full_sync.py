@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
+from revsync.sync_client import workflow_id
 from tests.helpers import KEY, add_user_tag, connect_workspace, import_emails, last_run, state, sync
 
 SUBSCRIBERS = ["alice@example.com", "Bob@Example.com", "carol@example.com",
@@ -137,6 +138,9 @@ async def test_full_sync_writes_hand_computed_values(
     assert report.requests - report.catalogue_requests == 3
     run = last_run(settings, workspace)
     assert (run.status, run.requests, run.min_requests) == ("completed", 6, 3)
+    # Workflow history holds ids, cursors and counts: no email, no key.
+    history = await client.get_workflow_handle(workflow_id("acme")).fetch_history()
+    assert "example" not in history.to_json().lower() and KEY not in history.to_json()
     # The other workspace was never synced: untouched.
     assert state(settings, other) == {"alice@example.com": (None, None, [], {})}
 

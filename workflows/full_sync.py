@@ -97,6 +97,7 @@ class FullSyncWorkflow:
             )
             state.derive_cursor = result.last_subscriber_id
             state.derive.add(result.counts)
+            self._show()
             if result.done:
                 state.phase = "finish"
             else:
@@ -128,6 +129,7 @@ class FullSyncWorkflow:
                 heartbeat_timeout=HEARTBEAT,
                 retry_policy=STRIPE_RETRY,
             )
+            self._show()
 
     async def _finish(self, state: SyncState, error: str | None = None) -> dict[str, int]:
         report: dict[str, int] = await workflow.execute_activity(
@@ -138,6 +140,17 @@ class FullSyncWorkflow:
             retry_policy=DB_RETRY,
         )
         return report
+
+    def _show(self) -> None:
+        """Progress in the Temporal UI's "current details": counts only, never PII."""
+        report = self.progress()
+        streams = ", ".join(f"{s.name} {s.objects:,}{'' if s.done else '…'}"
+                            for s in report.streams)
+        workflow.set_current_details(
+            f"**{report.phase}** · listed: {streams} · requests {report.requests:,} "
+            f"(minimum {report.min_requests:,}) · subscribers derived "
+            f"{report.derive.subscribers_seen:,}"
+        )
 
     def _history_full(self) -> bool:
         info = workflow.info()
