@@ -11,7 +11,7 @@ from workflows.full_sync import FullSyncWorkflow
 
 def configure(settings: Settings, task_queue: str) -> dict[str, Any]:
     plugin = RevenueSyncPlugin(settings)
-    return dict(plugin.configure_worker({"task_queue": task_queue}))  # type: ignore[typeddict-item]
+    return dict(plugin.configure_worker({"task_queue": task_queue}))
 
 
 def names(config: dict[str, Any]) -> set[str]:
