@@ -18,6 +18,7 @@ T = TypeVar("T")
 PERMANENT: tuple[type[Exception], ...] = (
     stripe.AuthenticationError,
     stripe.PermissionError,
+    stripe.InvalidRequestError,  # a request Stripe refuses will be refused again
     WorkspaceError,
     KeyStoreError,
 )

@@ -55,12 +55,12 @@ class StripePageActivities:
             with db.session(url) as session:
                 state = runs.resume_point(session, request.sync_run_id, request.stream)
             fetched = 0
-            while not state.done and fetched < request.max_pages:
-                page = gateway.list_page(state.name, state.cursor)
+            while not state.done and fetched < self.settings.pages_per_activity:
+                activity.heartbeat(state.name, state.cursor, state.pages)
+                page = gateway.list_page(state.name, state.cursor, state.cursor_created)
                 with db.session(url) as session:
                     state = runs.commit_page(
                         session, request.workspace_id, request.sync_run_id, state, page
                     )
-                activity.heartbeat(state.name, state.cursor, state.pages)
                 fetched += 1
             return state

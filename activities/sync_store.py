@@ -52,7 +52,8 @@ class SyncStoreActivities:
         """Forget objects a complete listing no longer returned (deleted in Stripe)."""
         with db.session(self.url) as session:
             removed = {
-                name: mirror.sweep(session, name, request.workspace_id, request.listed_since)
+                name: mirror.sweep(session, name, request.workspace_id, request.sync_run_id,
+                                   request.listed_since)
                 for name in request.streams
             }
             session.commit()

@@ -188,7 +188,7 @@ def derive_batch(
         mine = facts.get(subscriber.email_norm, [])
         had = set(old_tags.get(subscriber.id, set()))
         derived = derive_subscriber(mine, catalogue, policy, now)
-        _count(counts, subscriber, mine, derived, policy)
+        _count(counts, mine, derived, policy, catalogue)
         transition = apply(session, subscriber, derived, had)
         if transition is not None:
             counts.subscribers_changed += 1
@@ -201,15 +201,15 @@ def derive_batch(
 
 def _count(
     counts: DeriveCounts,
-    subscriber: Subscriber,
     facts: Sequence[CustomerFacts],
     derived: Derived,
     policy: RevenuePolicy,
+    catalogue: Catalogue,
 ) -> None:
     counts.subscribers_seen += 1
     counts.customers_matched += len(facts)
     for fact in facts:
-        reason = eligibility(fact, policy)
+        reason = eligibility(fact, policy, catalogue)
         if reason == "eligible":
             counts.customers_eligible += 1
         else:

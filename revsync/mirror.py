@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from revsync.models import MIRROR_TABLES, MirrorRow, StripeCustomer
+from revsync.models import EMAIL_NORM_LENGTH, MIRROR_TABLES, MirrorRow, StripeCustomer
 from revsync.revenue import normalize_email
 
 KEEP: dict[str, tuple[str, ...] | None] = {
@@ -58,7 +58,8 @@ def has_id(obj: Any) -> bool:
 
 
 def row_values(
-    stream: str, workspace_id: int, obj: dict[str, Any], fetched_at: float
+    stream: str, workspace_id: int, obj: dict[str, Any], fetched_at: float,
+    seen_run: int | None = None,
 ) -> dict[str, Any]:
     """Column values for one object (which must have an id)."""
     object_id = obj["id"]
@@ -68,10 +69,11 @@ def row_values(
         "created": _created(obj),
         "data": project(stream, obj),
         "fetched_at": fetched_at,
+        "seen_run": seen_run,
     }
     if stream == "customers":
-        email = obj.get("email")
-        values["email_norm"] = normalize_email(email if isinstance(email, str) else None)
+        email = normalize_email(obj.get("email") if isinstance(obj.get("email"), str) else None)
+        values["email_norm"] = email if email and len(email) <= EMAIL_NORM_LENGTH else None
         values["deleted"] = bool(obj.get("deleted", False))
     elif stream == "subscriptions":
         status = obj.get("status")
@@ -88,12 +90,17 @@ def upsert(
     workspace_id: int,
     objects: Iterable[dict[str, Any]],
     fetched_at: float,
+    seen_run: int | None = None,
 ) -> int:
     """Insert or refresh rows, never replacing a fresher read; returns rows offered.
 
     An object without an id is left out (it cannot be keyed); callers count it.
     """
-    rows = [row_values(stream, workspace_id, obj, fetched_at) for obj in objects if has_id(obj)]
+    rows = [
+        row_values(stream, workspace_id, obj, fetched_at, seen_run)
+        for obj in objects
+        if has_id(obj)
+    ]
     if not rows:
         return 0
     table = MIRROR_TABLES[stream].__table__  # type: ignore[attr-defined]
@@ -112,16 +119,21 @@ def upsert(
     return len(rows)
 
 
-def sweep(session: Session, stream: str, workspace_id: int, listed_since: float) -> int:
+def sweep(
+    session: Session, stream: str, workspace_id: int, sync_run_id: int, listed_since: float
+) -> int:
     """After a complete listing, drop what Stripe no longer lists (deleted objects).
 
-    Rows refreshed after `listed_since` were seen by this sync or by a webhook; older
-    ones were not listed. Customers are kept as tombstones (`deleted`) so that their
-    subscriber loses eligibility on the next derivation.
+    A row is stale when this sync did not list it and nothing (a webhook) refreshed it
+    since the sync started. Marking rows with the run that listed them keeps a worker
+    with a lagging clock from sweeping rows this sync wrote. Customers are kept as
+    tombstones (`deleted`) so that their subscriber loses eligibility when derived.
     """
     model: type[MirrorRow] = MIRROR_TABLES[stream]
     stale = and_(
-        col(model.workspace_id) == workspace_id, col(model.fetched_at) < listed_since
+        col(model.workspace_id) == workspace_id,
+        or_(col(model.seen_run).is_(None), col(model.seen_run) != sync_run_id),
+        col(model.fetched_at) < listed_since,
     )
     if model is StripeCustomer:
         result = session.execute(

@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# Stripe allows 512-character emails and case folding can lengthen them (ß -> ss).
+EMAIL_NORM_LENGTH = 1024
+
 
 def utcnow() -> datetime:
     """Timezone-aware now, the only clock the tables use."""
@@ -27,7 +30,6 @@ class Workspace(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=100)
     stripe_key_encrypted: str | None = None
-    stripe_account_id: str | None = Field(default=None, max_length=255)
     api_base: str | None = Field(default=None, max_length=500)
     products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sync_without_payment: bool = False
@@ -48,7 +50,7 @@ class Subscriber(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     email: str = Field(max_length=320)
-    email_norm: str = Field(max_length=320)
+    email_norm: str = Field(max_length=EMAIL_NORM_LENGTH)
     attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     mrr: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     ltv: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
@@ -80,12 +82,13 @@ class MirrorRow(SQLModel):
     created: int = Field(default=0, sa_type=BigInteger)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     fetched_at: float = 0.0
+    seen_run: int | None = None  # the last full sync that listed this object
 
 
 class StripeCustomer(MirrorRow, table=True):
     __tablename__ = "stripe_customer"
     __table_args__ = (Index("ix_stripe_customer_ws_email", "workspace_id", "email_norm"),)
-    email_norm: str | None = Field(default=None, max_length=320)
+    email_norm: str | None = Field(default=None, max_length=EMAIL_NORM_LENGTH)
     deleted: bool = False
 
 
@@ -144,11 +147,8 @@ class StreamCheckpoint(SQLModel, table=True):
     __tablename__ = "stream_checkpoint"
     sync_run_id: int = Field(foreign_key="sync_run.id", primary_key=True)
     stream: str = Field(primary_key=True, max_length=40)
-    cursor: str | None = Field(default=None, max_length=255)
     pages: int = 0
-    objects: int = 0
-    requests: int = 0
-    done: bool = False
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 MIRROR_TABLES: dict[str, type[MirrorRow]] = {

@@ -41,6 +41,13 @@ async def has_workers(client: Client, task_queue: str) -> bool:
     return bool(described.pollers)
 
 
+def root_cause(error: BaseException) -> str:
+    """The innermost failure's message: the reason, without Temporal's wrapping."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(getattr(error, "message", None) or error)
+
+
 async def run_sync(client: Client, settings: Settings, workspace: Workspace, ui: str | None,
                    wait: bool) -> int:
     """Start or attach, show progress, print the summary; exit code 1 if the sync failed."""
@@ -54,8 +61,7 @@ async def run_sync(client: Client, settings: Settings, workspace: Workspace, ui:
         with SyncProgress(subscriber_count(settings, workspace)) as progress:
             report = await follow(handle, progress.update)
     except WorkflowFailureError as error:
-        cause = error.cause
-        console.print(f"[red]sync failed:[/red] {getattr(cause, 'message', None) or cause}")
+        console.print(f"[red]sync failed:[/red] {root_cause(error)}")
         return 1
     console.print(summary_table(report, workspace.reporting_currency))
     if ui:
@@ -67,6 +73,10 @@ async def sync_command(settings: Settings, workspace_name: str, wait: bool) -> i
     with db.session(settings.resolved_database_url) as session:
         try:
             workspace = workspaces.by_name(session, workspace_name)
+            if not workspace.stripe_key_encrypted:
+                raise workspaces.WorkspaceError(
+                    f"workspace {workspace_name!r} is not connected to Stripe; run `connect`"
+                )
         except workspaces.WorkspaceError as error:
             console.print(f"[red]error:[/red] {error}")
             return 2

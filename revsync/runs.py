@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from sqlmodel import Session, select
@@ -45,38 +45,30 @@ def resume_point(session: Session, sync_run_id: int, given: StreamState) -> Stre
     saved = checkpoint(session, sync_run_id, given.name)
     if saved is None or saved.pages <= given.pages:
         return given
-    return StreamState(
-        name=given.name,
-        cursor=saved.cursor,
-        pages=saved.pages,
-        objects=saved.objects,
-        requests=saved.requests,
-        done=saved.done,
-        catalogue=given.catalogue,
-        malformed=given.malformed,
-    )
+    return StreamState(**saved.state)
 
 
 def commit_page(
     session: Session, workspace_id: int, sync_run_id: int, state: StreamState, page: Page
 ) -> StreamState:
     """Store one page and advance the stream's checkpoint, atomically."""
-    stored = mirror.upsert(session, state.name, workspace_id, page.objects, time.time())
-    advanced = StreamState(
-        name=state.name,
+    stored = mirror.upsert(
+        session, state.name, workspace_id, page.objects, time.time(), seen_run=sync_run_id
+    )
+    advanced = replace(
+        state,
         cursor=page.last_id or state.cursor,
+        cursor_created=page.last_created if page.last_id else state.cursor_created,
         pages=state.pages + 1,
         objects=state.objects + len(page.objects),
         requests=state.requests + page.requests,
-        done=not page.has_more or page.last_id is None,
-        catalogue=state.catalogue,
+        done=not page.has_more,
         malformed=state.malformed + page.malformed + len(page.objects) - stored,
     )
     row = checkpoint(session, sync_run_id, state.name) or StreamCheckpoint(
         sync_run_id=sync_run_id, stream=state.name
     )
-    row.cursor, row.pages, row.objects = advanced.cursor, advanced.pages, advanced.objects
-    row.requests, row.done = advanced.requests, advanced.done
+    row.pages, row.state = advanced.pages, asdict(advanced)
     session.add(row)
     session.commit()
     return advanced

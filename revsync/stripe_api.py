@@ -66,6 +66,13 @@ class Page:
     malformed: int = 0  # list entries that were not objects at all
 
     @property
+    def last_created(self) -> int | None:
+        """`created` of the cursor object, the fallback if that object is deleted."""
+        keyed = [o for o in self.objects if isinstance(o.get("id"), str) and o["id"]]
+        created = keyed[-1].get("created") if keyed else None
+        return created if isinstance(created, int) and not isinstance(created, bool) else None
+
+    @property
     def last_id(self) -> str | None:
         """The cursor for the next page: the last object that has an id."""
         ids = [o.get("id") for o in self.objects if isinstance(o.get("id"), str) and o["id"]]
@@ -94,20 +101,38 @@ class StripeGateway:
             self._client = stripe.StripeClient(self.api_key, **kwargs)
         return self._client
 
-    def list_page(self, stream: str, starting_after: str | None) -> Page:
-        """Fetch the page after `starting_after` (newest first), retrying throttling."""
+    def list_page(
+        self, stream: str, starting_after: str | None, cursor_created: int | None = None
+    ) -> Page:
+        """Fetch the page after `starting_after` (newest first), retrying throttling.
+
+        If the cursor object was deleted meanwhile, Stripe refuses it (400
+        resource_missing); the listing then resumes at the cursor's `created` second,
+        re-reading only objects of that same second (upserts are idempotent).
+        """
         spec = STREAMS[stream]
         params: dict[str, Any] = {"limit": PAGE_SIZE, **spec.params}
         if starting_after:
             params["starting_after"] = starting_after
         path = f"/v1/{spec.resource}"
-        body, requests = self.get(path, params)
+        try:
+            body, requests = self.get(path, params)
+        except stripe.InvalidRequestError as error:
+            if not _lost_cursor(error) or cursor_created is None:
+                raise
+            params.pop("starting_after")
+            params["created"] = {"lte": cursor_created}
+            body, requests = self.get(path, params)
+            requests += 1  # the refused request counts too
         data, has_more = body.get("data"), body.get("has_more")
         if not isinstance(data, list) or not isinstance(has_more, bool):
             # Guessing here could end a stream early and silently lose objects.
             raise StripeUnavailable(f"Stripe answered {path} with a malformed list")
         objects = [o for o in data if isinstance(o, dict)]
-        return Page(objects, has_more, requests, malformed=len(data) - len(objects))
+        page = Page(objects, has_more, requests, malformed=len(data) - len(objects))
+        if has_more and page.last_id is None:
+            raise StripeUnavailable(f"Stripe answered {path} with more to come but no cursor")
+        return page
 
     def retrieve(self, resource: str, object_id: str) -> tuple[dict[str, Any], int]:
         """Fetch one object's current state (webhooks)."""
@@ -153,6 +178,12 @@ class StripeGateway:
                 return min(max(float(retry_after), 0.0), self.max_delay)
         backoff: float = min(self.base_delay * 2.0 ** (attempt - 1), self.max_delay)
         return backoff * (0.5 + random.random() / 2)
+
+
+def _lost_cursor(error: stripe.InvalidRequestError) -> bool:
+    api_error = getattr(error, "error", None)
+    return (getattr(api_error, "code", None) == "resource_missing"
+            and getattr(api_error, "param", None) == "starting_after")
 
 
 def _retryable(error: stripe.StripeError) -> bool:

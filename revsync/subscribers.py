@@ -13,6 +13,7 @@ from revsync.models import Subscriber, utcnow
 from revsync.revenue import normalize_email
 
 MAX_EMAIL_LENGTH = 320
+LOOKUP_CHUNK = 10_000  # PostgreSQL takes at most 65,535 bound parameters per statement
 
 
 class ImportFileError(Exception):
@@ -67,15 +68,18 @@ def import_rows(
             if k and k.strip().lower() != "email" and v is not None
         }
         wanted[norm] = (email, attributes)
-    existing = {
-        s.email_norm: s
-        for s in session.exec(
-            select(Subscriber).where(
-                Subscriber.workspace_id == workspace_id,
-                col(Subscriber.email_norm).in_(list(wanted)),
+    emails = list(wanted)
+    existing: dict[str, Subscriber] = {}
+    for start in range(0, len(emails), LOOKUP_CHUNK):
+        existing.update(
+            (s.email_norm, s)
+            for s in session.exec(
+                select(Subscriber).where(
+                    Subscriber.workspace_id == workspace_id,
+                    col(Subscriber.email_norm).in_(emails[start : start + LOOKUP_CHUNK]),
+                )
             )
         )
-    }
     for norm, (email, attributes) in wanted.items():
         subscriber = existing.get(norm)
         if subscriber is None:

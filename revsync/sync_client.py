@@ -74,7 +74,6 @@ async def start_sync(
         SyncInput(
             workspace_id=workspace.id,
             stripe_task_queue=settings.stripe_task_queue,
-            pages_per_activity=settings.pages_per_activity,
             history_limit=history_limit,
         ),
         id=workflow_id(workspace.name),

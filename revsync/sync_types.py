@@ -16,6 +16,7 @@ class StreamState:
 
     name: str
     cursor: str | None = None
+    cursor_created: int | None = None
     pages: int = 0
     objects: int = 0
     requests: int = 0
@@ -79,7 +80,6 @@ class SyncInput:
 
     workspace_id: int
     stripe_task_queue: str = "revsync-stripe"
-    pages_per_activity: int = 5
     derive_batch_size: int = 500
     derive_batches_per_activity: int = 4
     history_limit: int = 0  # continue-as-new past this many events; 0 = the default
@@ -96,15 +96,18 @@ class RunStarted:
 
 @dataclass
 class FetchInput:
+    """Fetch some pages of one stream; how many is the Stripe worker's setting, since its
+    server-side activity rate is the budget divided by it."""
+
     workspace_id: int
     sync_run_id: int
     stream: StreamState
-    max_pages: int
 
 
 @dataclass
 class SweepInput:
     workspace_id: int
+    sync_run_id: int
     listed_since: float
     streams: list[str]
 

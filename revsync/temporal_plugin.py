@@ -57,4 +57,6 @@ class RevenueSyncPlugin(SimplePlugin):
         config["activities"] = activities
         if config.get("activity_executor") is None:
             config["activity_executor"] = ThreadPoolExecutor(self._max_threads)
+            # A task waiting for a thread cannot heartbeat: never accept more than we run.
+            config["max_concurrent_activities"] = self._max_threads
         return config

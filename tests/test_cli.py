@@ -164,6 +164,27 @@ def test_export_and_status_errors(env: dict[str, str]) -> None:
     assert run("sync", "--workspace", "nope")[0] == 2
 
 
+def test_sync_of_a_workspace_without_stripe_says_so(env: dict[str, str], tmp_path: Path) -> None:
+    csv_file = tmp_path / "s.csv"
+    csv_file.write_text("email\na@example.com\n")
+    run("subscribers", "import", str(csv_file), "--workspace", "fresh")
+    code, out = run("sync", "--workspace", "fresh")
+    assert code == 2 and "not connected to Stripe; run `connect`" in out
+
+
+def test_import_looks_up_existing_subscribers_in_chunks(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("revsync.subscribers.LOOKUP_CHUNK", 2)
+    csv_file = tmp_path / "s.csv"
+    csv_file.write_text("email,n\n" + "".join(f"u{i}@example.com,1\n" for i in range(5)))
+    run("subscribers", "import", str(csv_file))
+    csv_file.write_text("email,n\n" + "".join(f"U{i}@example.com,2\n" for i in range(5)))
+    code, out = run("subscribers", "import", str(csv_file))
+    assert code == 0 and "created 0, updated 5" in out
+    assert {a["n"] for a in subscribers(env).values()} == {"2"}
+
+
 def test_export_writes_jsonl_and_csv(env: dict[str, str], tmp_path: Path) -> None:
     csv_file = tmp_path / "s.csv"
     csv_file.write_text("email\na@example.com\n")

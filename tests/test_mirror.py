@@ -64,3 +64,23 @@ def test_customer_email_of_wrong_type_is_treated_as_missing(database_url: str) -
         session.commit()
         norms = {c.id: c.email_norm for c in session.exec(select(StripeCustomer))}
     assert norms == {"cus_1": None, "cus_2": None}
+
+
+def test_sweep_keeps_what_this_run_listed_whatever_the_clocks(database_url: str) -> None:
+    url = Settings(database_url=database_url).resolved_database_url
+    ws = workspace_id(url)
+    with db.session(url) as session:
+        # Stamped by a worker whose clock lags far behind the run's start.
+        mirror.upsert(session, "charges", ws, [{"id": "ch_listed"}], 1.0, seen_run=7)
+        mirror.upsert(session, "charges", ws, [{"id": "ch_gone"}], 1.0, seen_run=6)
+        mirror.upsert(session, "charges", ws, [{"id": "ch_webhook"}], 500.0)
+        mirror.upsert(session, "customers", ws, [{"id": "cus_gone", "email": "x@y.io"}], 1.0)
+        session.commit()
+        removed = mirror.sweep(session, "charges", ws, sync_run_id=7, listed_since=100.0)
+        tombstoned = mirror.sweep(session, "customers", ws, sync_run_id=7, listed_since=100.0)
+        session.commit()
+        charges = {c.id for c in session.exec(select(StripeCharge))}
+        customer = session.exec(select(StripeCustomer)).one()
+    assert (removed, tombstoned) == (1, 1)
+    assert charges == {"ch_listed", "ch_webhook"}
+    assert customer.deleted

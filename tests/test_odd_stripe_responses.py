@@ -58,3 +58,9 @@ def test_non_objects_in_a_list_are_counted_and_skipped(odd: OddServer) -> None:
     page = gateway(odd).list_page("customers", None)
     assert page.malformed == 2
     assert page.last_id == "cus_1" and len(page.objects) == 2
+
+
+def test_more_to_come_without_a_cursor_is_an_error(odd: OddServer) -> None:
+    odd.body = b'{"data": [{"no": "id"}], "has_more": true}'
+    with pytest.raises(StripeUnavailable, match="no cursor"):
+        gateway(odd).list_page("customers", None)

@@ -76,3 +76,23 @@ def test_bad_key_fails_at_once(fake: FakeStripeServer) -> None:
 def test_unknown_cursor_is_a_clear_request_error(fake: FakeStripeServer) -> None:
     with pytest.raises(stripe.InvalidRequestError):
         gateway(fake, []).list_page("customers", "cus_does_not_exist")
+
+
+def test_a_deleted_cursor_object_resumes_at_its_created_second(fake: FakeStripeServer) -> None:
+    gw = gateway(fake, [])
+    everyone = {r["id"] for r in fake.state.iter_records("customer")}
+    page = gw.list_page("customers", None)
+    assert page.last_id is not None and page.last_created is not None
+    fake.state.delete("customer", page.last_id)  # deleted between two pages
+    seen = {o["id"] for o in page.objects}
+    cursor, created = page.last_id, page.last_created
+    page = gw.list_page("customers", cursor, created)
+    # Refused once (400), then listed again from the cursor's `created` second.
+    assert page.requests == 2
+    while True:
+        seen |= {o["id"] for o in page.objects}
+        if not page.has_more:
+            break
+        page = gw.list_page("customers", page.last_id, page.last_created)
+    # All 150 share one second here, so the re-listing re-read them: nothing was lost.
+    assert seen == everyone

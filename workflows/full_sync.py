@@ -8,6 +8,7 @@ carrying the same state, so a 100,000-customer account is one logical sync.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -33,16 +34,19 @@ with workflow.unsafe.imports_passed_through():
 STRIPE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["AuthenticationError", "PermissionError", "WorkspaceError",
-                               "KeyStoreError"],
+    non_retryable_error_types=["AuthenticationError", "PermissionError", "InvalidRequestError",
+                               "WorkspaceError", "KeyStoreError"],
 )
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
+    maximum_attempts=20,  # about 8 minutes, then the run fails and says why
     non_retryable_error_types=["WorkspaceError", "KeyStoreError"],
 )
 DB_TIMEOUT = timedelta(minutes=10)
-HEARTBEAT = timedelta(seconds=5)
+# A killed worker is noticed after this long; a single Stripe request or a database
+# lock wait must fit inside it.
+HEARTBEAT = timedelta(seconds=15)
 HISTORY_LIMIT = 2_000
 
 
@@ -66,7 +70,7 @@ class FullSyncWorkflow:
             self._status = "failed"
             reason = str(error.cause or error)
             await self._finish(state, error=reason)
-            raise ApplicationError(f"sync failed: {reason}", non_retryable=True) from error
+            raise ApplicationError(reason, type="SyncFailed", non_retryable=True) from error
         self._status = "completed"
         return self.progress()
 
@@ -78,8 +82,10 @@ class FullSyncWorkflow:
         if state.phase == "sweep":
             await workflow.execute_activity(
                 "revsync.sweep_mirror",
-                SweepInput(request.workspace_id, state.listed_since,
-                           [s.name for s in state.streams]),
+                # Catalogues are kept: a deleted coupon still discounts the
+                # subscriptions that carry it.
+                SweepInput(request.workspace_id, state.sync_run_id, state.listed_since,
+                           [s.name for s in state.streams if not s.catalogue]),
                 result_type=dict[str, int],
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
@@ -121,8 +127,7 @@ class FullSyncWorkflow:
             stream = self._state.streams[index]
             self._state.streams[index] = await workflow.execute_activity(
                 "revsync.fetch_stream_pages",
-                FetchInput(request.workspace_id, self._state.sync_run_id, stream,
-                           request.pages_per_activity),
+                FetchInput(request.workspace_id, self._state.sync_run_id, stream),
                 result_type=StreamState,
                 task_queue=request.stripe_task_queue,
                 start_to_close_timeout=timedelta(minutes=15),
@@ -162,17 +167,7 @@ class FullSyncWorkflow:
     def _continue_if_needed(self, request: SyncInput, state: SyncState) -> None:
         if self._history_full():
             state.continued += 1
-            workflow.continue_as_new(
-                SyncInput(
-                    workspace_id=request.workspace_id,
-                    stripe_task_queue=request.stripe_task_queue,
-                    pages_per_activity=request.pages_per_activity,
-                    derive_batch_size=request.derive_batch_size,
-                    derive_batches_per_activity=request.derive_batches_per_activity,
-                    history_limit=request.history_limit,
-                    state=state,
-                )
-            )
+            workflow.continue_as_new(dataclasses.replace(request, state=state))
 
     @workflow.query
     def progress(self) -> SyncReport:

@@ -23,7 +23,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("stripe_key_encrypted", sa.String(), nullable=True),
-        sa.Column("stripe_account_id", sa.String(length=255), nullable=True),
         sa.Column("api_base", sa.String(length=500), nullable=True),
         sa.Column("products", sa.JSON(), nullable=False),
         sa.Column("sync_without_payment", sa.Boolean(), nullable=False),
@@ -42,6 +41,7 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
+        sa.Column("seen_run", sa.Integer(), nullable=True),
         sa.Column("customer", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
+        sa.Column("seen_run", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -74,7 +75,8 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
-        sa.Column("email_norm", sa.String(length=320), nullable=True),
+        sa.Column("seen_run", sa.Integer(), nullable=True),
+        sa.Column("email_norm", sa.String(length=1024), nullable=True),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -94,6 +96,7 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
+        sa.Column("seen_run", sa.Integer(), nullable=True),
         sa.Column("customer", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
@@ -113,6 +116,7 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
+        sa.Column("seen_run", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -126,6 +130,7 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
+        sa.Column("seen_run", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -139,6 +144,7 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("fetched_at", sa.Float(), nullable=False),
+        sa.Column("seen_run", sa.Integer(), nullable=True),
         sa.Column("customer", sa.String(length=255), nullable=True),
         sa.Column("status", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
@@ -157,7 +163,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
-        sa.Column("email_norm", sa.String(length=320), nullable=False),
+        sa.Column("email_norm", sa.String(length=1024), nullable=False),
         sa.Column("attributes", sa.JSON(), nullable=False),
         sa.Column("mrr", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("ltv", sa.Numeric(precision=18, scale=2), nullable=True),
@@ -205,11 +211,8 @@ def upgrade() -> None:
         "stream_checkpoint",
         sa.Column("sync_run_id", sa.Integer(), nullable=False),
         sa.Column("stream", sa.String(length=40), nullable=False),
-        sa.Column("cursor", sa.String(length=255), nullable=True),
         sa.Column("pages", sa.Integer(), nullable=False),
-        sa.Column("objects", sa.Integer(), nullable=False),
-        sa.Column("requests", sa.Integer(), nullable=False),
-        sa.Column("done", sa.Boolean(), nullable=False),
+        sa.Column("state", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["sync_run_id"],
             ["sync_run.id"],
