@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import stripe
 from temporalio.exceptions import ApplicationError
 
 from revsync.keystore import KeyStoreError
 from revsync.workspaces import WorkspaceError
-
-T = TypeVar("T")
 
 # Retrying cannot fix a revoked key, a missing workspace or an undecryptable secret.
 PERMANENT: tuple[type[Exception], ...] = (
@@ -32,8 +29,3 @@ def permanent_errors() -> Iterator[None]:
     except PERMANENT as error:
         message = getattr(error, "user_message", None) or str(error)
         raise ApplicationError(message, type=type(error).__name__, non_retryable=True) from None
-
-
-def guarded(function: Callable[[], T]) -> T:
-    with permanent_errors():
-        return function()

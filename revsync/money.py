@@ -91,16 +91,6 @@ def fx_rate(currency: str, reporting_currency: str, rates: Mapping[str, Decimal]
     return None
 
 
-def convert(
-    amount_major: Decimal, currency: str, reporting_currency: str, rates: Mapping[str, Decimal]
-) -> Decimal | None:
-    """Convert a major-unit amount into the reporting currency, unrounded; None without a rate."""
-    rate = fx_rate(currency, reporting_currency, rates)
-    if rate is None:
-        return None
-    return amount_major * rate
-
-
 def round_cents(value: Decimal | Fraction) -> Decimal:
     """Round once, half-up (ties away from zero), to cents.
 
@@ -132,7 +122,8 @@ def fraction_to_decimal(value: Fraction, digits: int = 50) -> Decimal:
 def convert_exact(
     amount_major: Fraction, currency: str, reporting_currency: str, rates: Mapping[str, Decimal]
 ) -> Fraction | None:
-    """:func:`convert` on an exact rational; None without a rate."""
+    """A major-unit amount in the reporting currency, exact and unrounded; None without a
+    rate."""
     rate = fx_rate(currency, reporting_currency, rates)
     if rate is None:
         return None

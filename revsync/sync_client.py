@@ -12,7 +12,7 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -100,5 +100,3 @@ async def follow(
         await asyncio.wait({result}, timeout=interval)
     return result.result()
 
-
-__all__ = ["WorkflowFailureError", "follow", "start_sync", "ui_url", "workflow_id"]

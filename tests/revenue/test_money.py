@@ -4,7 +4,7 @@ from fractions import Fraction
 import pytest
 
 from revsync.money import (
-    convert,
+    convert_exact,
     fx_rate,
     minor_unit_exponent,
     round_cents,
@@ -43,9 +43,9 @@ def test_fx_rate_is_case_insensitive_and_reporting_is_one() -> None:
 
 
 def test_convert() -> None:
-    # 10 EUR x 1.10 = 11.00 USD
-    assert convert(Decimal("10"), "eur", "usd", {"eur": Decimal("1.10")}) == Decimal("11.000")
-    assert convert(Decimal("10"), "gbp", "usd", {}) is None
+    # 10 EUR x 1.10 = 11 USD, exactly
+    assert convert_exact(Fraction(10), "eur", "usd", {"eur": Decimal("1.10")}) == Fraction(11)
+    assert convert_exact(Fraction(10), "gbp", "usd", {}) is None
 
 
 def test_round_cents_half_up_once() -> None:
