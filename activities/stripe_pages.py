@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from temporalio import activity
 
 from activities.errors import permanent_errors
 from revsync import db, runs, workspaces
+from revsync.partitions import DAY, oldest_search_range, split
 from revsync.settings import Settings
 from revsync.stripe_api import StripeGateway
-from revsync.sync_types import FetchInput, StreamState
+from revsync.sync_types import FetchInput, PartitionInput, StreamState
 
 
 def heartbeating_sleep(seconds: float) -> None:
@@ -57,10 +59,39 @@ class StripePageActivities:
             fetched = 0
             while not state.done and fetched < self.settings.pages_per_activity:
                 activity.heartbeat(state.name, state.cursor, state.pages)
-                page = gateway.list_page(state.name, state.cursor, state.cursor_created)
+                page = gateway.list_page(
+                    state.name, state.cursor, state.cursor_created, state.created_filter
+                )
                 with db.session(url) as session:
                     state = runs.commit_page(
                         session, request.workspace_id, request.sync_run_id, state, page
                     )
                 fetched += 1
             return state
+
+    @activity.defn(name="revsync.plan_partitions")
+    def plan_partitions(self, request: PartitionInput) -> list[StreamState]:
+        """Find the stream's oldest object (day precision) and split what is left to read.
+
+        A binary search of one-object requests (about 14 for a 20-year range); they are
+        counted in the stream's requests.
+        """
+        stream = replace(request.stream, split=True)
+        reached = stream.cursor_created
+        if reached is None or stream.done:
+            return [stream]
+        with permanent_errors():
+            gateway = self._gateway(request.workspace_id)
+            older, requests = gateway.exists_before(stream.name, reached)
+            low, high = oldest_search_range(reached)
+            low_day, high_day = low // DAY, -(-high // DAY)
+            while older and high_day - low_day > 1:
+                activity.heartbeat(stream.key, low_day, high_day)
+                middle = (low_day + high_day) // 2
+                found, spent = gateway.exists_before(stream.name, middle * DAY)
+                requests += spent
+                low_day, high_day = (low_day, middle) if found else (middle, high_day)
+        stream = replace(stream, requests=stream.requests + requests)
+        if not older:
+            return [stream]
+        return [replace(p, split=True) for p in split(stream, low_day * DAY, request.parts)]

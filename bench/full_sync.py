@@ -128,7 +128,7 @@ def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss:
     print(f"budget              {args.budget:g} requests/s, {args.pages_per_activity} pages "
           "per activity")
     for s in report.streams:
-        print(f"  {s.name:<14} {s.objects:>9,} objects {s.requests:>6,} requests")
+        print(f"  {s.key:<16} {s.objects:>9,} objects {s.requests:>6,} requests")
     print(f"requests (data)     {data_requests:,} vs minimum {report.min_requests:,} "
           f"({data_requests / report.min_requests:.3f}x); catalogues {report.catalogue_requests}")
     print(f"wall time           {wall:.1f} s (listing {streams_end:.1f} s, "

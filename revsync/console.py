@@ -31,7 +31,7 @@ class SyncProgress:
 
     def update(self, report: SyncReport) -> None:
         for stream in report.streams:
-            task = self._task(stream.name, None)
+            task = self._task(stream.key, None)
             info = f"{stream.objects:,} objects, {stream.requests:,} requests"
             self.progress.update(task, info=info, completed=1 if stream.done else 0, total=1
                                  if stream.done else None)

@@ -42,7 +42,7 @@ def resume_point(session: Session, sync_run_id: int, given: StreamState) -> Stre
     The checkpoint is written in the same transaction as the page it follows, so a
     worker killed between commit and reply re-reads nothing it already stored.
     """
-    saved = checkpoint(session, sync_run_id, given.name)
+    saved = checkpoint(session, sync_run_id, given.key)
     if saved is None or saved.pages <= given.pages:
         return given
     return StreamState(**saved.state)
@@ -65,8 +65,8 @@ def commit_page(
         done=not page.has_more,
         malformed=state.malformed + page.malformed + len(page.objects) - stored,
     )
-    row = checkpoint(session, sync_run_id, state.name) or StreamCheckpoint(
-        sync_run_id=sync_run_id, stream=state.name
+    row = checkpoint(session, sync_run_id, state.key) or StreamCheckpoint(
+        sync_run_id=sync_run_id, stream=state.key
     )
     row.pages, row.state = advanced.pages, asdict(advanced)
     session.add(row)

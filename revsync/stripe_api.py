@@ -102,7 +102,11 @@ class StripeGateway:
         return self._client
 
     def list_page(
-        self, stream: str, starting_after: str | None, cursor_created: int | None = None
+        self,
+        stream: str,
+        starting_after: str | None,
+        cursor_created: int | None = None,
+        created: dict[str, int] | None = None,
     ) -> Page:
         """Fetch the page after `starting_after` (newest first), retrying throttling.
 
@@ -114,6 +118,8 @@ class StripeGateway:
         params: dict[str, Any] = {"limit": PAGE_SIZE, **spec.params}
         if starting_after:
             params["starting_after"] = starting_after
+        if created:
+            params["created"] = dict(created)
         path = f"/v1/{spec.resource}"
         try:
             body, requests = self.get(path, params)
@@ -121,7 +127,7 @@ class StripeGateway:
             if not _lost_cursor(error) or cursor_created is None:
                 raise
             params.pop("starting_after")
-            params["created"] = {"lte": cursor_created}
+            params["created"] = {**(created or {}), "lte": cursor_created}
             body, requests = self.get(path, params)
             requests += 1  # the refused request counts too
         data, has_more = body.get("data"), body.get("has_more")
@@ -133,6 +139,16 @@ class StripeGateway:
         if has_more and page.last_id is None:
             raise StripeUnavailable(f"Stripe answered {path} with more to come but no cursor")
         return page
+
+    def exists_before(self, stream: str, before: int) -> tuple[bool, int]:
+        """Is there any object created before `before`? One request of one object."""
+        spec = STREAMS[stream]
+        filters = {k: v for k, v in spec.params.items() if k != "expand"}  # e.g. status=all
+        body, requests = self.get(
+            f"/v1/{spec.resource}", {**filters, "limit": 1, "created": {"lt": before}}
+        )
+        data = body.get("data")
+        return isinstance(data, list) and len(data) > 0, requests
 
     def retrieve(self, resource: str, object_id: str) -> tuple[dict[str, Any], int]:
         """Fetch one object's current state (webhooks)."""

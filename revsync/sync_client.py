@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -60,9 +61,12 @@ async def ensure_search_attribute(client: Client) -> bool:
 
 
 async def start_sync(
-    client: Client, settings: Settings, workspace: Workspace, history_limit: int = 0
+    client: Client, settings: Settings, workspace: Workspace, **options: Any
 ) -> WorkflowHandle[object, SyncReport]:
-    """Start the workspace's full sync, or attach to the one already running."""
+    """Start the workspace's full sync, or attach to the one already running.
+
+    `options` override `SyncInput` tuning fields (history_limit, split_after_pages, ...).
+    """
     assert workspace.id is not None
     attributes = TypedSearchAttributes(
         [SearchAttributePair(WORKSPACE_ATTRIBUTE, workspace.name)]
@@ -74,7 +78,7 @@ async def start_sync(
         SyncInput(
             workspace_id=workspace.id,
             stripe_task_queue=settings.stripe_task_queue,
-            history_limit=history_limit,
+            **options,
         ),
         id=workflow_id(workspace.name),
         task_queue=settings.task_queue,

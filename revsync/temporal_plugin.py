@@ -34,7 +34,10 @@ class RevenueSyncPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         store = SyncStoreActivities(self.settings)
         pages = StripePageActivities(self.settings)
-        self.stripe_activities: list[Callable[..., Any]] = [pages.fetch_stream_pages]
+        self.stripe_activities: list[Callable[..., Any]] = [
+            pages.fetch_stream_pages,
+            pages.plan_partitions,
+        ]
         self.store_activities: list[Callable[..., Any]] = [
             store.start_run,
             store.sweep_mirror,

@@ -62,8 +62,8 @@ def add_user_tag(settings: Settings, workspace: Workspace, email: str, tag: str)
 
 
 async def sync(client: Client, settings: Settings, workspace: Workspace,
-               history_limit: int = 0) -> SyncReport:
-    handle = await start_sync(client, settings, workspace, history_limit=history_limit)
+               **options: int) -> SyncReport:
+    handle = await start_sync(client, settings, workspace, **options)
     return await handle.result(follow_runs=True)
 
 

@@ -21,7 +21,7 @@ def names(config: dict[str, Any]) -> set[str]:
 def test_stripe_queue_gets_the_stripe_activity_and_the_budget() -> None:
     settings = Settings(stripe_requests_per_second=12, pages_per_activity=4)
     config = configure(settings, settings.stripe_task_queue)
-    assert names(config) == {"revsync.fetch_stream_pages"}
+    assert names(config) == {"revsync.fetch_stream_pages", "revsync.plan_partitions"}
     # 12 requests/s at 4 pages per activity = 3 activities/s, enforced by the server.
     assert config["max_task_queue_activities_per_second"] == 3.0
     assert "workflows" not in config

@@ -69,3 +69,27 @@ async def test_generated_account_matches_the_rules(
     else:
         assert data_requests <= 1.1 * report.min_requests
         assert run.requests == report.requests and run.min_requests == report.min_requests
+
+
+async def test_partitioned_streams_read_every_object_once(
+    fake: FakeStripeServer, account_emails: tuple[FakeStripe, list[str]], settings: Settings,
+    client: Client, workers: None,
+) -> None:
+    emails = account_emails[1]
+    workspace = connect_workspace(settings, "parts", fake.base_url)
+    import_emails(settings, workspace, emails)
+
+    # Split every stream still going after 2 pages into 3 created-time ranges.
+    report = await sync(client, settings, workspace, split_after_pages=2, partitions=3,
+                        history_limit=60)
+
+    split_names = {s.name for s in report.streams if s.part}
+    assert {"charges", "subscriptions", "customers"} <= split_names
+    listed = {name: sum(s.objects for s in report.streams if s.name == name)
+              for name in ("customers", "subscriptions", "charges")}
+    assert listed == {"customers": fake.state.count("customer"),
+                      "subscriptions": fake.state.count("subscription"),
+                      "charges": fake.state.count("charge")}
+    now = int(last_run(settings, workspace).started_at.timestamp())
+    expected = expected_state(fake.state, emails, RevenuePolicy(), now)
+    assert synced_values(settings, state(settings, workspace)) == expected

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         DeriveResult,
         FetchInput,
         FinishInput,
+        PartitionInput,
         RunStarted,
         StreamState,
         SweepInput,
@@ -85,7 +86,7 @@ class FullSyncWorkflow:
                 # Catalogues are kept: a deleted coupon still discounts the
                 # subscriptions that carry it.
                 SweepInput(request.workspace_id, state.sync_run_id, state.listed_since,
-                           [s.name for s in state.streams if not s.catalogue]),
+                           sorted({s.name for s in state.streams if not s.catalogue})),
                 result_type=dict[str, int],
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
@@ -125,7 +126,7 @@ class FullSyncWorkflow:
         assert self._state is not None
         while not self._state.streams[index].done and not self._history_full():
             stream = self._state.streams[index]
-            self._state.streams[index] = await workflow.execute_activity(
+            self._state.streams[index] = stream = await workflow.execute_activity(
                 "revsync.fetch_stream_pages",
                 FetchInput(request.workspace_id, self._state.sync_run_id, stream),
                 result_type=StreamState,
@@ -135,6 +136,33 @@ class FullSyncWorkflow:
                 retry_policy=STRIPE_RETRY,
             )
             self._show()
+            if self._worth_splitting(request, stream):
+                await self._split(request, index)
+                return
+
+    def _worth_splitting(self, request: SyncInput, stream: StreamState) -> bool:
+        return (request.partitions > 1 and not stream.catalogue and not stream.split
+                and not stream.done and stream.pages >= request.split_after_pages)
+
+    async def _split(self, request: SyncInput, index: int) -> None:
+        """Split a long stream into created-time partitions and list them concurrently."""
+        assert self._state is not None
+        parts = await workflow.execute_activity(
+            "revsync.plan_partitions",
+            PartitionInput(request.workspace_id, self._state.streams[index], request.partitions),
+            result_type=list[StreamState],
+            task_queue=request.stripe_task_queue,
+            start_to_close_timeout=timedelta(minutes=15),
+            heartbeat_timeout=HEARTBEAT,
+            retry_policy=STRIPE_RETRY,
+        )
+        self._state.streams[index] = parts[0]
+        first = len(self._state.streams)
+        self._state.streams.extend(parts[1:])
+        await asyncio.gather(
+            self._stream(request, index),
+            *(self._stream(request, i) for i in range(first, len(self._state.streams))),
+        )
 
     async def _finish(self, state: SyncState, error: str | None = None) -> dict[str, int]:
         report: dict[str, int] = await workflow.execute_activity(
