@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from revsync import db, subscribers, workspaces
 from revsync.console import console
+from revsync.process import exit_now
 from revsync.settings import Settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
@@ -123,8 +124,11 @@ def sync(
     from revsync import runner
 
     settings = load_settings()
-    code = asyncio.run(runner.sync_command(settings, workspace, wait=not no_wait))
-    raise typer.Exit(code)
+    try:
+        ws = runner.connected_workspace(settings, workspace)
+    except workspaces.WorkspaceError as error:
+        raise fail(str(error)) from None
+    exit_now(asyncio.run(runner.sync_command(settings, ws, wait=not no_wait)))
 
 
 @app.command()
@@ -176,7 +180,7 @@ def demo(
     from revsync import runner
 
     settings = load_settings()
-    raise typer.Exit(asyncio.run(runner.demo_command(settings, customers, seed)))
+    exit_now(asyncio.run(runner.demo_command(settings, customers, seed)))
 
 
 if __name__ == "__main__":

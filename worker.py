@@ -7,6 +7,7 @@ import signal
 
 from revsync import db
 from revsync.console import console
+from revsync.process import exit_now
 from revsync.settings import get_settings
 from revsync.temporal_client import connect
 from revsync.temporal_server import ensure_dev_server
@@ -29,3 +30,4 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    exit_now(0)

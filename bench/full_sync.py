@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from revsync import connection, db, subscribers, workspaces  # noqa: E402
 from revsync.fake_stripe import generate_account, subscriber_emails  # noqa: E402
+from revsync.process import exit_now  # noqa: E402
 from revsync.settings import Settings  # noqa: E402
 from revsync.sync_client import start_sync  # noqa: E402
 from revsync.sync_types import SyncReport  # noqa: E402
@@ -153,3 +154,4 @@ if __name__ == "__main__":
     parser.add_argument("--pages-per-activity", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
     asyncio.run(main(parser.parse_args()))
+    exit_now(0)

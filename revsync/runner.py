@@ -69,17 +69,18 @@ async def run_sync(client: Client, settings: Settings, workspace: Workspace, ui:
     return 0
 
 
-async def sync_command(settings: Settings, workspace_name: str, wait: bool) -> int:
+def connected_workspace(settings: Settings, workspace_name: str) -> Workspace:
+    """The workspace to sync; WorkspaceError if it is missing or has no Stripe key."""
     with db.session(settings.resolved_database_url) as session:
-        try:
-            workspace = workspaces.by_name(session, workspace_name)
-            if not workspace.stripe_key_encrypted:
-                raise workspaces.WorkspaceError(
-                    f"workspace {workspace_name!r} is not connected to Stripe; run `connect`"
-                )
-        except workspaces.WorkspaceError as error:
-            console.print(f"[red]error:[/red] {error}")
-            return 2
+        workspace = workspaces.by_name(session, workspace_name)
+    if not workspace.stripe_key_encrypted:
+        raise workspaces.WorkspaceError(
+            f"workspace {workspace_name!r} is not connected to Stripe; run `connect`"
+        )
+    return workspace
+
+
+async def sync_command(settings: Settings, workspace: Workspace, wait: bool) -> int:
     ui = ensure_dev_server(settings.data_dir)
     client = await connect(settings)
     if not await has_workers(client, settings.task_queue):
