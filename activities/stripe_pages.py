@@ -76,10 +76,10 @@ class StripePageActivities:
         A binary search of one-object requests (about 14 for a 20-year range); they are
         counted in the stream's requests.
         """
-        stream = replace(request.stream, split=True)
+        stream = request.stream
         reached = stream.cursor_created
         if reached is None or stream.done:
-            return [stream]
+            return [replace(stream, split_pages=stream.pages)]
         with permanent_errors():
             gateway = self._gateway(request.workspace_id)
             older, requests = gateway.exists_before(stream.name, reached)
@@ -92,6 +92,5 @@ class StripePageActivities:
                 requests += spent
                 low_day, high_day = (low_day, middle) if found else (middle, high_day)
         stream = replace(stream, requests=stream.requests + requests)
-        if not older:
-            return [stream]
-        return [replace(p, split=True) for p in split(stream, low_day * DAY, request.parts)]
+        oldest = low_day * DAY if older else reached
+        return split(stream, oldest, request.parts, request.first_part)

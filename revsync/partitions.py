@@ -23,27 +23,35 @@ def boundaries(oldest: int, newest: int, parts: int) -> list[int]:
     return sorted({oldest + span * k // parts for k in range(1, parts)})
 
 
-def split(stream: StreamState, oldest: int, parts: int) -> list[StreamState]:
-    """The stream, now bounded below, plus new partitions covering everything older.
+def split(stream: StreamState, oldest: int, parts: int, first_part: int) -> list[StreamState]:
+    """The stream, now bounded higher below, plus new partitions covering the rest.
 
     The running stream keeps its cursor and lists [top cut, ...); each new partition
-    lists [cut below, cut above) from its newest object; the last one has no lower bound,
-    so objects older than the probe found are still read.
+    (numbered from `first_part`) lists [cut below, cut above) from its newest object.
+    The lowest keeps the stream's own lower bound, none for a first split, so objects
+    older than the probe found are still read. A partition that stays long is split
+    again later, from its own bounds, without probing.
     """
     reached = stream.cursor_created  # the oldest `created` the stream has read so far
+    running = replace(stream, split_pages=stream.pages, floor=stream.floor or oldest)
     if reached is None or stream.done:
-        return [stream]
+        return [running]
     cuts = boundaries(oldest, reached, parts)
     if not cuts:
-        return [stream]
-    lows: list[int | None] = [None, *cuts]
+        return [running]
+    lows: list[int | None] = [stream.created_gte, *cuts]
     highs = [*cuts, reached + 1]
     older = [
-        StreamState(name=stream.name, part=stream.part + n + 1, created_gte=low,
-                    created_lt=high)
+        StreamState(name=stream.name, part=first_part + n, created_gte=low, created_lt=high,
+                    floor=oldest if low is None else None, catalogue=stream.catalogue)
         for n, (low, high) in enumerate(zip(lows[:-1], highs[:-1], strict=True))
     ]
-    return [replace(stream, created_gte=cuts[-1]), *older]
+    return [replace(running, created_gte=cuts[-1]), *older]
+
+
+def lower_bound(stream: StreamState) -> int | None:
+    """The oldest `created` this partition can hold, if known without probing."""
+    return stream.created_gte if stream.created_gte is not None else stream.floor
 
 
 def oldest_search_range(newest: int, years: int = 20) -> tuple[int, int]:

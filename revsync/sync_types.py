@@ -27,7 +27,8 @@ class StreamState:
     part: int = 0
     created_gte: int | None = None
     created_lt: int | None = None
-    split: bool = False  # a split was planned (whatever it found): never plan twice
+    split_pages: int = 0  # `pages` when this partition was last split (or created)
+    floor: int | None = None  # a known lower bound of `created`, once probed
 
     @property
     def created_filter(self) -> dict[str, int]:
@@ -129,6 +130,7 @@ class PartitionInput:
     workspace_id: int
     stream: StreamState
     parts: int
+    first_part: int
 
 
 @dataclass

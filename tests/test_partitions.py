@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from revsync.partitions import boundaries, split
+from revsync.partitions import boundaries, lower_bound, split
 from revsync.sync_types import StreamState, min_requests
 
 
@@ -19,12 +19,24 @@ def test_boundaries_cut_the_span_evenly() -> None:
 def test_split_keeps_the_cursor_and_covers_everything_older() -> None:
     running = StreamState(name="charges", cursor="ch_9", cursor_created=1_400, pages=150,
                           objects=15_000, requests=150)
-    parts = split(running, oldest=1_000, parts=4)
+    parts = split(running, oldest=1_000, parts=4, first_part=1)
     assert parts[0] == StreamState(name="charges", cursor="ch_9", cursor_created=1_400,
-                                   pages=150, objects=15_000, requests=150, created_gte=1_300)
+                                   pages=150, objects=15_000, requests=150, created_gte=1_300,
+                                   split_pages=150, floor=1_000)
     assert [(p.part, p.created_gte, p.created_lt, p.cursor) for p in parts[1:]] == [
         (1, None, 1_100, None), (2, 1_100, 1_200, None), (3, 1_200, 1_300, None)]
     assert {p.key for p in parts} == {"charges", "charges#1", "charges#2", "charges#3"}
+    # The unbounded partition remembers the probe's floor, so it can split again locally.
+    assert parts[1].floor == 1_000 and lower_bound(parts[1]) == 1_000
+
+
+def test_a_bounded_partition_splits_within_its_bounds() -> None:
+    partition = StreamState(name="charges", part=2, created_gte=1_100, created_lt=1_200,
+                            cursor="ch_5", cursor_created=1_180, pages=150)
+    parts = split(partition, lower_bound(partition) or 0, parts=2, first_part=4)
+    # 1,100..1,180 in 2 -> cut at 1,140: the running part keeps [1,140, 1,200).
+    assert [(p.part, p.created_gte, p.created_lt) for p in parts] == [
+        (2, 1_140, 1_200), (4, 1_100, 1_140)]
 
 
 @given(st.integers(0, 10**9), st.integers(1, 10**7), st.integers(2, 8),
@@ -34,7 +46,7 @@ def test_every_timestamp_falls_in_exactly_one_partition(
 ) -> None:
     reached = oldest + span
     running = StreamState(name="charges", cursor="ch_1", cursor_created=reached)
-    partitions = split(running, oldest, parts)
+    partitions = split(running, oldest, parts, first_part=1)
     for t in stamps:
         if t > reached:
             continue  # newer than the cursor: already listed before the split

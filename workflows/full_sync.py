@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from revsync.partitions import lower_bound, split
     from revsync.sync_types import (
         DeriveInput,
         DeriveResult,
@@ -49,6 +50,7 @@ DB_TIMEOUT = timedelta(minutes=10)
 # lock wait must fit inside it.
 HEARTBEAT = timedelta(seconds=15)
 HISTORY_LIMIT = 2_000
+MAX_PARTITIONS = 16  # per stream: each costs at most one partial page
 
 
 @workflow.defn(name="StripeFullSync")
@@ -141,21 +143,34 @@ class FullSyncWorkflow:
                 return
 
     def _worth_splitting(self, request: SyncInput, stream: StreamState) -> bool:
-        return (request.partitions > 1 and not stream.catalogue and not stream.split
-                and not stream.done and stream.pages >= request.split_after_pages)
+        assert self._state is not None
+        siblings = sum(1 for s in self._state.streams if s.name == stream.name)
+        return (request.partitions > 1 and not stream.catalogue and not stream.done
+                and stream.pages - stream.split_pages >= request.split_after_pages
+                and siblings + request.partitions - 1 <= MAX_PARTITIONS)
 
     async def _split(self, request: SyncInput, index: int) -> None:
-        """Split a long stream into created-time partitions and list them concurrently."""
+        """Split a long stream into created-time partitions and list them concurrently.
+
+        The first split probes Stripe for the oldest object; later ones cut a partition
+        between its own bounds, here, with no request.
+        """
         assert self._state is not None
-        parts = await workflow.execute_activity(
-            "revsync.plan_partitions",
-            PartitionInput(request.workspace_id, self._state.streams[index], request.partitions),
-            result_type=list[StreamState],
-            task_queue=request.stripe_task_queue,
-            start_to_close_timeout=timedelta(minutes=15),
-            heartbeat_timeout=HEARTBEAT,
-            retry_policy=STRIPE_RETRY,
-        )
+        stream = self._state.streams[index]
+        first_part = 1 + max(s.part for s in self._state.streams if s.name == stream.name)
+        oldest = lower_bound(stream)
+        if oldest is not None:
+            parts = split(stream, oldest, request.partitions, first_part)
+        else:
+            parts = await workflow.execute_activity(
+                "revsync.plan_partitions",
+                PartitionInput(request.workspace_id, stream, request.partitions, first_part),
+                result_type=list[StreamState],
+                task_queue=request.stripe_task_queue,
+                start_to_close_timeout=timedelta(minutes=15),
+                heartbeat_timeout=HEARTBEAT,
+                retry_policy=STRIPE_RETRY,
+            )
         self._state.streams[index] = parts[0]
         first = len(self._state.streams)
         self._state.streams.extend(parts[1:])
