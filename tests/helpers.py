@@ -88,6 +88,12 @@ def state(settings: Settings, workspace: Workspace) -> dict[str, Any]:
     }
 
 
+def synced_values(settings: Settings, workspace: Workspace) -> dict[str, Any]:
+    """email -> (mrr, ltv, tags): what the oracle in tests/oracle.py computes."""
+    return {email: (mrr, ltv, tags) for email, (mrr, ltv, tags, _) in
+            state(settings, workspace).items()}
+
+
 def last_run(settings: Settings, workspace: Workspace) -> SyncRun:
     with db.session(settings.resolved_database_url) as session:
         return session.exec(

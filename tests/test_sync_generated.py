@@ -12,7 +12,7 @@ from temporalio.client import Client
 from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
-from tests.helpers import KEY, connect_workspace, import_emails, last_run, state, sync
+from tests.helpers import KEY, connect_workspace, import_emails, last_run, sync, synced_values
 from tests.oracle import expected_state
 
 CUSTOMERS = 250
@@ -31,10 +31,6 @@ def fake(account_emails: tuple[FakeStripe, list[str]]) -> Iterator[FakeStripeSer
     account_emails[0].faults.reset()
     with FakeStripeServer(account_emails[0]) as server:
         yield server
-
-
-def synced_values(settings: Settings, workspace_state: dict[str, tuple]) -> dict[str, tuple]:  # type: ignore[type-arg]
-    return {email: (mrr, ltv, tags) for email, (mrr, ltv, tags, _) in workspace_state.items()}
 
 
 @pytest.mark.parametrize("faults", [{}, {"rate_limit_every": 7, "retry_after": 0,
@@ -56,7 +52,7 @@ async def test_generated_account_matches_the_rules(
     run = last_run(settings, workspace)
     now = int(run.started_at.timestamp())
     expected = expected_state(fake.state, emails, RevenuePolicy(), now)
-    assert synced_values(settings, state(settings, workspace)) == expected
+    assert synced_values(settings, workspace) == expected
     # The comparison is not vacuous: many subscribers carry revenue and tags.
     assert sum(1 for mrr, _, tags in expected.values() if mrr and tags) > CUSTOMERS // 4
     streams = {s.name: s for s in report.streams}
@@ -94,4 +90,4 @@ async def test_partitioned_streams_read_every_object_once(
                       "charges": fake.state.count("charge")}
     now = int(last_run(settings, workspace).started_at.timestamp())
     expected = expected_state(fake.state, emails, RevenuePolicy(), now)
-    assert synced_values(settings, state(settings, workspace)) == expected
+    assert synced_values(settings, workspace) == expected
