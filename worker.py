@@ -23,8 +23,12 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    console.print(f"workers polling {settings.task_queue!r} and {settings.stripe_task_queue!r} "
-                  f"(Stripe budget {settings.stripe_requests_per_second}/s)")
+    queues = (settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue)
+    console.print(
+        f"workers polling {', '.join(map(repr, queues))} (Stripe budget: sync "
+        f"{settings.stripe_requests_per_second}/s, webhooks "
+        f"{settings.stripe_event_requests_per_second}/s)"
+    )
     await run_until(client, settings, stop)
 
 

@@ -8,14 +8,14 @@ most the page in flight.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 
 from temporalio import activity
 
 from activities.errors import permanent_errors
-from revsync import db, runs, workspaces
+from activities.gateways import GatewayCache
+from revsync import db, runs
 from revsync.partitions import DAY, oldest_search_range, split
 from revsync.settings import Settings
 from revsync.stripe_api import StripeGateway
@@ -35,19 +35,10 @@ class StripePageActivities:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._gateways: dict[tuple[int, str], StripeGateway] = {}
-        self._lock = threading.Lock()
+        self._gateways = GatewayCache(settings, sleep=heartbeating_sleep)
 
     def _gateway(self, workspace_id: int) -> StripeGateway:
-        with db.session(self.settings.resolved_database_url) as session:
-            workspace = workspaces.by_id(session, workspace_id)
-        key = (workspace_id, workspace.stripe_key_encrypted or "")
-        with self._lock:
-            if key not in self._gateways:
-                gateway = workspaces.gateway(self.settings, workspace)
-                gateway.sleep = heartbeating_sleep
-                self._gateways[key] = gateway
-            return self._gateways[key]
+        return self._gateways.get(workspace_id)
 
     @activity.defn(name="revsync.fetch_stream_pages")
     def fetch_stream_pages(self, request: FetchInput) -> StreamState:

@@ -7,14 +7,16 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 import stripe
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from revsync import db, keystore, workspaces
+from revsync.events import HANDLED_TYPES
 from revsync.settings import Settings
 from revsync.stripe_api import StripeGateway, StripeUnavailable
 
 KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_]+$")
+SECRET_PATTERN = re.compile(r"^whsec_[A-Za-z0-9_+/=]+$")
 
 
 class ConnectError(Exception):
@@ -30,6 +32,10 @@ class Options(BaseModel):
     metadata_keys: list[str] = Field(default_factory=list)
     reporting_currency: str = "usd"
     fx_rates: dict[str, str] = Field(default_factory=dict)
+    # None keeps the stored list (less any product no longer synced).
+    watch_products: list[str] | None = None
+    webhook_url: str | None = None  # public base URL: Stripe gets an endpoint registered
+    webhook_secrets: list[str] = Field(default_factory=list)  # endpoints managed by hand
 
     @field_validator("reporting_currency")
     @classmethod
@@ -62,13 +68,36 @@ class Options(BaseModel):
             raise ValueError(f"not an http(s) URL: {value!r}")
         return value.rstrip("/")
 
-    @field_validator("products")
+    @field_validator("products", "watch_products")
     @classmethod
-    def _products(cls, value: list[str]) -> list[str]:
+    def _products(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
         bad = [p for p in value if not p.startswith("prod_") or not ID_PATTERN.match(p)]
         if bad:
             raise ValueError(f"not Stripe product ids: {', '.join(bad)}")
         return sorted(set(value))
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return None if value is None else cls._url(value)
+
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _secrets(cls, value: list[str]) -> list[str]:
+        if any(not SECRET_PATTERN.match(v) for v in value):
+            raise ValueError("webhook signing secrets start with whsec_")
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _watch_within_products(self) -> Options:
+        outside = sorted(set(self.watch_products or []) - set(self.products))
+        if outside:
+            raise ValueError(
+                f"products to watch must be synced products; not synced: {', '.join(outside)}"
+            )
+        return self
 
     @field_validator("metadata_keys")
     @classmethod
@@ -105,12 +134,53 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         raise ConnectError(f"could not reach Stripe: {type(error).__name__}") from None
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, workspace_name)
+        secrets = [keystore.encrypt(settings, secret) for secret in opts.webhook_secrets]
+        if opts.webhook_url:
+            url = f"{opts.webhook_url}/webhooks/stripe/{workspace_name}"
+            endpoint_id, secret = _register_endpoint(gateway, workspace.webhook_endpoint_id, url)
+            workspace.webhook_endpoint_id = endpoint_id
+            if secret is not None:
+                secrets = [keystore.encrypt(settings, secret)]
+        if secrets:
+            workspace.webhook_secrets_encrypted = secrets
         workspace.stripe_key_encrypted = encrypted
         workspace.api_base = opts.api_base
         workspace.products = opts.products
+        watch = workspace.watch_products if opts.watch_products is None else opts.watch_products
+        # A product no longer synced is no longer watched.
+        workspace.watch_products = sorted(set(watch) & set(opts.products))
         workspace.sync_without_payment = opts.sync_without_payment
         workspace.metadata_keys = opts.metadata_keys
         workspace.reporting_currency = opts.reporting_currency
         workspace.fx_rates = opts.fx_rates
         session.add(workspace)
         session.commit()
+
+
+def _register_endpoint(
+    gateway: StripeGateway, endpoint_id: str | None, url: str
+) -> tuple[str, str | None]:
+    """Create the webhook endpoint, or point the registered one at `url`.
+
+    Returns its id and, when created, its signing secret (Stripe shows it only then).
+    The endpoint's `api_version` is the SDK's, so payloads have the shape we parse.
+    """
+    fields = {"url": url, "enabled_events": sorted(HANDLED_TYPES)}
+    try:
+        if endpoint_id:
+            try:
+                gateway.post(f"/v1/webhook_endpoints/{endpoint_id}", fields)
+                return endpoint_id, None
+            except stripe.InvalidRequestError as error:
+                if error.http_status != 404:
+                    raise
+        created = gateway.post(
+            "/v1/webhook_endpoints", {**fields, "api_version": stripe.api_version}
+        )
+    except (StripeUnavailable, stripe.StripeError) as error:
+        message = getattr(error, "user_message", None) or type(error).__name__
+        raise ConnectError(f"could not register the webhook endpoint: {message}") from None
+    new_id, secret = created.get("id"), created.get("secret")
+    if not isinstance(new_id, str) or not isinstance(secret, str):
+        raise ConnectError("Stripe answered the webhook endpoint creation without id or secret")
+    return new_id, secret

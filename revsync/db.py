@@ -21,8 +21,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # Let SQLAlchemy's "begin" event start transactions (below) instead of the driver,
+    # which would only begin before the first write and leave earlier reads outside.
+    dbapi_connection.isolation_level = None
 
 
+def _sqlite_begin(connection: Any) -> None:
+    """Reads and writes of one transaction see one snapshot; `locked` sessions also take
+    the write lock up front, so two of them never compare old and new values at once."""
+    immediate = connection.get_execution_options().get(LOCKED_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+LOCKED_OPTION = "revsync_write_lock"
 _engines: dict[str, Engine] = {}
 
 
@@ -50,6 +61,7 @@ def _create(url: str) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
@@ -72,3 +84,13 @@ def migrate(url: str) -> None:
 def session(url: str) -> Session:
     """A new session on the shared engine; `expire_on_commit` off so rows stay readable."""
     return Session(get_engine(url), expire_on_commit=False)
+
+
+def locked_session(url: str) -> Session:
+    """A session for read-compare-write transactions on subscribers.
+
+    PostgreSQL locks the rows read `FOR UPDATE`; SQLite ignores that clause, so there
+    the transaction takes the database's write lock when it begins (`BEGIN IMMEDIATE`).
+    """
+    engine = get_engine(url).execution_options(**{LOCKED_OPTION: True})
+    return Session(engine, expire_on_commit=False)

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from revsync.models import (
+    CustomerLink,
     StripeCharge,
     StripeCoupon,
     StripeCustomer,
@@ -46,6 +49,10 @@ class Transition:
     subscriber_id: int
     tags_added: frozenset[str]
     tags_removed: frozenset[str]
+    mrr_before: Decimal | None = None
+    mrr_after: Decimal | None = None
+    ltv_before: Decimal | None = None
+    ltv_after: Decimal | None = None
 
 
 def load_catalogue(session: Session, workspace_id: int) -> Catalogue:
@@ -75,6 +82,35 @@ def load_facts(
             ~col(StripeCustomer.deleted),
         )
     ).all()
+    facts: dict[str, list[CustomerFacts]] = defaultdict(list)
+    for customer, fact in zip(
+        customers, _with_objects(session, workspace_id, customers, with_invoices), strict=True
+    ):
+        assert customer.email_norm is not None
+        facts[customer.email_norm].append(fact)
+    return facts
+
+
+def load_customer_facts(
+    session: Session, workspace_id: int, customer_ids: Sequence[str]
+) -> list[CustomerFacts]:
+    """These live customers with their objects (invoices included)."""
+    customers = session.exec(
+        select(StripeCustomer).where(
+            StripeCustomer.workspace_id == workspace_id,
+            col(StripeCustomer.id).in_(customer_ids),
+            ~col(StripeCustomer.deleted),
+        )
+    ).all()
+    return _with_objects(session, workspace_id, customers, with_invoices=True)
+
+
+def _with_objects(
+    session: Session,
+    workspace_id: int,
+    customers: Sequence[StripeCustomer],
+    with_invoices: bool,
+) -> list[CustomerFacts]:
     ids = [c.id for c in customers]
 
     def children(model: Any) -> dict[str, list[dict[str, Any]]]:
@@ -86,18 +122,15 @@ def load_facts(
     subscriptions = children(StripeSubscription)
     charges = children(StripeCharge)
     invoices = children(StripeInvoice) if with_invoices else {}
-    facts: dict[str, list[CustomerFacts]] = defaultdict(list)
-    for customer in customers:
-        assert customer.email_norm is not None
-        facts[customer.email_norm].append(
-            CustomerFacts(
-                customer=customer.data,
-                subscriptions=subscriptions.get(customer.id, []),
-                charges=charges.get(customer.id, []),
-                paid_invoices=invoices.get(customer.id, []),
-            )
+    return [
+        CustomerFacts(
+            customer=customer.data,
+            subscriptions=subscriptions.get(customer.id, []),
+            charges=charges.get(customer.id, []),
+            paid_invoices=invoices.get(customer.id, []),
         )
-    return facts
+        for customer in customers
+    ]
 
 
 def _stripe_tags(session: Session, subscriber_ids: Sequence[int]) -> dict[int, set[str]]:
@@ -128,12 +161,22 @@ def apply(
     )
     if same:
         return None
+    transition = Transition(
+        subscriber.id,
+        frozenset(set(derived.tags) - old_tags),
+        frozenset(old_tags - set(derived.tags)),
+        mrr_before=subscriber.mrr,
+        mrr_after=derived.mrr,
+        ltv_before=subscriber.ltv,
+        ltv_after=derived.ltv,
+    )
+    _relink(session, subscriber, subscriber.stripe_customer_ids, customer_ids)
     subscriber.mrr, subscriber.ltv = derived.mrr, derived.ltv
     subscriber.stripe_metadata = dict(derived.metadata)
     subscriber.stripe_customer_ids = customer_ids
     subscriber.updated_at = utcnow()
     session.add(subscriber)
-    added, removed = set(derived.tags) - old_tags, old_tags - set(derived.tags)
+    added, removed = transition.tags_added, transition.tags_removed
     if removed:
         session.execute(
             delete(SubscriberTag).where(
@@ -153,7 +196,43 @@ def apply(
                 workspace_id=subscriber.workspace_id,
             )
         )
-    return Transition(subscriber.id, frozenset(added), frozenset(removed))
+    return transition
+
+
+def _relink(session: Session, subscriber: Subscriber, old: list[str], new: list[str]) -> None:
+    """Keep `stripe_customer_link` equal to the customers this subscriber holds.
+
+    Only this subscriber's own links are dropped: a customer that moved to another
+    subscriber (email change) may already be linked there.
+    """
+    gone, came = set(old) - set(new), sorted(set(new) - set(old))
+    if gone:
+        session.execute(
+            delete(CustomerLink).where(
+                and_(
+                    CustomerLink.workspace_id == subscriber.workspace_id,  # type: ignore[arg-type]
+                    CustomerLink.subscriber_id == subscriber.id,  # type: ignore[arg-type]
+                    col(CustomerLink.customer_id).in_(gone),
+                )
+            )
+        )
+    if not came:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(CustomerLink.__table__)  # type: ignore[attr-defined]
+    statement = statement.on_conflict_do_update(
+        index_elements=["workspace_id", "customer_id"],
+        set_={"subscriber_id": statement.excluded.subscriber_id},
+    )
+    session.execute(
+        statement,
+        [
+            {"workspace_id": subscriber.workspace_id, "customer_id": c,
+             "subscriber_id": subscriber.id}
+            for c in came
+        ],
+    )
 
 
 def derive_batch(
@@ -173,10 +252,27 @@ def derive_batch(
         .limit(batch_size)
         .with_for_update()
     ).all()
+    counts, transitions = derive_locked(session, workspace_id, policy, catalogue, subscribers, now)
+    session.commit()
+    if not subscribers:
+        return after_id, True, counts, []
+    last = subscribers[-1].id
+    assert last is not None
+    return last, len(subscribers) < batch_size, counts, transitions
+
+
+def derive_locked(
+    session: Session,
+    workspace_id: int,
+    policy: RevenuePolicy,
+    catalogue: Catalogue,
+    subscribers: Sequence[Subscriber],
+    now: int,
+) -> tuple[DeriveCounts, list[Transition]]:
+    """Re-derive subscribers the caller has locked; the caller commits."""
     counts = DeriveCounts()
     if not subscribers:
-        session.commit()
-        return after_id, True, counts, []
+        return counts, []
     ids = [s.id for s in subscribers if s.id is not None]
     facts = load_facts(
         session, workspace_id, [s.email_norm for s in subscribers], bool(policy.products)
@@ -195,8 +291,7 @@ def derive_batch(
             transitions.append(transition)
             if not derived.eligible:
                 counts.subscribers_cleared += 1
-    session.commit()
-    return ids[-1], len(subscribers) < batch_size, counts, transitions
+    return counts, transitions
 
 
 def _count(

@@ -39,6 +39,15 @@ class Workspace(SQLModel, table=True):
     mrr_statuses: list[str] = Field(
         default_factory=lambda: ["active", "trialing"], sa_column=Column(JSON, nullable=False)
     )
+    # Products whose subscription/payment events update subscribers (subset of products).
+    watch_products: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # Fernet tokens of the webhook signing secrets; several while a secret is rotated.
+    webhook_secrets_encrypted: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    webhook_endpoint_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -149,6 +158,60 @@ class StreamCheckpoint(SQLModel, table=True):
     stream: str = Field(primary_key=True, max_length=40)
     pages: int = 0
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class StripeEvent(SQLModel, table=True):
+    """A webhook event whose effects were applied: the exactly-once guard.
+
+    Written in the same transaction as the subscriber changes the event caused, so a
+    redelivery (after Temporal's retention forgot the workflow id) changes nothing.
+    """
+
+    __tablename__ = "stripe_event"
+    __table_args__ = (Index("ix_stripe_event_ws_created", "workspace_id", "created"),)
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    id: str = Field(primary_key=True, max_length=255)
+    type: str = Field(max_length=100)
+    created: int = Field(default=0, sa_type=BigInteger)
+    outcome: str = Field(max_length=40)  # applied | not_watched
+    subscribers: int = 0
+    applied_at: datetime = Field(default_factory=utcnow)
+
+
+class SubscriberTransition(SQLModel, table=True):
+    """What one event (or sync) changed on one subscriber; automations consume these."""
+
+    __tablename__ = "subscriber_transition"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source_id", "subscriber_id"),
+        Index("ix_subscriber_transition_ws_id", "workspace_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
+    source_id: str = Field(max_length=255)  # the event id, or the sync run key
+    tags_added: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags_removed: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    mrr_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
+    mrr_after: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
+    ltv_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
+    ltv_after: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomerLink(SQLModel, table=True):
+    """Which subscriber a Stripe customer's revenue was last written to.
+
+    An email change moves a customer to another subscriber; the link finds the one it
+    must leave, whose email the event no longer carries.
+    """
+
+    __tablename__ = "stripe_customer_link"
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    customer_id: str = Field(primary_key=True, max_length=255)
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
 
 
 MIRROR_TABLES: dict[str, type[MirrorRow]] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -53,7 +52,7 @@ def commit_page(
 ) -> StreamState:
     """Store one page and advance the stream's checkpoint, atomically."""
     stored = mirror.upsert(
-        session, state.name, workspace_id, page.objects, time.time(), seen_run=sync_run_id
+        session, state.name, workspace_id, page.objects, page.requested_at, seen_run=sync_run_id
     )
     advanced = replace(
         state,

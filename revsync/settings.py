@@ -51,6 +51,23 @@ class Settings(BaseSettings):
     )
     pages_per_activity: int = Field(default=10, ge=1, le=50)
     stripe_max_retries: int = Field(default=8, ge=0, le=20)
+    stripe_events_task_queue: str = Field(
+        default="revsync-stripe-events",
+        description="Refetches for webhook events: their own queue, so a running full sync "
+        "never delays live updates.",
+    )
+    stripe_event_requests_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        le=100,
+        description="Webhook share of the Stripe budget, on top of the sync's.",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    webhook_max_body_bytes: int = Field(
+        default=512 * 1024, ge=1024, description="Larger webhook bodies are refused (413)."
+    )
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
 
     @field_validator("database_url")
     @classmethod
@@ -73,6 +90,11 @@ class Settings(BaseSettings):
     def activities_per_second(self) -> float:
         """Server-side activity rate that keeps requests within the budget."""
         return self.stripe_requests_per_second / self.pages_per_activity
+
+    @property
+    def event_activities_per_second(self) -> float:
+        """An event refetches at most two objects (a third only for an unseen customer)."""
+        return self.stripe_event_requests_per_second / 2
 
 
 @lru_cache(maxsize=1)

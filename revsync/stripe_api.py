@@ -64,6 +64,9 @@ class Page:
     has_more: bool
     requests: int
     malformed: int = 0  # list entries that were not objects at all
+    # When the answering request was sent: the state it read is at least this new.
+    # The mirror's monotonic guard compares these, never the time a row is written.
+    requested_at: float = 0.0
 
     @property
     def last_created(self) -> int | None:
@@ -122,20 +125,20 @@ class StripeGateway:
             params["created"] = dict(created)
         path = f"/v1/{spec.resource}"
         try:
-            body, requests = self.get(path, params)
+            body, requests, requested_at = self.get_timed(path, params)
         except stripe.InvalidRequestError as error:
             if not _lost_cursor(error) or cursor_created is None:
                 raise
             params.pop("starting_after")
             params["created"] = {**(created or {}), "lte": cursor_created}
-            body, requests = self.get(path, params)
+            body, requests, requested_at = self.get_timed(path, params)
             requests += 1  # the refused request counts too
         data, has_more = body.get("data"), body.get("has_more")
         if not isinstance(data, list) or not isinstance(has_more, bool):
             # Guessing here could end a stream early and silently lose objects.
             raise StripeUnavailable(f"Stripe answered {path} with a malformed list")
         objects = [o for o in data if isinstance(o, dict)]
-        page = Page(objects, has_more, requests, malformed=len(data) - len(objects))
+        page = Page(objects, has_more, requests, len(data) - len(objects), requested_at)
         if has_more and page.last_id is None:
             raise StripeUnavailable(f"Stripe answered {path} with more to come but no cursor")
         return page
@@ -150,28 +153,53 @@ class StripeGateway:
         data = body.get("data")
         return isinstance(data, list) and len(data) > 0, requests
 
-    def retrieve(self, resource: str, object_id: str) -> tuple[dict[str, Any], int]:
-        """Fetch one object's current state (webhooks)."""
-        return self.get(f"/v1/{resource}/{quote(object_id, safe='')}", {})
+    def retrieve(
+        self, resource: str, object_id: str, expand: tuple[str, ...] = ()
+    ) -> tuple[dict[str, Any], int, float]:
+        """One object's current state, the requests it took and when it was requested."""
+        params: dict[str, Any] = {"expand": list(expand)} if expand else {}
+        return self.get_timed(f"/v1/{resource}/{quote(object_id, safe='')}", params)
 
     def check_key(self) -> int:
         """One cheap call that fails fast on a bad key: list one customer."""
         return self.get("/v1/customers", {"limit": 1})[1]
 
-    def get(self, path: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        """GET through the SDK (auth, API version, typed errors) and parse the raw body.
-
-        Building StripeObjects costs ~7x the time of parsing the JSON (measured: 286 ms
-        against 40 ms per page of 100 subscriptions), and the mirror stores plain dicts.
-        """
-        response, requests = self.call(lambda: self.client.raw_request("get", path, **params))
+    def post(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A write (setup only: webhook endpoints); not retried, so never done twice."""
+        response = self.client.raw_request("post", path, **params)
         try:
             body = orjson.loads(response.body)
         except orjson.JSONDecodeError as error:
             raise StripeUnavailable(f"Stripe answered {path} with invalid JSON") from error
         if not isinstance(body, dict):
             raise StripeUnavailable(f"Stripe answered {path} with a non-object JSON body")
+        return body
+
+    def get(self, path: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        body, requests, _ = self.get_timed(path, params)
         return body, requests
+
+    def get_timed(self, path: str, params: dict[str, Any]) -> tuple[dict[str, Any], int, float]:
+        """GET through the SDK (auth, API version, typed errors) and parse the raw body.
+
+        Building StripeObjects costs ~7x the time of parsing the JSON (measured: 286 ms
+        against 40 ms per page of 100 subscriptions), and the mirror stores plain dicts.
+        Also returns when the answering attempt was sent (the monotonic guard's clock).
+        """
+        sent: list[float] = []
+
+        def attempt() -> Any:
+            sent.append(time.time())
+            return self.client.raw_request("get", path, **params)
+
+        response, requests = self.call(attempt)
+        try:
+            body = orjson.loads(response.body)
+        except orjson.JSONDecodeError as error:
+            raise StripeUnavailable(f"Stripe answered {path} with invalid JSON") from error
+        if not isinstance(body, dict):
+            raise StripeUnavailable(f"Stripe answered {path} with a non-object JSON body")
+        return body, requests, sent[-1]
 
     def call(self, request: Callable[[], Any]) -> tuple[Any, int]:
         """Run `request`, retrying 429 / 5xx / connection errors; return (result, attempts)."""

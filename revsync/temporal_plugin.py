@@ -1,12 +1,14 @@
 """The product as one Temporal plugin: add it to your client and to two workers.
 
     client = await Client.connect(address, plugins=[RevenueSyncPlugin()])
-    Worker(client, task_queue=settings.task_queue)          # workflows + database work
-    Worker(client, task_queue=settings.stripe_task_queue)   # Stripe calls, rate-limited
+    Worker(client, task_queue=settings.task_queue)                 # workflows, database
+    Worker(client, task_queue=settings.stripe_task_queue)          # full-sync Stripe calls
+    Worker(client, task_queue=settings.stripe_events_task_queue)   # webhook refetches
 
 The plugin decides what each worker runs from its task queue. Every Stripe-calling
-activity runs on the Stripe task queue, and the plugin sets that queue's server-side
-activity rate on every worker of it, so the whole fleet shares one request budget.
+activity runs on one of the two Stripe task queues, and the plugin sets each queue's
+server-side activity rate on every worker of it, so the whole fleet shares the
+budget. Webhook refetches have their own queue so a long sync never delays them.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
 
+from activities.event_store import EventStoreActivities
+from activities.stripe_events import StripeEventActivities
 from activities.stripe_pages import StripePageActivities
 from activities.sync_store import SyncStoreActivities
 from revsync.settings import Settings, get_settings
+from workflows.catch_up import CatchUpWorkflow
 from workflows.full_sync import FullSyncWorkflow
+from workflows.stripe_event import StripeEventWorkflow
 
-WORKFLOWS: list[type] = [FullSyncWorkflow]
+WORKFLOWS: list[type] = [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow]
 
 
 class RevenueSyncPlugin(SimplePlugin):
@@ -38,11 +44,17 @@ class RevenueSyncPlugin(SimplePlugin):
             pages.fetch_stream_pages,
             pages.plan_partitions,
         ]
+        events = StripeEventActivities(self.settings)
+        self.stripe_event_activities: list[Callable[..., Any]] = [
+            events.refetch_event_objects,
+            events.list_event_page,
+        ]
         self.store_activities: list[Callable[..., Any]] = [
             store.start_run,
             store.sweep_mirror,
             store.derive_subscribers,
             store.finish_run,
+            EventStoreActivities(self.settings).apply_event,
         ]
         self._max_threads = max_threads
         super().__init__("revsync.RevenueSyncPlugin", data_converter=pydantic_data_converter)
@@ -50,10 +62,15 @@ class RevenueSyncPlugin(SimplePlugin):
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
         config = super().configure_worker(config)
         activities = list(config.get("activities") or [])
-        if config.get("task_queue") == self.settings.stripe_task_queue:
+        queue = config.get("task_queue")
+        if queue == self.settings.stripe_task_queue:
             activities += self.stripe_activities
             # Server-side, across every worker of the queue: the shared Stripe budget.
             config["max_task_queue_activities_per_second"] = self.settings.activities_per_second
+        elif queue == self.settings.stripe_events_task_queue:
+            activities += self.stripe_event_activities
+            rate = self.settings.event_activities_per_second
+            config["max_task_queue_activities_per_second"] = rate
         else:
             activities += self.store_activities
             config["workflows"] = [*(config.get("workflows") or []), *WORKFLOWS]

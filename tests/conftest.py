@@ -90,6 +90,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=Fernet.generate_key().decode(),
         task_queue=f"revsync-{suffix}",
         stripe_task_queue=f"revsync-stripe-{suffix}",
+        stripe_events_task_queue=f"revsync-events-{suffix}",
+        stripe_event_requests_per_second=100,
         stripe_requests_per_second=100,
         pages_per_activity=2,
     )

@@ -6,7 +6,9 @@ from typing import Any
 
 from revsync.settings import Settings
 from revsync.temporal_plugin import RevenueSyncPlugin
+from workflows.catch_up import CatchUpWorkflow
 from workflows.full_sync import FullSyncWorkflow
+from workflows.stripe_event import StripeEventWorkflow
 
 
 def configure(settings: Settings, task_queue: str) -> dict[str, Any]:
@@ -30,8 +32,18 @@ def test_stripe_queue_gets_the_stripe_activity_and_the_budget() -> None:
 def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> None:
     settings = Settings()
     config = configure(settings, settings.task_queue)
-    assert config["workflows"] == [FullSyncWorkflow]
+    assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
-                             "revsync.derive_subscribers", "revsync.finish_run"}
+                             "revsync.derive_subscribers", "revsync.finish_run",
+                             "revsync.apply_event"}
     assert "max_task_queue_activities_per_second" not in config
     assert config["activity_executor"] is not None
+
+
+def test_events_queue_gets_the_refetch_activities_and_its_own_budget() -> None:
+    settings = Settings(stripe_event_requests_per_second=30)
+    config = configure(settings, settings.stripe_events_task_queue)
+    assert names(config) == {"revsync.refetch_event_objects", "revsync.list_event_page"}
+    # 30 requests/s, at most 2 refetches per event = 15 event activities/s.
+    assert config["max_task_queue_activities_per_second"] == 15.0
+    assert "workflows" not in config

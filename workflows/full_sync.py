@@ -12,8 +12,9 @@ import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.retries import DB_RETRY, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from revsync.partitions import lower_bound, split
@@ -32,19 +33,6 @@ with workflow.unsafe.imports_passed_through():
         min_requests,
     )
 
-# Stripe throttling and outages are waited out, never fatal: no attempt limit.
-STRIPE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["AuthenticationError", "PermissionError", "InvalidRequestError",
-                               "WorkspaceError", "KeyStoreError"],
-)
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=20,  # about 8 minutes, then the run fails and says why
-    non_retryable_error_types=["WorkspaceError", "KeyStoreError"],
-)
 DB_TIMEOUT = timedelta(minutes=10)
 # A killed worker is noticed after this long; a single Stripe request or a database
 # lock wait must fit inside it.

@@ -1,4 +1,7 @@
-"""``python -m revsync.fake_stripe``: seed an account and serve it until interrupted."""
+"""``python -m revsync.fake_stripe``: seed an account and serve it until interrupted.
+
+Signed webhooks go to every endpoint created with ``POST /v1/webhook_endpoints``.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     seeded = time.perf_counter() - started
-    server = FakeStripeServer(state, host=args.host, port=args.port).start()
+    server = FakeStripeServer(
+        state, host=args.host, port=args.port, deliver_webhooks=True
+    ).start()
     print(
         f"seeded {state.count('customer')} customers, {state.count('subscription')} "
         f"subscriptions, {state.count('charge')} charges in {seeded:.1f}s",

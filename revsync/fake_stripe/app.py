@@ -10,7 +10,7 @@ import asyncio
 import base64
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -29,13 +29,20 @@ from .objects import API_VERSION
 from .params import list_kwargs
 from .requestlog import LoggedRequest
 from .store import COLLECTIONS, FakeStripe
+from .webhook_forms import create_args, list_args, update_fields
+
+if TYPE_CHECKING:
+    from .delivery import WebhookDelivery
 
 _TYPES = {collection: object_type for object_type, collection in COLLECTIONS.items()}
 _DELETABLE = frozenset({"customer", "product", "coupon"})
 
 
-def create_app(state: FakeStripe) -> Starlette:
-    """A Starlette app serving ``state`` like api.stripe.com (v1 subset)."""
+def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> Starlette:
+    """A Starlette app serving ``state`` like api.stripe.com (v1 subset).
+
+    With ``delivery``, ``/_fake/deliveries`` shows (GET) or forgets (DELETE) its attempts.
+    """
 
     async def list_or_create(request: Request) -> Response:
         object_type = _type_of(request)
@@ -83,6 +90,30 @@ def create_app(state: FakeStripe) -> Starlette:
         obj = handler(state, request.path_params["id"], params)
         return _json(_reexpand(state, object_type, obj, expand))
 
+    async def webhook_list_or_create(request: Request) -> Response:
+        if request.method == "GET":
+            params = decode(request.query_params.multi_items())
+            return _json(state.webhooks.list(**list_args(params)))
+        params = await _form(request)
+        _no_expand(params)
+        return _json(state.webhooks.create(**create_args(params)))
+
+    async def webhook_one(request: Request) -> Response:
+        endpoint_id = request.path_params["id"]
+        if request.method == "GET":
+            params = decode(request.query_params.multi_items())
+            _no_expand(params)
+            for key in params:
+                raise invalid_param(key, f"Received unknown parameter: {key}",
+                                    code="parameter_unknown")
+            return _json(state.webhooks.retrieve(endpoint_id))
+        params = await _form(request)
+        _no_expand(params)
+        if request.method == "DELETE":
+            return _json(state.webhooks.delete(endpoint_id))
+        current = state.webhooks.retrieve(endpoint_id)
+        return _json(state.webhooks.update(endpoint_id, update_fields(params, current)))
+
     async def unknown(request: Request) -> Response:
         raise _unrecognized(request)
 
@@ -110,9 +141,29 @@ def create_app(state: FakeStripe) -> Starlette:
                              400)
         return _json(state.faults.config.to_dict())
 
+    async def fake_deliveries(request: Request) -> Response:
+        assert delivery is not None
+        if request.method == "DELETE":
+            delivery.clear()
+            return _json({"cleared": True})
+        return _json(
+            {
+                "deliveries": [a.to_dict() for a in delivery.attempts],
+                "pending": delivery.pending,
+                "paused": delivery.paused,
+            }
+        )
+
     routes = [
         Route("/_fake/requests", fake_requests, methods=["GET", "DELETE"]),
         Route("/_fake/config", fake_config, methods=["GET", "POST", "DELETE"]),
+        *(
+            [Route("/_fake/deliveries", fake_deliveries, methods=["GET", "DELETE"])]
+            if delivery is not None
+            else []
+        ),
+        Route("/v1/webhook_endpoints", webhook_list_or_create, methods=["GET", "POST"]),
+        Route("/v1/webhook_endpoints/{id}", webhook_one, methods=["GET", "POST", "DELETE"]),
         Route("/v1/{collection}", list_or_create, methods=["GET", "POST"]),
         Route("/v1/{collection}/{id}", one, methods=["GET", "POST", "DELETE"]),
         Route("/v1/{collection}/{id}/{action}", action, methods=["POST"]),
@@ -237,6 +288,13 @@ async def _form(request: Request) -> dict[str, Any]:
 
 def _expand(params: dict[str, Any]) -> list[str]:
     return [str(p) for p in to_list(params.pop("expand", []), "expand")]
+
+
+def _no_expand(params: dict[str, Any]) -> None:
+    """Webhook endpoints have nothing to expand (Stripe accepts an empty ``expand``)."""
+    for i, path in enumerate(_expand(params)):
+        raise StripeError(400, f"This property cannot be expanded ({path}).",
+                          param=f"expand[{i}]")
 
 
 def _reexpand(state: FakeStripe, object_type: str, obj: dict[str, Any],

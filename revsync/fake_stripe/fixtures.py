@@ -28,6 +28,8 @@ FIXTURE_TYPES = (
     "line_item",
     "refund",
     "event",
+    "webhook_endpoint",
+    "deleted_webhook_endpoint",
 )
 
 

@@ -119,6 +119,8 @@ BASES: Final[dict[str, StripeObject]] = {
     ),
     "line_item": _template("line_item", description=None, parent=None),
     "event": _template("event", api_version=API_VERSION),
+    "webhook_endpoint": _template("webhook_endpoint", api_version=None, description=None,
+                                  enabled_events=[]),
 }
 
 _OUTCOME_SUCCEEDED: Final[dict[str, Any]] = {
@@ -343,3 +345,17 @@ def build_invoice(record: Mapping[str, Any], lines: Sequence[Mapping[str, Any]])
 def build_event(record: Mapping[str, Any]) -> StripeObject:
     """An event (records hold the full snapshot)."""
     return merge("event", record)
+
+
+def build_webhook_endpoint(record: Mapping[str, Any], *, with_secret: bool) -> StripeObject:
+    """A webhook endpoint; Stripe shows ``secret`` only in the create response."""
+    obj = merge("webhook_endpoint", record)
+    secret = obj.pop("secret", None)
+    if with_secret:
+        obj["secret"] = secret
+    return obj
+
+
+def build_deleted_webhook_endpoint(endpoint_id: str) -> StripeObject:
+    """What ``DELETE /v1/webhook_endpoints/{id}`` returns."""
+    return {**fixture("deleted_webhook_endpoint"), "id": endpoint_id}

@@ -12,6 +12,7 @@ from typing import Self
 import uvicorn
 
 from .app import create_app
+from .delivery import WebhookDelivery
 from .store import FakeStripe
 
 
@@ -20,12 +21,25 @@ class FakeStripeServer:
 
     uvicorn runs in a daemon thread with its own event loop, so injected latency
     never blocks the caller's loop. ``port=0`` picks a free port.
+    ``deliver_webhooks=True`` (or a ready ``delivery`` for ``state``, to tune retries)
+    sends signed events to the account's webhook endpoints while the server runs.
     """
 
     def __init__(
-        self, state: FakeStripe | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        state: FakeStripe | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        deliver_webhooks: bool = False,
+        delivery: WebhookDelivery | None = None,
     ) -> None:
         self.state = state if state is not None else FakeStripe()
+        if delivery is not None and delivery.state is not self.state:
+            raise ValueError("delivery belongs to another FakeStripe state")
+        if delivery is None and deliver_webhooks:
+            delivery = WebhookDelivery(self.state)
+        self.delivery: WebhookDelivery | None = delivery
         self.host = host
         self._requested_port = port
         self.port = 0
@@ -47,8 +61,10 @@ class FakeStripeServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self._requested_port))
         self.port = sock.getsockname()[1]
+        if self.delivery is not None:
+            self.delivery.start()
         config = uvicorn.Config(
-            create_app(self.state),
+            create_app(self.state, self.delivery),
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -73,6 +89,8 @@ class FakeStripeServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.delivery is not None:
+            self.delivery.stop()
         self._server = None
         self._thread = None
 

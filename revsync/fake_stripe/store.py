@@ -38,6 +38,7 @@ from .objects import (
 from .periods import period_containing
 from .requestlog import RequestLog
 from .table import CreatedRange, Table, page_ids
+from .webhook_endpoints import WebhookEndpoints
 
 if TYPE_CHECKING:
     from .generator import Account
@@ -129,6 +130,7 @@ class FakeStripe:
         self._lock = threading.RLock()
         self._price_cache: dict[str, tuple[StripeObject, StripeObject]] = {}
         self._listeners: list[EventListener] = []
+        self.webhooks = WebhookEndpoints(self._lock, lambda: self.clock())
 
     # ---- construction -------------------------------------------------------------
 
@@ -157,6 +159,16 @@ class FakeStripe:
     def add_event_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` for every event a mutation emits."""
         self._listeners.append(listener)
+
+    def remove_event_listener(self, listener: EventListener) -> None:
+        """Stop calling ``listener`` (no error if it was not added)."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def webhook_endpoints(self) -> builtins.list[StripeObject]:
+        """Every webhook endpoint, newest first, with its signing ``secret``."""
+        return self.webhooks.all()
 
     # ---- reads --------------------------------------------------------------------
 

@@ -69,11 +69,18 @@ def paid_invoice_products(facts: CustomerFacts) -> set[str]:
         amount_paid = get_int(invoice, "amount_paid")
         if (status not in (None, "paid")) or amount_paid is None or amount_paid <= 0:
             continue
-        for line in list_data(invoice.get("lines")) or []:
-            line_obj = as_dict(line)
-            product = None if line_obj is None else invoice_line_product(line_obj)
-            if product is not None:
-                products.add(product)
+        products |= invoice_products(invoice)
+    return products
+
+
+def invoice_products(invoice: Mapping[str, Any]) -> set[str]:
+    """Products on the invoice's lines, paid or not."""
+    products: set[str] = set()
+    for line in list_data(invoice.get("lines")) or []:
+        line_obj = as_dict(line)
+        product = None if line_obj is None else invoice_line_product(line_obj)
+        if product is not None:
+            products.add(product)
     return products
 
 

@@ -1,0 +1,24 @@
+"""The database side of a webhook event: apply it once, in one locked transaction."""
+
+from __future__ import annotations
+
+import time
+
+from temporalio import activity
+
+from activities.errors import permanent_errors
+from revsync import db
+from revsync.event_apply import apply_event
+from revsync.event_types import ApplyInput, EventResult
+from revsync.settings import Settings
+
+
+class EventStoreActivities:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @activity.defn(name="revsync.apply_event")
+    def apply_event(self, request: ApplyInput) -> EventResult:
+        """Re-derive the event's subscribers and record it; a retry finds it recorded."""
+        with permanent_errors(), db.locked_session(self.settings.resolved_database_url) as s:
+            return apply_event(s, request, now=int(time.time()))

@@ -1,0 +1,38 @@
+"""Stripe-calling activities of webhook events and catch-up.
+
+They run on the events' Stripe task queue, whose server-side activity rate is the
+webhook share of the account's request budget. Results carry ids and counts only.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.errors import permanent_errors
+from activities.gateways import GatewayCache
+from revsync import refetch
+from revsync.catch_up import list_event_page
+from revsync.event_types import CatchUpInput, EventInput, EventPage, Refetched
+from revsync.settings import Settings
+
+
+class StripeEventActivities:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._gateways = GatewayCache(settings)
+
+    @activity.defn(name="revsync.refetch_event_objects")
+    def refetch_event_objects(self, event: EventInput) -> Refetched:
+        """Store the current state of the event's objects; say which customers they touch."""
+        with permanent_errors():
+            gateway = self._gateways.get(event.workspace_id)
+            return refetch.refetch(
+                gateway, self.settings.resolved_database_url, event.workspace_id, event.targets
+            )
+
+    @activity.defn(name="revsync.list_event_page")
+    def list_event_page(self, request: CatchUpInput) -> EventPage:
+        """One page (100) of events since `request.since`, oldest ids never needed twice."""
+        with permanent_errors():
+            gateway = self._gateways.get(request.workspace_id)
+            return list_event_page(gateway, request)

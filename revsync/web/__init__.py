@@ -1,0 +1,1 @@
+"""The project's HTTP app: the Stripe webhook endpoint (and, later, settings pages)."""

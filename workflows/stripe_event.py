@@ -1,0 +1,56 @@
+"""StripeEventWorkflow: one verified webhook event, applied exactly once.
+
+Refetch the objects the event names (on the rate-limited Stripe queue), then
+re-derive the subscribers they reach in one locked transaction. The workflow id is
+`stripe-event/<workspace>/<event id>`, so a redelivery while this runs, or after it
+succeeded, starts nothing; the database record of the event covers redeliveries
+after Temporal's retention has forgotten the id.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+from workflows.retries import DB_RETRY, STRIPE_RETRY
+
+with workflow.unsafe.imports_passed_through():
+    from revsync.event_types import ApplyInput, EventInput, EventResult, Refetched
+
+STRIPE_TIMEOUT = timedelta(minutes=2)
+DB_TIMEOUT = timedelta(minutes=2)
+
+
+@workflow.defn(name="StripeEventWorkflow")
+class StripeEventWorkflow:
+    @workflow.run
+    async def run(self, event: EventInput) -> EventResult:
+        refetched: Refetched = await workflow.execute_activity(
+            "revsync.refetch_event_objects",
+            event,
+            result_type=Refetched,
+            task_queue=event.stripe_task_queue,
+            start_to_close_timeout=STRIPE_TIMEOUT,
+            retry_policy=STRIPE_RETRY,
+        )
+        result: EventResult = await workflow.execute_activity(
+            "revsync.apply_event",
+            ApplyInput(
+                workspace_id=event.workspace_id,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                created=event.created,
+                targets=event.targets,
+                customer_ids=refetched.customer_ids,
+            ),
+            result_type=EventResult,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        result.requests = refetched.requests
+        workflow.set_current_details(
+            f"{event.event_type}: {result.outcome}, {result.subscribers} subscriber(s), "
+            f"{result.transitions} transition(s), {result.requests} Stripe request(s)"
+        )
+        return result
