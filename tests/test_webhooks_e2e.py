@@ -7,19 +7,33 @@ Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal as D
 
+import httpx
 import pytest
 from sqlmodel import select
 from temporalio.client import Client
 
 from revsync import db
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.models import StripeEvent, SubscriberTransition, Workspace
+from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
-from tests.helpers import KEY, connect_workspace, import_emails, state, sync
+from revsync.sync_client import start_sync
+from revsync.sync_types import SyncReport
+from tests.helpers import (
+    KEY,
+    connect_workspace,
+    import_emails,
+    last_run,
+    state,
+    sync,
+    synced_values,
+)
+from tests.oracle import expected_state
 from tests.test_full_sync import charge, customer, monthly
 from tests.webhook_helpers import SECRET, EventLog, deliver, post_event, webhook_client
 
@@ -85,3 +99,165 @@ async def test_cancellation_churns_and_redelivery_changes_nothing(
         recorded = session.exec(select(StripeEvent)).all()
     assert [(e.id, e.outcome, e.subscribers) for e in recorded] == [
         (events[0]["id"], "applied", 1)]
+
+
+async def step(
+    http: httpx.AsyncClient, client: Client, settings: Settings, workspace: Workspace,
+    log: EventLog, change: Callable[[], object], email: str = "ann@example.com",
+) -> tuple[D | None, D | None, list[str]]:
+    """Make one change in Stripe, deliver what it emitted, return the subscriber's values."""
+    mark = log.mark()
+    change()
+    await deliver(http, client, workspace.name, log.since(mark))
+    mrr, ltv, tags, _ = state(settings, workspace)[email]
+    return mrr, ltv, tags
+
+
+async def test_a_subscription_lifecycle_moves_mrr_ltv_and_tags(
+    client: Client, settings: Settings, fake: FakeStripeServer
+) -> None:
+    s = fake.state
+    ann = customer(s, "ann@example.com")
+    # A trial on $30/month, and a $10 setup fee paid: MRR 30.00 (trialing counts), LTV 10.00.
+    sub = s.put("subscription", {"customer": ann, "status": "trialing",
+                                 "items": {"data": [{"price": monthly(s, 3000)}]}})["id"]
+    charge(s, ann, 1000)
+    workspace = await synced(client, settings, fake)
+    assert state(settings, workspace)["ann@example.com"][:3] == (
+        D("30.00"), D("10.00"), ["saas.monthly", "trial"])
+    log = EventLog(s)
+    first_payment: list[str] = []
+
+    def convert() -> None:  # trial ends: active, first $30 paid -> LTV 40.00
+        s.update("subscription", sub, {"status": "active"})
+        first_payment.append(charge(s, ann, 3000))
+
+    def payment_fails() -> None:  # renewal fails: past_due, which MRR leaves out
+        s.update("subscription", sub, {"status": "past_due"})
+        charge(s, ann, 3000, status="failed")
+
+    def recovers() -> None:  # the retry succeeds: active again, LTV 70.00
+        s.update("subscription", sub, {"status": "active"})
+        charge(s, ann, 3000)
+
+    async with webhook_client(settings, client) as http:
+        async def at(change: Callable[[], object]) -> tuple[D | None, D | None, list[str]]:
+            return await step(http, client, settings, workspace, log, change)
+
+        assert await at(convert) == (D("30.00"), D("40.00"), ["customer", "saas.monthly"])
+        assert await at(payment_fails) == (
+            D("0.00"), D("40.00"), ["customer", "past-due", "saas.monthly"])
+        assert await at(recovers) == (D("30.00"), D("70.00"), ["customer", "saas.monthly"])
+        cancel_later = lambda: s.update("subscription", sub, {"cancel_at_period_end": True})  # noqa: E731
+        assert await at(cancel_later) == (
+            D("30.00"), D("70.00"), ["cancelled", "customer", "saas.monthly"])
+        keep = lambda: s.update("subscription", sub, {"cancel_at_period_end": False})  # noqa: E731
+        assert await at(keep) == (D("30.00"), D("70.00"), ["customer", "saas.monthly"])
+        # A partial refund of $10 of the first payment: LTV 60.00 ...
+        refund: list[str] = []
+        assert await at(lambda: refund.append(s.refund(first_payment[0], 1000)["id"])) == (
+            D("30.00"), D("60.00"), ["customer", "saas.monthly"])
+        # ... and the refund failing gives it back: 70.00.
+        fail = lambda: s.update("refund", refund[0], {"status": "failed"})  # noqa: E731
+        assert await at(fail) == (D("30.00"), D("70.00"), ["customer", "saas.monthly"])
+        assert await at(lambda: s.cancel_subscription(sub)) == (D("0.00"), D("70.00"), ["churned"])
+        # Reactivation: a new yearly subscription, $120/year = 10.00 a month.
+        yearly = monthly(s, 12000, interval="year")
+        resubscribe = lambda: s.put("subscription", {  # noqa: E731
+            "customer": ann, "status": "active", "items": {"data": [{"price": yearly}]}})
+        assert await at(resubscribe) == (D("10.00"), D("70.00"), ["customer", "saas.yearly"])
+    # One transition per change that moved something, each observed once.
+    moved = [(added, removed) for _, added, removed in transitions(settings, workspace)]
+    assert moved == [
+        (["customer"], ["trial"]),
+        (["past-due"], []),
+        ([], ["past-due"]),
+        (["cancelled"], []),
+        ([], ["cancelled"]),
+        ([], []),  # the refund: LTV only
+        ([], []),  # the failed refund: LTV only
+        (["churned"], ["customer", "saas.monthly"]),
+        (["customer", "saas.yearly"], ["churned"]),
+    ]
+
+
+async def test_an_email_change_moves_revenue_and_a_deletion_clears_it(
+    client: Client, settings: Settings, fake: FakeStripeServer
+) -> None:
+    s = fake.state
+    cus = customer(s, "ann@example.com")
+    # $50/month active, $50 paid.
+    s.put("subscription", {"customer": cus, "status": "active",
+                           "items": {"data": [{"price": monthly(s, 5000)}]}})
+    charge(s, cus, 5000)
+    workspace = await synced(client, settings, fake)
+    log = EventLog(s)
+    paying = (D("50.00"), D("50.00"), ["customer", "saas.monthly"])
+    async with webhook_client(settings, client) as http:
+        ann = await step(http, client, settings, workspace, log,
+                         lambda: s.update("customer", cus, {"email": " BEN@example.com"}))
+        assert ann == (None, None, [])
+        assert state(settings, workspace)["ben@example.com"][:3] == paying
+        ben = await step(http, client, settings, workspace, log,
+                         lambda: s.delete("customer", cus), email="ben@example.com")
+        assert ben == (None, None, [])
+    assert {email: values[:3] for email, values in state(settings, workspace).items()} == {
+        e: (None, None, []) for e in EMAILS}
+
+
+async def test_events_delivered_late_and_reversed_end_in_the_current_state(
+    client: Client, settings: Settings, fake: FakeStripeServer
+) -> None:
+    """Payload order cannot be trusted: each event refetches, so old payloads write nothing old."""
+    s = fake.state
+    ann = customer(s, "ann@example.com")
+    sub = s.put("subscription", {"customer": ann, "status": "active",
+                                 "items": {"data": [{"price": monthly(s, 2000)}]}})["id"]
+    charge(s, ann, 2000)
+    workspace = await synced(client, settings, fake)
+    log = EventLog(s)
+    s.update("subscription", sub, {"status": "past_due"})
+    s.update("subscription", sub, {"status": "active", "cancel_at_period_end": True})
+    s.update("subscription", sub, {"items": {"data": [{"price": monthly(s, 4000)}]}})
+    events = log.since(0)
+    async with webhook_client(settings, client) as http:
+        await deliver(http, client, workspace.name, list(reversed(events)))
+    # Current state: active, $40/month, ending at period end.
+    assert state(settings, workspace)["ann@example.com"][:3] == (
+        D("40.00"), D("20.00"), ["cancelled", "customer", "saas.monthly"])
+
+
+async def test_events_during_a_full_sync_are_neither_lost_nor_overwritten(
+    client: Client, settings: Settings
+) -> None:
+    account = generate_account(150, seed=5)
+    fake = FakeStripe(api_keys=[KEY])
+    fake.load(account)
+    emails = subscriber_emails(account, match_ratio=0.9, seed=5)
+    with FakeStripeServer(fake) as server:
+        name = f"busy-{uuid.uuid4().hex[:8]}"
+        workspace = connect_workspace(settings, name, server.base_url, webhook_secrets=[SECRET])
+        import_emails(settings, workspace, emails)
+        fake.faults.set(latency_ms=40)  # a slow Stripe keeps the sync listing meanwhile
+        log = EventLog(fake)
+        handle = await start_sync(client, settings, workspace)
+        while sum(s.pages for s in (await handle.query("progress", result_type=SyncReport))
+                  .streams) < 2:
+            await asyncio.sleep(0.05)
+        live = [r["id"] for r in fake.iter_records("subscription")
+                if r.get("status") in ("active", "trialing")]
+        paid = [r["id"] for r in fake.iter_records("charge") if r.get("status") == "succeeded"]
+        for sub in live[:8]:
+            fake.cancel_subscription(sub)
+        for charge_id in paid[:8]:
+            fake.refund(charge_id, 100)
+        events = log.since(0)
+        async with webhook_client(settings, client) as http:
+            results = await deliver(http, client, name, events)
+        report = await handle.result(follow_runs=True)
+        assert report.phase != "starting" and report.status == "completed"
+    # 8 cancellations, and 8 refunds x (refund.created + charge.refunded).
+    assert {r.outcome for r in results} == {"applied"} and len(results) == 24
+    now = int(last_run(settings, workspace).started_at.timestamp())
+    assert synced_values(settings, workspace) == expected_state(
+        fake, emails, RevenuePolicy(), now)
