@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,8 @@ from revsync.settings import Settings
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 subscribers_app = typer.Typer(help="Manage the subscriber list.", no_args_is_help=True)
 app.add_typer(subscribers_app, name="subscribers")
+webhooks_app = typer.Typer(help="Receive Stripe webhooks.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
 
@@ -93,6 +96,18 @@ def connect(
                                                       "major unit (eur=1.08,jpy=0.0066); "
                                                       "amounts in other currencies are left "
                                                       "out and counted.")] = None,
+    watch_products: Annotated[str | None, typer.Option(help="Only webhook events about these "
+                                                            "products update subscribers; a "
+                                                            "subset of --products. Default: "
+                                                            "the stored list.")] = None,
+    webhook_url: Annotated[str | None, typer.Option(help="Public base URL of `webhooks serve`: "
+                                                         "registers a Stripe webhook endpoint "
+                                                         "and stores its signing secret.")] = None,
+    webhook_secret_env: Annotated[str | None, typer.Option(help="Environment variable holding "
+                                                                "the signing secret(s) of an "
+                                                                "endpoint you manage "
+                                                                "(whsec_a,whsec_b while "
+                                                                "rotating).")] = None,
     workspace: WorkspaceOption = "default",
 ) -> None:
     """Check a Stripe key with one cheap call, store it encrypted, record the options."""
@@ -102,12 +117,20 @@ def connect(
     key = os.environ.get(api_key_env, "").strip()
     if not key:
         raise fail(f"environment variable {api_key_env} is empty or not set")
+    secrets: list[str] = []
+    if webhook_secret_env is not None:
+        secrets = csv_list(os.environ.get(webhook_secret_env))
+        if not secrets:
+            raise fail(f"environment variable {webhook_secret_env} is empty or not set")
     try:
         options = connection.options(api_base=api_base, products=csv_list(products),
                                      sync_without_payment=sync_without_payment,
                                      metadata_keys=csv_list(metadata_keys),
                                      reporting_currency=reporting_currency,
-                                     fx_rates=pairs(fx_rates))
+                                     fx_rates=pairs(fx_rates),
+                                     watch_products=None if watch_products is None
+                                     else csv_list(watch_products),
+                                     webhook_url=webhook_url, webhook_secrets=secrets)
         connection.connect(settings, workspace, key, options)
     except connection.ConnectError as error:
         raise fail(str(error)) from None
@@ -169,6 +192,57 @@ def export(
             with output.open("w", newline="") as handle:
                 count = exporter.write(session, ws.id, handle, fmt)
             console.print(f"wrote {count} subscribers to {output}")
+
+
+@webhooks_app.command("serve")
+def webhooks_serve(
+    host: Annotated[str | None, typer.Option(help="Default: REVSYNC_HTTP_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535,
+                                             help="Default: REVSYNC_HTTP_PORT.")] = None,
+) -> None:
+    """Serve POST /webhooks/stripe/<workspace>: verify, start one workflow per event."""
+    from revsync import live
+
+    settings = load_settings()
+    code = asyncio.run(live.serve_command(settings, host or settings.http_host,
+                                          settings.http_port if port is None else port))
+    exit_now(code)
+
+
+@app.command("catch-up")
+def catch_up(
+    workspace: WorkspaceOption = "default",
+    since: Annotated[str | None, typer.Option(help="Unix time or ISO 8601 (UTC if no zone). "
+                                                   "Default: the start of the last completed "
+                                                   "full sync.")] = None,
+) -> None:
+    """After webhook downtime, replay the missed events from Stripe (last 30 days)."""
+    from revsync import catch_up_client, live, runner
+
+    settings = load_settings()
+    try:
+        ws = runner.connected_workspace(settings, workspace)
+        start = (catch_up_client.default_since(settings, ws) if since is None
+                 else parse_time(since))
+        catch_up_client.check_window(ws, start)
+    except (workspaces.WorkspaceError, ValueError) as error:
+        raise fail(str(error)) from None
+    except catch_up_client.CatchUpError as error:
+        raise fail(str(error), code=1) from None
+    exit_now(asyncio.run(live.catch_up_command(settings, ws, start)))
+
+
+def parse_time(value: str) -> int:
+    """Unix seconds, or an ISO 8601 date/time (naive means UTC)."""
+    if value.strip().isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"--since must be unix seconds or ISO 8601, not {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
 
 
 @app.command()

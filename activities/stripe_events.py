@@ -10,8 +10,8 @@ from temporalio import activity
 
 from activities.errors import permanent_errors
 from activities.gateways import GatewayCache
-from revsync import refetch
-from revsync.catch_up import list_event_page
+from revsync import db, refetch
+from revsync.catch_up import applied_event_ids, list_event_page
 from revsync.event_types import CatchUpInput, EventInput, EventPage, Refetched
 from revsync.settings import Settings
 
@@ -32,7 +32,11 @@ class StripeEventActivities:
 
     @activity.defn(name="revsync.list_event_page")
     def list_event_page(self, request: CatchUpInput) -> EventPage:
-        """One page (100) of events since `request.since`, oldest ids never needed twice."""
+        """One page (100) of events since `request.since`, less those already applied."""
+        def applied(event_ids: list[str]) -> set[str]:
+            with db.session(self.settings.resolved_database_url) as session:
+                return applied_event_ids(session, request.workspace_id, event_ids)
+
         with permanent_errors():
             gateway = self._gateways.get(request.workspace_id)
-            return list_event_page(gateway, request)
+            return list_event_page(gateway, request, applied)

@@ -7,12 +7,20 @@ oldest from the moment it starts; events created meanwhile arrive as webhooks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlmodel import Session, col, select
+
 from revsync.event_types import CatchUpInput, EventInput, EventPage
 from revsync.events import EventError, event_from_dict
+from revsync.models import StripeEvent
 from revsync.stripe_api import PAGE_SIZE, StripeGateway, StripeUnavailable
 
 
-def list_event_page(gateway: StripeGateway, request: CatchUpInput) -> EventPage:
+def list_event_page(
+    gateway: StripeGateway, request: CatchUpInput, applied: Callable[[list[str]], set[str]]
+) -> EventPage:
+    """One page of events; those `applied` says were already applied are left out."""
     params: dict[str, object] = {"limit": PAGE_SIZE, "created": {"gte": request.since}}
     if request.cursor:
         params["starting_after"] = request.cursor
@@ -41,4 +49,16 @@ def list_event_page(gateway: StripeGateway, request: CatchUpInput) -> EventPage:
             )
     if has_more and cursor == request.cursor:
         raise StripeUnavailable("Stripe answered /v1/events with more to come but no cursor")
-    return EventPage(events=events, cursor=cursor, has_more=has_more, requests=requests)
+    done = applied([e.event_id for e in events]) if events else set()
+    fresh = [e for e in events if e.event_id not in done]
+    return EventPage(events=fresh, cursor=cursor, has_more=has_more, requests=requests)
+
+
+def applied_event_ids(session: Session, workspace_id: int, event_ids: list[str]) -> set[str]:
+    return set(
+        session.exec(
+            select(StripeEvent.id).where(
+                StripeEvent.workspace_id == workspace_id, col(StripeEvent.id).in_(event_ids)
+            )
+        ).all()
+    )

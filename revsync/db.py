@@ -21,16 +21,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-    # Let SQLAlchemy's "begin" event start transactions (below) instead of the driver,
-    # which would only begin before the first write and leave earlier reads outside.
-    dbapi_connection.isolation_level = None
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """Reads and writes of one transaction see one snapshot; `locked` sessions also take
-    the write lock up front, so two of them never compare old and new values at once."""
-    immediate = connection.get_execution_options().get(LOCKED_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    """`locked_session` transactions take the write lock when they begin.
+
+    Other transactions keep the driver's behaviour: it begins before the first write,
+    so reads before it never hold a snapshot that a later write would have to upgrade
+    (SQLite fails such an upgrade at once, without waiting, if another writer came in).
+    """
+    if connection.get_execution_options().get(LOCKED_OPTION, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 LOCKED_OPTION = "revsync_write_lock"

@@ -75,6 +75,7 @@ class CatchUpInput:
     pages: int = 0
     events: int = 0
     started: int = 0
+    failed: int = 0
     task_queue: str = "revsync"
     stripe_task_queue: str = "revsync-stripe"
     stripe_events_task_queue: str = "revsync-stripe-events"
@@ -85,6 +86,7 @@ class CatchUpResult:
     pages: int
     events: int
     started: int
+    failed: int = 0
 
 
 @dataclass

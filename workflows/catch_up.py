@@ -6,13 +6,14 @@ did arrive (or arrive during the catch-up) are not applied twice.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from workflows.retries import STRIPE_RETRY
 from workflows.stripe_event import StripeEventWorkflow
@@ -23,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         CatchUpResult,
         EventInput,
         EventPage,
+        EventResult,
         event_workflow_id,
     )
 
@@ -42,26 +44,34 @@ class CatchUpWorkflow:
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=STRIPE_RETRY,
             )
-            started = 0
-            for event in page.events:
-                started += await self._start(request.workspace_name, event)
+            children = [await self._start(request.workspace_name, e) for e in page.events]
+            started = [child for child in children if child is not None]
+            # Wait for this page's events, so "done" means applied.
+            outcomes = await asyncio.gather(*started, return_exceptions=True)
+            failed = sum(1 for outcome in outcomes if isinstance(outcome, BaseException))
             request = dataclasses.replace(
                 request,
                 cursor=page.cursor,
                 pages=request.pages + 1,
                 events=request.events + len(page.events),
-                started=request.started + started,
+                started=request.started + len(started),
+                failed=request.failed + failed,
             )
             workflow.set_current_details(
-                f"{request.pages} page(s), {request.events} event(s), {request.started} started"
+                f"{request.pages} page(s), {request.events} event(s), {request.started} "
+                f"started, {request.failed} failed"
             )
             if not page.has_more:
-                return CatchUpResult(request.pages, request.events, request.started)
+                return CatchUpResult(
+                    request.pages, request.events, request.started, request.failed
+                )
         workflow.continue_as_new(request)
 
-    async def _start(self, workspace_name: str, event: EventInput) -> int:
+    async def _start(
+        self, workspace_name: str, event: EventInput
+    ) -> ChildWorkflowHandle[StripeEventWorkflow, EventResult] | None:
         try:
-            await workflow.start_child_workflow(
+            return await workflow.start_child_workflow(
                 StripeEventWorkflow.run,
                 event,
                 id=event_workflow_id(workspace_name, event.event_id),
@@ -70,5 +80,4 @@ class CatchUpWorkflow:
                 static_summary=event.event_type,
             )
         except WorkflowAlreadyStartedError:
-            return 0  # delivered as a webhook, or already replayed
-        return 1
+            return None  # delivered as a webhook, or already replayed
