@@ -249,12 +249,17 @@ def parse_time(value: str) -> int:
 def demo(
     customers: Annotated[int, typer.Option(min=1, max=200_000)] = 3000,
     seed: Annotated[int, typer.Option()] = 7,
+    live: Annotated[bool, typer.Option(help="After the sync, serve webhooks and simulate "
+                                            "live Stripe changes.")] = False,
+    live_seconds: Annotated[float, typer.Option(min=0, help="How long to simulate; 0 runs "
+                                                            "until Ctrl-C.")] = 0,
 ) -> None:
     """Run everything on embedded defaults against a seeded fake Stripe account."""
     from revsync import runner
 
     settings = load_settings()
-    exit_now(asyncio.run(runner.demo_command(settings, customers, seed)))
+    exit_now(asyncio.run(runner.demo_command(settings, customers, seed,
+                                             live_seconds if live else None)))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlmodel import func, select
 from temporalio.api.enums.v1 import TaskQueueType
@@ -12,11 +13,20 @@ from temporalio.client import Client, WorkflowFailureError
 
 from revsync import connection, db, subscribers, workspaces
 from revsync.console import SyncProgress, console, summary_table
+from revsync.demo_live import simulate
+from revsync.fake_stripe import (
+    FakeStripe,
+    FakeStripeServer,
+    generate_account,
+    subscriber_emails,
+)
 from revsync.models import Subscriber, Workspace
 from revsync.settings import Settings
 from revsync.sync_client import follow, start_sync, ui_url
 from revsync.temporal_client import connect
 from revsync.temporal_server import ensure_dev_server
+from revsync.web.app import create_app
+from revsync.web.running import running
 from revsync.workers import run_until
 
 DEMO_WORKSPACE = "demo"
@@ -89,21 +99,20 @@ async def sync_command(settings: Settings, workspace: Workspace, wait: bool) -> 
     return await run_sync(client, settings, workspace, ui, wait)
 
 
-async def demo_command(settings: Settings, customers: int, seed: int) -> int:
-    """Dev server, fake Stripe, subscribers, workers in-process, one full sync."""
-    from revsync.fake_stripe import (
-        FakeStripe,
-        FakeStripeServer,
-        generate_account,
-        subscriber_emails,
-    )
+async def demo_command(
+    settings: Settings, customers: int, seed: int, live_seconds: float | None = None
+) -> int:
+    """Dev server, fake Stripe, subscribers, workers in-process, one full sync.
 
+    With `live_seconds` (0: until Ctrl-C), the webhook app then serves and the fake
+    delivers signed events for simulated changes.
+    """
     ui = ensure_dev_server(settings.data_dir)
     console.print(f"seeding a fake Stripe account with {customers:,} customers (seed {seed})")
     account = generate_account(customers=customers, seed=seed)
     state = FakeStripe(api_keys=[DEMO_KEY])
     state.load(account)
-    with FakeStripeServer(state) as fake:
+    with FakeStripeServer(state, deliver_webhooks=live_seconds is not None) as fake:
         opts = connection.options(api_base=fake.base_url, metadata_keys=["plan", "company"],
                                   fx_rates=DEMO_FX_RATES)
         connection.connect(settings, DEMO_WORKSPACE, DEMO_KEY, opts)
@@ -119,7 +128,25 @@ async def demo_command(settings: Settings, customers: int, seed: int) -> int:
         stop = asyncio.Event()
         workers = asyncio.create_task(run_until(client, settings, stop))
         try:
-            return await run_sync(client, settings, workspace, ui, wait=True)
+            code = await run_sync(client, settings, workspace, ui, wait=True)
+            if code == 0 and live_seconds is not None:
+                await demo_live(client, settings, opts, state, live_seconds, seed)
+            return code
         finally:
             stop.set()
             await workers
+
+
+async def demo_live(client: Client, settings: Settings, opts: connection.Options,
+                    state: FakeStripe, seconds: float, seed: int) -> None:
+    """Serve the webhook endpoint, register it with the fake Stripe, simulate changes."""
+    async with running(create_app(settings, client), settings.http_host,
+                       settings.http_port) as base_url:
+        live_opts = opts.model_copy(update={"webhook_url": base_url})
+        connection.connect(settings, DEMO_WORKSPACE, DEMO_KEY, live_opts)
+        with db.session(settings.resolved_database_url) as session:
+            workspace = workspaces.by_name(session, DEMO_WORKSPACE)
+        console.print(f"webhooks: {base_url}/webhooks/stripe/{DEMO_WORKSPACE} "
+                      "(registered with the fake Stripe); Ctrl-C stops")
+        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+            await simulate(state, settings, workspace, seconds, seed)
