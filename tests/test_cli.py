@@ -52,7 +52,7 @@ def subscribers(env: dict[str, str]) -> dict[str, dict[str, str]]:
 
 def test_every_command_has_help(env: dict[str, str]) -> None:
     for command in (["subscribers", "import"], ["connect"], ["sync"], ["status"], ["export"],
-                    ["demo"]):
+                    ["demo"], ["catch-up"], ["webhooks", "serve"]):
         code, out = run(*command, "--help")
         assert code == 0 and "Usage" in out, command
 
@@ -102,6 +102,14 @@ def test_import_rejects_unusable_files(env: dict[str, str], tmp_path: Path,
     (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur=-1"], "positive number"),
     (["--api-key-env", "STRIPE_TEST_KEY", "--reporting-currency", "dollars"],
      "not an ISO currency code"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--products", "prod_a", "--watch-products",
+      "prod_b"], "not synced: prod_b"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--webhook-secret-env", "UNSET_VARIABLE"],
+     "UNSET_VARIABLE is empty or not set"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--webhook-secret-env", "STRIPE_TEST_KEY"],
+     "start with whsec_"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--webhook-url", "hooks.example.com"],
+     "not an http(s) URL"),
 ])
 def test_connect_rejects_bad_input_and_stores_nothing(
     env: dict[str, str], fake: FakeStripeServer, monkeypatch: pytest.MonkeyPatch,
@@ -196,3 +204,23 @@ def test_export_writes_jsonl_and_csv(env: dict[str, str], tmp_path: Path) -> Non
     assert run("export", "--format", "csv", "--output", str(tmp_path / "out.csv"))[0] == 0
     assert (tmp_path / "out.csv").read_text().splitlines() == [
         "email,mrr,ltv,tags,metadata", "a@example.com,,,,{}"]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--workspace", "nobody"], 2, "no workspace named 'nobody'"),
+    (["--workspace", "shop", "--since", "yesterday"], 2, "unix seconds or ISO 8601"),
+    (["--workspace", "shop", "--since", "2020-01-01"], 1, "30 days"),
+    (["--workspace", "shop"], 1, "no completed full sync"),
+])
+def test_catch_up_refuses_what_it_cannot_cover(
+    env: dict[str, str], fake: FakeStripeServer, args: list[str], code: int, message: str
+) -> None:
+    assert run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+               "--workspace", "shop")[0] == 0
+    exit_code, out = run("catch-up", *args)
+    assert exit_code == code and message in out
+
+
+def test_webhooks_serve_rejects_a_bad_port(env: dict[str, str]) -> None:
+    code, out = run("webhooks", "serve", "--port", "70000")
+    assert code == 2 and "less than or equal to 65535" in out
