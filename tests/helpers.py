@@ -29,6 +29,8 @@ def process_env(settings: Settings, temporal: str) -> dict[str, str]:
         "REVSYNC_SECRET_KEY": settings.secret_key or "",
         "REVSYNC_TASK_QUEUE": settings.task_queue,
         "REVSYNC_STRIPE_TASK_QUEUE": settings.stripe_task_queue,
+        "REVSYNC_STRIPE_EVENTS_TASK_QUEUE": settings.stripe_events_task_queue,
+        "REVSYNC_STRIPE_EVENT_REQUESTS_PER_SECOND": str(settings.stripe_event_requests_per_second),
         "REVSYNC_PAGES_PER_ACTIVITY": str(settings.pages_per_activity),
         "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(settings.stripe_requests_per_second),
         "REVSYNC_DATA_DIR": str(settings.data_dir),
