@@ -64,7 +64,8 @@ class SyncStoreActivities:
         """Derive a few batches of subscribers; idempotent, so a retry may redo them."""
         total = DeriveCounts()
         cursor, done = request.after_subscriber_id, False
-        with permanent_errors(), db.session(self.url) as session:
+        # Locked like a webhook event's derivation, so the two never interleave.
+        with permanent_errors(), db.locked_session(self.url) as session:
             workspace = workspaces.by_id(session, request.workspace_id)
             policy = workspaces.policy(workspace)
             catalogue = derivation.load_catalogue(session, request.workspace_id)

@@ -117,6 +117,11 @@ def options(**values: object) -> Options:
 
 def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options) -> None:
     """Store the key and options only after one cheap call proves the key works."""
+    if not workspaces.valid_name(workspace_name):
+        raise ConnectError(
+            "workspace names are 1-100 letters, digits, '_', '.', '-' (first a letter or "
+            f"digit), not {workspace_name!r}"
+        )
     if not KEY_PATTERN.match(api_key):
         raise ConnectError("that is not a Stripe secret (sk_) or restricted (rk_) key")
     try:

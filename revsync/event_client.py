@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -11,6 +13,7 @@ from revsync.events import ParsedEvent
 from revsync.settings import Settings
 
 WORKFLOW = "StripeEventWorkflow"
+START_TIMEOUT = timedelta(seconds=5)
 
 
 async def start_event_workflow(
@@ -39,6 +42,8 @@ async def start_event_workflow(
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=event.type,
+            # Stripe waits ~10 s for an answer; a 503 sooner makes it retry later.
+            rpc_timeout=START_TIMEOUT,
         )
     except WorkflowAlreadyStartedError:
         return workflow_id, False

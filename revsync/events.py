@@ -45,6 +45,7 @@ HANDLED_TYPES: frozenset[str] = frozenset(
 # Events about money for a product: "products to watch" decides whether they count.
 PRODUCT_STREAMS: frozenset[str] = frozenset({"subscriptions", "charges", "invoices"})
 MAX_ID_LENGTH = 255
+MAX_TIME = 2**40  # about year 36812; keeps `created` far inside a signed 64-bit column
 
 
 class EventError(ValueError):
@@ -81,7 +82,7 @@ def event_from_dict(event: Any) -> ParsedEvent:
         raise EventError("`id` must be an event id (evt_...)")
     if not isinstance(event_type, str) or not event_type or len(event_type) > 100:
         raise EventError("`type` must be a non-empty string")
-    if not isinstance(created, int) or isinstance(created, bool) or created < 0:
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created < MAX_TIME:
         raise EventError("`created` must be a unix timestamp")
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None

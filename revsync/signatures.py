@@ -8,6 +8,7 @@ here. Several secrets are tried in turn while one is being rotated.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 
@@ -58,7 +59,8 @@ def verify(
 def _timestamp(header: str) -> int:
     values = [part.split("=", 1) for part in header.split(",")]
     stamps = [v[1] for v in values if len(v) == 2 and v[0].strip() == "t"]
-    if len(stamps) != 1 or not stamps[0].strip().isdigit():
+    # ASCII digits only: str.isdigit() accepts '²', which int() then refuses.
+    if len(stamps) != 1 or not re.fullmatch(r"[0-9]{1,12}", stamps[0].strip()):
         raise SignatureError("Stripe-Signature header has no valid timestamp (t=...)")
     if not any(len(v) == 2 and v[0].strip() == "v1" for v in values):
         raise SignatureError("Stripe-Signature header has no v1 signature")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, select
@@ -12,14 +13,26 @@ from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from revsync.stripe_api import StripeGateway
 
+# Names appear in URLs (the webhook endpoint) and workflow ids.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
 
 class WorkspaceError(Exception):
     """A workspace is missing or not connected to Stripe."""
 
 
+def valid_name(name: str) -> bool:
+    return NAME_PATTERN.fullmatch(name) is not None
+
+
 def get_or_create(session: Session, name: str) -> Workspace:
     workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
     if workspace is None:
+        if not valid_name(name):
+            raise WorkspaceError(
+                f"workspace names are 1-100 letters, digits, '_', '.', '-' (first a letter "
+                f"or digit), not {name!r}"
+            )
         workspace = Workspace(name=name)
         session.add(workspace)
         session.commit()

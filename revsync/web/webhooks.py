@@ -25,8 +25,8 @@ from revsync.events import EventError, parse_event
 from revsync.models import Workspace
 from revsync.settings import Settings
 from revsync.signatures import SignatureError, verify
+from revsync.workspaces import valid_name
 
-WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 SECRET_CACHE_SECONDS = 2.0  # a rotated secret is picked up within this long
 
 
@@ -50,7 +50,7 @@ class WebhookEndpoint:
 
     async def handle(self, request: Request) -> Response:
         name = request.path_params["workspace"]
-        if not WORKSPACE_NAME.match(name):
+        if not valid_name(name):
             return _error(404, "unknown workspace")
         try:
             body = await self._body(request)
@@ -82,6 +82,8 @@ class WebhookEndpoint:
         except RPCError as error:
             # Stripe retries a 5xx: the event is not lost while Temporal is away.
             return _error(503, f"could not start the event workflow: {error.status.name}")
+        except RuntimeError as error:  # a lazy client that cannot connect
+            return _error(503, f"could not start the event workflow: {error}")
         return JSONResponse(
             {"received": True, "workflow_id": workflow_id, "duplicate": not fresh}
         )
@@ -89,7 +91,7 @@ class WebhookEndpoint:
     async def _body(self, request: Request) -> bytes:
         limit = self.settings.webhook_max_body_bytes
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if re.fullmatch(r"[0-9]{1,19}", declared) and int(declared) > limit:
             raise BodyTooLarge
         chunks, size = [], 0
         async for chunk in request.stream():
