@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -96,3 +97,15 @@ def test_a_deleted_cursor_object_resumes_at_its_created_second(fake: FakeStripeS
         page = gw.list_page("customers", page.last_id, page.last_created)
     # All 150 share one second here, so the re-listing re-read them: nothing was lost.
     assert seen == everyone
+
+
+def test_a_read_is_dated_when_its_request_was_sent(fake: FakeStripeServer) -> None:
+    """The mirror's guard compares these: a slow answer must not look fresher than it is."""
+    fake.state.faults.set(latency_ms=300)
+    before = time.time()
+    page = gateway(fake, []).list_page("customers", None)
+    answered = time.time()
+    assert before <= page.requested_at < before + 0.2 < answered - 0.1
+    obj, requests, requested_at = gateway(fake, []).retrieve("customers", page.objects[0]["id"])
+    assert (obj["id"], requests) == (page.objects[0]["id"], 1)
+    assert answered <= requested_at < time.time() - 0.25

@@ -15,9 +15,10 @@ from decimal import Decimal as D
 import httpx
 import pytest
 from sqlmodel import select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 
 from revsync import db
+from revsync.event_types import EventResult
 from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.models import StripeEvent, SubscriberTransition, Workspace
 from revsync.revenue import RevenuePolicy
@@ -261,3 +262,29 @@ async def test_events_during_a_full_sync_are_neither_lost_nor_overwritten(
     now = int(last_run(settings, workspace).started_at.timestamp())
     assert synced_values(settings, workspace) == expected_state(
         fake, emails, RevenuePolicy(), now)
+
+
+async def test_an_event_whose_workflow_failed_is_processed_when_stripe_retries(
+    client: Client, settings: Settings, fake: FakeStripeServer
+) -> None:
+    s = fake.state
+    ann = customer(s, "ann@example.com")
+    paid = charge(s, ann, 5000)
+    workspace = await synced(client, settings, fake)
+    log = EventLog(s)
+    s.refund(paid, 1000)
+    [event] = [e for e in log.since(0) if e["type"] == "charge.refunded"]
+    s.api_keys.clear()  # the key is revoked: the refetch fails for good
+    async with webhook_client(settings, client) as http:
+        first = await post_event(http, workspace.name, event)
+        handle = client.get_workflow_handle(first.json()["workflow_id"])
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        assert state(settings, workspace)["ann@example.com"][1] == D("50.00")
+        s.api_keys.add(KEY)  # a new key works again; Stripe redelivers
+        retried = await post_event(http, workspace.name, event)
+        assert retried.json() == {"received": True, "workflow_id": handle.id,
+                                  "duplicate": False}
+        result = await client.get_workflow_handle(handle.id, result_type=EventResult).result()
+    assert (result.outcome, result.transitions) == ("applied", 1)
+    assert state(settings, workspace)["ann@example.com"][1] == D("40.00")
