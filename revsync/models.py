@@ -48,6 +48,8 @@ class Workspace(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     webhook_endpoint_id: str | None = Field(default=None, max_length=255)
+    # Set once the default segments exist, so a deleted default is never re-created.
+    default_segments_created: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -69,6 +71,7 @@ class Subscriber(SQLModel, table=True):
     stripe_customer_ids: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    unsubscribed: bool = False  # set by the host platform; stops win-back sequences
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -199,6 +202,75 @@ class SubscriberTransition(SQLModel, table=True):
     ltv_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     ltv_after: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     created_at: datetime = Field(default_factory=utcnow)
+    dispatched_at: datetime | None = None  # handed to the automations
+
+
+class Segment(SQLModel, table=True):
+    """A saved segment expression (see `revsync.segments`)."""
+
+    __tablename__ = "segment"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    name: str = Field(max_length=200)
+    expression: str = Field(max_length=2000)
+    default_key: str | None = Field(default=None, max_length=40)  # which default it began as
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EmailEvent(SQLModel, table=True):
+    """An email the host platform saw opened or clicked (engagement counts in segments)."""
+
+    __tablename__ = "email_event"
+    __table_args__ = (
+        Index("ix_email_event_ws_kind_time_sub", "workspace_id", "kind", "occurred_at",
+              "subscriber_id"),
+        Index("ix_email_event_sub_kind_time", "subscriber_id", "kind", "occurred_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    subscriber_id: int = Field(foreign_key="subscriber.id")
+    kind: str = Field(max_length=10)  # open | click
+    occurred_at: datetime
+
+
+class AutomationRule(SQLModel, table=True):
+    """One automation of a workspace: on or off, and its settings (delays, thresholds)."""
+
+    __tablename__ = "automation_rule"
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=40)  # win_back | thank_you | team_alert
+    enabled: bool = True
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AutomationFire(SQLModel, table=True):
+    """An automation fired for a subscriber (thank-you: once per threshold, ever)."""
+
+    __tablename__ = "automation_fire"
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    automation: str = Field(primary_key=True, max_length=40)
+    subscriber_id: int = Field(foreign_key="subscriber.id", primary_key=True)
+    key: str = Field(primary_key=True, max_length=100)
+    transition_id: int | None = None
+    fired_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every email, written before it is sent; the idempotency key makes a retry a no-op."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("workspace_id", "idempotency_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    idempotency_key: str = Field(max_length=255)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subject: str = Field(max_length=500)
+    body: str
+    status: str = Field(default="pending", max_length=20)  # pending | sent | printed
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
 
 
 class CustomerLink(SQLModel, table=True):
