@@ -38,6 +38,7 @@ class SyncStoreActivities:
             assert info.workflow_id is not None
             run = runs.start(session, workspace_id, info.workflow_id, run_key)
             assert run.id is not None
+            first_sync = not runs.completed_before(session, workspace_id, run.id)
             names = streams_needed(bool(workspace.products))
         started = run.started_at.timestamp()
         return RunStarted(
@@ -45,6 +46,7 @@ class SyncStoreActivities:
             listed_since=started,
             now=int(started),
             streams=[StreamState(name=n, catalogue=STREAMS[n].catalogue) for n in names],
+            first_sync=first_sync,
         )
 
     @activity.defn(name="revsync.sweep_mirror")
@@ -72,7 +74,7 @@ class SyncStoreActivities:
             for _ in range(request.max_batches):
                 cursor, done, counts, _transitions = derivation.derive_batch(
                     session, request.workspace_id, policy, catalogue, cursor,
-                    request.batch_size, request.now,
+                    request.batch_size, request.now, request.transitions_source or None,
                 )
                 total.add(counts)
                 activity.heartbeat(cursor)

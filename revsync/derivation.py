@@ -27,6 +27,7 @@ from revsync.models import (
     StripeSubscription,
     Subscriber,
     SubscriberTag,
+    SubscriberTransition,
     utcnow,
 )
 from revsync.revenue import (
@@ -243,8 +244,12 @@ def derive_batch(
     after_id: int,
     batch_size: int,
     now: int,
+    transitions_source: str | None = None,
 ) -> tuple[int, bool, DeriveCounts, list[Transition]]:
-    """Derive the next `batch_size` subscribers after `after_id`, in one transaction."""
+    """Derive the next `batch_size` subscribers after `after_id`, in one transaction.
+
+    With `transitions_source`, the transitions are recorded in the same transaction.
+    """
     subscribers = session.exec(
         select(Subscriber)
         .where(Subscriber.workspace_id == workspace_id, col(Subscriber.id) > after_id)
@@ -253,12 +258,34 @@ def derive_batch(
         .with_for_update()
     ).all()
     counts, transitions = derive_locked(session, workspace_id, policy, catalogue, subscribers, now)
+    if transitions_source is not None:
+        record_transitions(session, workspace_id, transitions_source, transitions)
     session.commit()
     if not subscribers:
         return after_id, True, counts, []
     last = subscribers[-1].id
     assert last is not None
     return last, len(subscribers) < batch_size, counts, transitions
+
+
+def record_transitions(
+    session: Session, workspace_id: int, source_id: str, transitions: Sequence[Transition]
+) -> None:
+    """Store what changed, for the automations; the caller commits with the changes."""
+    for transition in transitions:
+        session.add(
+            SubscriberTransition(
+                workspace_id=workspace_id,
+                subscriber_id=transition.subscriber_id,
+                source_id=source_id,
+                tags_added=sorted(transition.tags_added),
+                tags_removed=sorted(transition.tags_removed),
+                mrr_before=transition.mrr_before,
+                mrr_after=transition.mrr_after,
+                ltv_before=transition.ltv_before,
+                ltv_after=transition.ltv_after,
+            )
+        )
 
 
 def derive_locked(

@@ -21,7 +21,6 @@ from revsync.models import (
     StripeCustomer,
     StripeEvent,
     Subscriber,
-    SubscriberTransition,
 )
 from revsync.revenue import Catalogue
 from revsync.watch import object_products
@@ -50,20 +49,7 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
     _, transitions = derivation.derive_locked(
         session, request.workspace_id, policy, catalogue, subscribers, now
     )
-    for transition in transitions:
-        session.add(
-            SubscriberTransition(
-                workspace_id=request.workspace_id,
-                subscriber_id=transition.subscriber_id,
-                source_id=request.event_id,
-                tags_added=sorted(transition.tags_added),
-                tags_removed=sorted(transition.tags_removed),
-                mrr_before=transition.mrr_before,
-                mrr_after=transition.mrr_after,
-                ltv_before=transition.ltv_before,
-                ltv_after=transition.ltv_after,
-            )
-        )
+    derivation.record_transitions(session, request.workspace_id, request.event_id, transitions)
     _record(session, request, APPLIED, len(subscribers))
     session.commit()
     return EventResult(APPLIED, subscribers=len(subscribers), transitions=len(transitions))

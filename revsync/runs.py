@@ -24,6 +24,17 @@ def start(session: Session, workspace_id: int, workflow_id: str, run_key: str) -
     return run
 
 
+def completed_before(session: Session, workspace_id: int, sync_run_id: int) -> bool:
+    """Did an earlier sync of the workspace complete? (The first one fires no automations.)"""
+    return session.exec(
+        select(SyncRun.id).where(
+            SyncRun.workspace_id == workspace_id,
+            SyncRun.status == "completed",
+            SyncRun.id != sync_run_id,
+        )
+    ).first() is not None
+
+
 def get(session: Session, sync_run_id: int) -> SyncRun:
     run = session.get(SyncRun, sync_run_id)
     if run is None:

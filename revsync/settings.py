@@ -10,8 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_ADMIN_TOKEN = 16
 
 
 class Settings(BaseSettings):
@@ -68,6 +70,26 @@ class Settings(BaseSettings):
         default=512 * 1024, ge=1024, description="Larger webhook bodies are refused (413)."
     )
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the admin HTTP API (/api/...); unset: the API answers 503.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="Unset: emails stay in the outbox (`starter.py outbox`)."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = Field(default="revsync@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
+    team_alert_to: str = Field(
+        default="", description="Comma-separated team addresses for alerts, unless the "
+        "workspace's team-alert rule names its own."
+    )
+    templates_dir: Path | None = Field(
+        default=None, description="Email templates overriding the packaged ones."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -79,6 +101,15 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             # Use psycopg 3, the driver the project depends on.
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value().strip() == "":
+            return None
+        if len(value.get_secret_value()) < MIN_ADMIN_TOKEN:
+            raise ValueError(f"REVSYNC_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters")
         return value
 
     @property

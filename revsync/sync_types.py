@@ -88,6 +88,7 @@ class SyncState:
     derive_cursor: int = 0
     derive: DeriveCounts = field(default_factory=DeriveCounts)
     continued: int = 0
+    record_transitions: bool = False  # and hand them to the automations
 
 
 @dataclass
@@ -104,6 +105,9 @@ class SyncInput:
     split_after_pages: int = 150
     partitions: int = 4
     history_limit: int = 0  # continue-as-new past this many events; 0 = the default
+    # Automations for what the sync changes. None: not on the workspace's first sync
+    # (it would fire for all of history), yes on later ones.
+    fire_automations: bool | None = None
     state: SyncState | None = None
 
 
@@ -113,6 +117,7 @@ class RunStarted:
     listed_since: float
     now: int
     streams: list[StreamState]
+    first_sync: bool = False  # no earlier sync of the workspace completed
 
 
 @dataclass
@@ -148,6 +153,7 @@ class DeriveInput:
     now: int
     batch_size: int
     max_batches: int
+    transitions_source: str = ""  # record transitions under this id; "" records none
 
 
 @dataclass

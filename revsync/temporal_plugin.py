@@ -21,16 +21,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
 
+from activities.automations import AutomationActivities
 from activities.event_store import EventStoreActivities
 from activities.stripe_events import StripeEventActivities
 from activities.stripe_pages import StripePageActivities
 from activities.sync_store import SyncStoreActivities
 from revsync.settings import Settings, get_settings
+from workflows.automations import NotifyWorkflow, WinBackWorkflow
 from workflows.catch_up import CatchUpWorkflow
 from workflows.full_sync import FullSyncWorkflow
 from workflows.stripe_event import StripeEventWorkflow
 
-WORKFLOWS: list[type] = [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow]
+WORKFLOWS: list[type] = [
+    FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, WinBackWorkflow, NotifyWorkflow,
+]
 
 
 class RevenueSyncPlugin(SimplePlugin):
@@ -45,6 +49,7 @@ class RevenueSyncPlugin(SimplePlugin):
             pages.plan_partitions,
         ]
         events = StripeEventActivities(self.settings)
+        automations = AutomationActivities(self.settings)
         self.stripe_event_activities: list[Callable[..., Any]] = [
             events.refetch_event_objects,
             events.list_event_page,
@@ -55,6 +60,8 @@ class RevenueSyncPlugin(SimplePlugin):
             store.derive_subscribers,
             store.finish_run,
             EventStoreActivities(self.settings).apply_event,
+            automations.dispatch_transitions,
+            automations.send_email,
         ]
         self._max_threads = max_threads
         super().__init__("revsync.RevenueSyncPlugin", data_converter=pydantic_data_converter)

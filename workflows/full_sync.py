@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.retries import DB_RETRY, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
+    from revsync.automation_types import DispatchInput, DispatchResult
     from revsync.partitions import lower_bound, split
     from revsync.sync_types import (
         DeriveInput,
@@ -86,7 +87,8 @@ class FullSyncWorkflow:
             result = await workflow.execute_activity(
                 "revsync.derive_subscribers",
                 DeriveInput(request.workspace_id, state.derive_cursor, state.now,
-                            request.derive_batch_size, request.derive_batches_per_activity),
+                            request.derive_batch_size, request.derive_batches_per_activity,
+                            sync_source(state) if state.record_transitions else ""),
                 result_type=DeriveResult,
                 start_to_close_timeout=DB_TIMEOUT,
                 heartbeat_timeout=timedelta(minutes=2),
@@ -100,6 +102,14 @@ class FullSyncWorkflow:
             else:
                 self._continue_if_needed(request, state)
         self._customers = await self._finish(state)
+        if state.record_transitions:
+            await workflow.execute_activity(
+                "revsync.dispatch_transitions",
+                DispatchInput(request.workspace_id, sync_source(state)),
+                result_type=DispatchResult,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
 
     async def _start(self, request: SyncInput) -> SyncState:
         started = await workflow.execute_activity(
@@ -109,7 +119,10 @@ class FullSyncWorkflow:
             start_to_close_timeout=timedelta(minutes=1),
             retry_policy=DB_RETRY,
         )
-        return SyncState(started.sync_run_id, started.listed_since, started.now, started.streams)
+        record = (request.fire_automations if request.fire_automations is not None
+                  else not started.first_sync)
+        return SyncState(started.sync_run_id, started.listed_since, started.now, started.streams,
+                         record_transitions=record)
 
     async def _stream(self, request: SyncInput, index: int) -> None:
         """Fetch one stream to its end, a few pages per activity."""
@@ -218,3 +231,8 @@ class FullSyncWorkflow:
             customers=self._customers,
             continued=state.continued,
         )
+
+
+def sync_source(state: SyncState) -> str:
+    """The id transitions found by this sync are recorded under."""
+    return f"sync/{state.sync_run_id}"

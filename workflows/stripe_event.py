@@ -16,6 +16,7 @@ from temporalio import workflow
 from workflows.retries import DB_RETRY, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
+    from revsync.automation_types import DispatchInput, DispatchResult
     from revsync.event_types import ApplyInput, EventInput, EventResult, Refetched
 
 STRIPE_TIMEOUT = timedelta(minutes=2)
@@ -49,6 +50,14 @@ class StripeEventWorkflow:
             retry_policy=DB_RETRY,
         )
         result.requests = refetched.requests
+        if result.transitions:
+            await workflow.execute_activity(
+                "revsync.dispatch_transitions",
+                DispatchInput(event.workspace_id, event.event_id),
+                result_type=DispatchResult,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
         workflow.set_current_details(
             f"{event.event_type}: {result.outcome}, {result.subscribers} subscriber(s), "
             f"{result.transitions} transition(s), {result.requests} Stripe request(s)"

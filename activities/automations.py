@@ -1,0 +1,54 @@
+"""Automation activities: hand transitions to workflows; send one email once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+
+from revsync import db
+from revsync.automation_types import DispatchInput, DispatchResult, EmailInput, EmailResult
+from revsync.automations import dispatch, emails
+from revsync.automations.client import send_command
+from revsync.automations.rules import Command, Rule
+from revsync.automations.store import rules_for
+from revsync.settings import Settings
+
+
+class AutomationActivities:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def url(self) -> str:
+        return self.settings.resolved_database_url
+
+    @activity.defn(name="revsync.dispatch_transitions")
+    async def dispatch_transitions(self, request: DispatchInput) -> DispatchResult:
+        """Signal the automations a source's transitions ask for, then mark them handed over."""
+        commands, ids = await asyncio.to_thread(self._plan, request)
+        rules = await asyncio.to_thread(self._rules, request.workspace_id)
+        client = activity.client()
+        for command in commands:
+            await send_command(client, self.settings.task_queue, request.workspace_id, command,
+                               rules[command.automation])
+        await asyncio.to_thread(self._mark, request, commands, ids)
+        return DispatchResult(transitions=len(ids), signals=len(commands))
+
+    def _plan(self, request: DispatchInput) -> tuple[list[Command], list[int]]:
+        with db.session(self.url) as session:
+            return dispatch.plan(session, request.workspace_id, request.source_id)
+
+    def _rules(self, workspace_id: int) -> dict[str, Rule]:
+        with db.session(self.url) as session:
+            return dict(rules_for(session, workspace_id))
+
+    def _mark(self, request: DispatchInput, commands: list[Command], ids: list[int]) -> None:
+        with db.session(self.url) as session:
+            dispatch.mark_dispatched(session, request.workspace_id, commands, ids)
+
+    @activity.defn(name="revsync.send_automation_email")
+    def send_email(self, request: EmailInput) -> EmailResult:
+        """Render, write to the outbox under the idempotency key, send over SMTP."""
+        with db.session(self.url) as session:
+            return emails.send(self.settings, session, request)

@@ -1,0 +1,74 @@
+"""What crosses the boundary of automation workflows: ids, keys and counts only.
+
+Plain dataclasses, importable inside the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WIN_BACK = "win_back"
+THANK_YOU = "thank_you"
+TEAM_ALERT = "team_alert"
+KINDS = (WIN_BACK, THANK_YOU, TEAM_ALERT)
+START, STOP = "start", "stop"
+SIGNAL = "transition"
+
+
+def automation_workflow_id(workspace_id: int, automation: str, subscriber_id: int) -> str:
+    """One workflow per (workspace, automation, subscriber): duplicates collapse into it."""
+    return f"automation/{workspace_id}/{automation}/{subscriber_id}"
+
+
+@dataclass(frozen=True)
+class AutomationSignal:
+    """A transition handed to an automation: start (or continue) it, or stop it."""
+
+    transition_id: int
+    action: str = START
+    key: str = ""  # e.g. the thank-you threshold crossed
+
+
+@dataclass
+class AutomationInput:
+    workspace_id: int
+    automation: str
+    subscriber_id: int
+    delays_seconds: list[int] = field(default_factory=list)  # win-back: between emails
+    idle_seconds: int = 3600  # one-shot automations wait this long for more signals
+
+
+@dataclass
+class AutomationResult:
+    emails: int = 0
+    stopped: str = ""  # why a sequence ended early: reactivated | unsubscribed
+
+
+@dataclass
+class EmailInput:
+    """Render a template for a subscriber and send it once (`idempotency_key`)."""
+
+    workspace_id: int
+    subscriber_id: int
+    automation: str
+    template: str
+    idempotency_key: str
+    transition_id: int | None = None  # its before/after values fill the template
+
+
+@dataclass
+class EmailResult:
+    sent: bool  # False: the key was used before, or the subscriber unsubscribed
+    reason: str = ""
+
+
+@dataclass
+class DispatchInput:
+    workspace_id: int
+    source_id: str  # the event id, or the sync run key, whose transitions to hand over
+
+
+@dataclass
+class DispatchResult:
+    transitions: int = 0
+    signals: int = 0

@@ -1,0 +1,1 @@
+"""Automations: which transitions start or stop which automation, their stored rules."""

@@ -1,0 +1,57 @@
+"""Start, signal or stop automation workflows (dispatch activity, unsubscribe)."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from revsync.automation_types import (
+    SIGNAL,
+    STOP,
+    WIN_BACK,
+    AutomationInput,
+    AutomationSignal,
+    automation_workflow_id,
+)
+from revsync.automations.rules import Command, Rule
+
+WORKFLOWS = {WIN_BACK: "WinBackSequence"}
+NOTIFY_WORKFLOW = "AutomationNotify"
+DAY = 86_400
+
+
+async def send_command(
+    client: Client, task_queue: str, workspace_id: int, command: Command, rule: Rule
+) -> bool:
+    """Signal-with-start for a start; a plain signal for a stop (never starts one)."""
+    workflow_id = automation_workflow_id(workspace_id, command.automation, command.subscriber_id)
+    signal = AutomationSignal(command.transition_id, command.action, command.key)
+    if command.action == STOP:
+        return await stop(client, workflow_id, signal)
+    delays = [int(float(d) * DAY) for d in rule.config.get("delays_days", [])]
+    await client.start_workflow(
+        WORKFLOWS.get(command.automation, NOTIFY_WORKFLOW),
+        AutomationInput(
+            workspace_id=workspace_id,
+            automation=command.automation,
+            subscriber_id=command.subscriber_id,
+            delays_seconds=delays,
+        ),
+        id=workflow_id,
+        task_queue=task_queue,
+        start_signal=SIGNAL,
+        start_signal_args=[signal],
+        static_summary=f"{command.automation} for subscriber {command.subscriber_id}",
+    )
+    return True
+
+
+async def stop(client: Client, workflow_id: str, signal: AutomationSignal) -> bool:
+    """Signal a running sequence to stop; False when none runs."""
+    try:
+        await client.get_workflow_handle(workflow_id).signal(SIGNAL, signal)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True

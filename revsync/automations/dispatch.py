@@ -1,0 +1,85 @@
+"""Hand recorded transitions to the automations, at least once; sending is once.
+
+A transition is marked dispatched only after its signals went out, so a crash in
+between re-sends them: automation workflows ignore a transition id they have seen,
+and every email has an idempotency key in the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from revsync.automation_types import START, THANK_YOU
+from revsync.automations.rules import Change, Command, commands
+from revsync.automations.store import rules_for
+from revsync.models import AutomationFire, SubscriberTransition, utcnow
+
+
+def pending(session: Session, workspace_id: int, source_id: str) -> list[SubscriberTransition]:
+    return list(
+        session.exec(
+            select(SubscriberTransition)
+            .where(
+                SubscriberTransition.workspace_id == workspace_id,
+                SubscriberTransition.source_id == source_id,
+                col(SubscriberTransition.dispatched_at).is_(None),
+            )
+            .order_by(col(SubscriberTransition.id))
+        ).all()
+    )
+
+
+def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Command], list[int]]:
+    """The commands for the source's undispatched transitions, and their ids."""
+    rows = pending(session, workspace_id, source_id)
+    rules = rules_for(session, workspace_id)
+    planned: list[Command] = []
+    for row in rows:
+        assert row.id is not None
+        change = Change(
+            transition_id=row.id,
+            subscriber_id=row.subscriber_id,
+            tags_added=frozenset(row.tags_added),
+            tags_removed=frozenset(row.tags_removed),
+            mrr_before=row.mrr_before,
+            mrr_after=row.mrr_after,
+            ltv_before=row.ltv_before,
+            ltv_after=row.ltv_after,
+        )
+        planned += [c for c in commands(change, rules) if not _fired(session, workspace_id, c)]
+    return planned, [row.id for row in rows if row.id is not None]
+
+
+def _fired(session: Session, workspace_id: int, command: Command) -> bool:
+    """Thank-you fires once per subscriber and threshold, ever."""
+    if command.automation != THANK_YOU or command.action != START:
+        return False
+    key = (workspace_id, command.automation, command.subscriber_id, command.key)
+    return session.get(AutomationFire, key) is not None
+
+
+def mark_dispatched(
+    session: Session, workspace_id: int, sent: Sequence[Command], transition_ids: Sequence[int]
+) -> None:
+    for command in sent:
+        if command.automation == THANK_YOU and command.action == START:
+            key = (workspace_id, command.automation, command.subscriber_id, command.key)
+            if session.get(AutomationFire, key) is None:
+                session.add(
+                    AutomationFire(
+                        workspace_id=workspace_id,
+                        automation=command.automation,
+                        subscriber_id=command.subscriber_id,
+                        key=command.key,
+                        transition_id=command.transition_id,
+                    )
+                )
+    if transition_ids:
+        for row in session.exec(
+            select(SubscriberTransition).where(col(SubscriberTransition.id).in_(transition_ids))
+        ):
+            row.dispatched_at = utcnow()
+            session.add(row)
+    session.commit()

@@ -1,0 +1,78 @@
+"""An SMTP server on loopback (aiosmtpd) and a time-skipping Temporal test server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from revsync.settings import Settings
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server received: (envelope recipients, parsed message)."""
+
+    messages: list[tuple[list[str], Message]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        return [str(message["Subject"]) for _, message in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp: tuple[Inbox, int]) -> Settings:
+    """The test settings, sending through the loopback SMTP server."""
+    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp[1],
+                                       "team_alert_to": "team@shop.example"})
+
+
+def time_server_binary() -> str:
+    found = shutil.which("temporal-test-server") or str(
+        Path(sys.executable).parent / "temporal-test-server")
+    return found
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping server: a 7-day timer completes in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=time_server_binary(),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
