@@ -6,6 +6,7 @@ from typing import Any
 
 from revsync.settings import Settings
 from revsync.temporal_plugin import RevenueSyncPlugin
+from workflows.automations import NotifyWorkflow, WinBackWorkflow
 from workflows.catch_up import CatchUpWorkflow
 from workflows.full_sync import FullSyncWorkflow
 from workflows.stripe_event import StripeEventWorkflow
@@ -32,10 +33,12 @@ def test_stripe_queue_gets_the_stripe_activity_and_the_budget() -> None:
 def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> None:
     settings = Settings()
     config = configure(settings, settings.task_queue)
-    assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow]
+    assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow,
+                                   WinBackWorkflow, NotifyWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
                              "revsync.derive_subscribers", "revsync.finish_run",
-                             "revsync.apply_event"}
+                             "revsync.apply_event", "revsync.dispatch_transitions",
+                             "revsync.send_automation_email"}
     assert "max_task_queue_activities_per_second" not in config
     assert config["activity_executor"] is not None
 
