@@ -1,0 +1,136 @@
+"""Automations end to end on the dev server: Stripe change -> webhook (or a later full
+sync) -> transition -> automation workflow -> email in the SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from revsync import db
+from revsync.automation_types import TEAM_ALERT, WIN_BACK, automation_workflow_id
+from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from revsync.models import SubscriberTransition, Workspace
+from revsync.settings import Settings
+from revsync.temporal_client import connect
+from revsync.workers import run_until
+from tests.automations.conftest import Inbox
+from tests.helpers import KEY, connect_workspace, import_emails, sync
+from tests.test_full_sync import charge, customer, monthly
+from tests.webhook_helpers import SECRET, EventLog, deliver, post_event, webhook_client
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripeServer]:
+    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
+        yield server
+
+
+@pytest.fixture
+async def mail_client(temporal_env: WorkflowEnvironment, mail_settings: Settings
+                      ) -> AsyncIterator[Client]:
+    """A client and running workers whose settings send email to the loopback server."""
+    client = await connect(mail_settings,
+                           target_host=temporal_env.client.service_client.config.target_host)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_until(client, mail_settings, stop))
+    yield client
+    stop.set()
+    await task
+
+
+async def received(inbox: Inbox, count: int) -> list[str]:
+    for _ in range(300):
+        if len(inbox.messages) >= count:
+            break
+        await asyncio.sleep(0.05)
+    return inbox.subjects()
+
+
+async def paying_ann(client: Client, settings: Settings, fake: FakeStripeServer
+                     ) -> tuple[Workspace, str]:
+    """ann pays $150/month: MRR 150.00, LTV 150.00; synced once (silently)."""
+    s = fake.state
+    ann = customer(s, "ann@example.com")
+    sub = s.put("subscription", {"customer": ann, "status": "active",
+                                 "items": {"data": [{"price": monthly(s, 15000)}]}})["id"]
+    charge(s, ann, 15000)
+    workspace = connect_workspace(settings, f"auto-{uuid.uuid4().hex[:8]}", fake.base_url,
+                                  webhook_secrets=[SECRET])
+    import_emails(settings, workspace, ["ann@example.com", "ben@example.com"])
+    await sync(client, settings, workspace)
+    return workspace, str(sub)
+
+
+def transitions(settings: Settings, workspace: Workspace) -> list[tuple[str, list[str]]]:
+    with db.session(settings.resolved_database_url) as session:
+        return [(t.source_id, t.tags_added) for t in session.exec(
+            select(SubscriberTransition).where(SubscriberTransition.workspace_id == workspace.id)
+            .order_by(SubscriberTransition.id))]  # type: ignore[arg-type]
+
+
+async def test_a_cancellation_webhook_starts_the_win_back_and_sends_its_first_email(
+    mail_client: Client, mail_settings: Settings, fake: FakeStripeServer,
+    smtp: tuple[Inbox, int],
+) -> None:
+    workspace, sub = await paying_ann(mail_client, mail_settings, fake)
+    assert transitions(mail_settings, workspace) == []  # the first sync is silent
+    log = EventLog(fake.state)
+    fake.state.cancel_subscription(sub)
+    async with webhook_client(mail_settings, mail_client) as http:
+        await deliver(http, mail_client, workspace.name, log.since(0))
+    assert await received(smtp[0], 1) == ["We miss you at the shop"]
+    assert smtp[0].messages[0][0] == ["ann@example.com"]
+    assert workspace.id is not None
+    with db.session(mail_settings.resolved_database_url) as session:
+        ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
+    handle = mail_client.get_workflow_handle(automation_workflow_id(workspace.id, WIN_BACK,
+                                                                    ann_id))
+    assert (await handle.describe()).status.name == "RUNNING"  # waiting 3 days for email 2
+    await handle.terminate("test over")
+
+
+async def test_a_later_full_sync_fires_for_the_changes_it_finds(
+    mail_client: Client, mail_settings: Settings, fake: FakeStripeServer,
+    smtp: tuple[Inbox, int],
+) -> None:
+    workspace, sub = await paying_ann(mail_client, mail_settings, fake)
+    fake.state.cancel_subscription(sub)  # no webhook: the endpoint was not set up
+    await sync(mail_client, mail_settings, workspace)
+    [(source, added)] = transitions(mail_settings, workspace)
+    assert source.startswith("sync/") and added == ["churned"]
+    assert await received(smtp[0], 1) == ["We miss you at the shop"]
+    assert workspace.id is not None
+    with db.session(mail_settings.resolved_database_url) as session:
+        ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
+    await mail_client.get_workflow_handle(
+        automation_workflow_id(workspace.id, WIN_BACK, ann_id)).terminate("test over")
+
+
+async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
+    mail_client: Client, mail_settings: Settings, fake: FakeStripeServer,
+    smtp: tuple[Inbox, int],
+) -> None:
+    workspace, sub = await paying_ann(mail_client, mail_settings, fake)
+    log = EventLog(fake.state)
+    fake.state.update("subscription", sub, {"status": "past_due"})
+    [event] = log.since(0)
+    async with webhook_client(mail_settings, mail_client) as http:
+        responses = await asyncio.gather(*(post_event(http, workspace.name, event)
+                                           for _ in range(3)))
+        assert [r.status_code for r in responses] == [200, 200, 200]
+        await mail_client.get_workflow_handle(responses[0].json()["workflow_id"]).result()
+    subjects = await received(smtp[0], 1)
+    await asyncio.sleep(0.5)  # a second alert would have arrived by now
+    assert subjects == ["Payment failed: ann@example.com (0.00 a month)"]
+    assert [to for to, _ in smtp[0].messages] == [["team@shop.example"]]
+    assert workspace.id is not None
+    with db.session(mail_settings.resolved_database_url) as session:
+        ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
+    await mail_client.get_workflow_handle(
+        automation_workflow_id(workspace.id, TEAM_ALERT, ann_id)).terminate("test over")
