@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sqlmodel import col, select
 
-from revsync import db
+from revsync import db, mailer
 from revsync.console import console
 from revsync.fake_stripe import FakeStripe
 from revsync.models import Subscriber, SubscriberTransition, Workspace
@@ -92,6 +92,7 @@ async def simulate(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds if seconds else None
     seen = _last_id(settings, workspace)
+    printed = _new_messages(settings, workspace, 0, show=False)
     while deadline is None or loop.time() < deadline:
         change = rng.choice(CHANGES)
         described = change(fake, rng)
@@ -99,6 +100,21 @@ async def simulate(
             console.print(f"[bold]stripe:[/bold] {described}")
         await asyncio.sleep(interval)
         seen = _new_transitions(settings, workspace, seen)
+        printed = _new_messages(settings, workspace, printed)
+
+
+def _new_messages(settings: Settings, workspace: Workspace, after: int, show: bool = True) -> int:
+    """The demo has no SMTP server: print what the automations put in the outbox."""
+    assert workspace.id is not None
+    with db.session(settings.resolved_database_url) as session:
+        messages = mailer.outbox(session, workspace.id, after, limit=1000)
+    for message in messages:
+        if show:
+            console.print(f"  [magenta]outbox[/magenta] to {', '.join(message.recipients)}: "
+                          f"{message.subject!r} [dim]({message.idempotency_key})[/dim]")
+        assert message.id is not None
+        after = message.id
+    return after
 
 
 def _last_id(settings: Settings, workspace: Workspace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from string import Template
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from revsync.models import OutboxMessage, utcnow
 from revsync.settings import Settings
@@ -77,6 +77,19 @@ def enqueue(
             OutboxMessage.workspace_id == workspace_id, OutboxMessage.idempotency_key == key
         )
     ).one()
+
+
+def outbox(session: Session, workspace_id: int, after_id: int = 0,
+           limit: int = 100) -> list[OutboxMessage]:
+    """Messages in the order they were written (the demo prints these)."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.workspace_id == workspace_id, col(OutboxMessage.id) > after_id)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        ).all()
+    )
 
 
 def deliver(settings: Settings, session: Session, row: OutboxMessage) -> bool:

@@ -55,3 +55,12 @@ async def stop(client: Client, workflow_id: str, signal: AutomationSignal) -> bo
             raise
         return False
     return True
+
+
+async def unsubscribe(client: Client, workspace_id: int, subscriber_id: int) -> bool:
+    """Stop the subscriber's win-back sequence if one runs (the caller marked the row)."""
+    return await stop(
+        client,
+        automation_workflow_id(workspace_id, WIN_BACK, subscriber_id),
+        AutomationSignal(transition_id=-subscriber_id, action=STOP, key="unsubscribed"),
+    )
