@@ -68,9 +68,8 @@ async def _email(request: AutomationInput, template: str, key: str,
     return result
 
 
-@workflow.defn(name="WinBackSequence")
-class WinBackWorkflow:
-    """An email now, then one after each delay; reactivation or unsubscribing stops it."""
+class _AutomationWorkflow:
+    """The signal every automation workflow receives."""
 
     def __init__(self) -> None:
         self.signals = _Signals()
@@ -78,6 +77,11 @@ class WinBackWorkflow:
     @workflow.signal(name=SIGNAL)
     def transition(self, signal: AutomationSignal) -> None:
         self.signals.receive(signal)
+
+
+@workflow.defn(name="WinBackSequence")
+class WinBackWorkflow(_AutomationWorkflow):
+    """An email now, then one after each delay; reactivation or unsubscribing stops it."""
 
     @workflow.run
     async def run(self, request: AutomationInput) -> AutomationResult:
@@ -106,15 +110,8 @@ class WinBackWorkflow:
 
 
 @workflow.defn(name="AutomationNotify")
-class NotifyWorkflow:
+class NotifyWorkflow(_AutomationWorkflow):
     """One email per transition (thank-you, team alert); waits a while for more."""
-
-    def __init__(self) -> None:
-        self.signals = _Signals()
-
-    @workflow.signal(name=SIGNAL)
-    def transition(self, signal: AutomationSignal) -> None:
-        self.signals.receive(signal)
 
     @workflow.run
     async def run(self, request: AutomationInput) -> AutomationResult:
