@@ -62,7 +62,7 @@ def test_with_the_toggle_and_a_product_selected() -> None:
 
 
 def test_suggestions_rank_keys_by_how_often_they_are_filled() -> None:
-    customers = [{"metadata": {"plan": "pro", "company": "Acme"}},
+    customers: list[dict[str, Any]] = [{"metadata": {"plan": "pro", "company": "Acme"}},
                  {"metadata": {"plan": "basic", "company": " "}},
                  {"metadata": {"plan": "x" * 100}}, {"metadata": None}]
     subscriptions = [{"metadata": {"seats": "5"}}, {}]
