@@ -23,6 +23,7 @@ from temporalio.worker import WorkerConfig
 
 from activities.automations import AutomationActivities
 from activities.event_store import EventStoreActivities
+from activities.setup import SetupActivities
 from activities.stripe_events import StripeEventActivities
 from activities.stripe_pages import StripePageActivities
 from activities.sync_store import SyncStoreActivities
@@ -30,10 +31,12 @@ from revsync.settings import Settings, get_settings
 from workflows.automations import NotifyWorkflow, WinBackWorkflow
 from workflows.catch_up import CatchUpWorkflow
 from workflows.full_sync import FullSyncWorkflow
+from workflows.setup import DryRunWorkflow, RederiveWorkflow
 from workflows.stripe_event import StripeEventWorkflow
 
 WORKFLOWS: list[type] = [
     FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, WinBackWorkflow, NotifyWorkflow,
+    DryRunWorkflow, RederiveWorkflow,
 ]
 
 
@@ -47,6 +50,7 @@ class RevenueSyncPlugin(SimplePlugin):
         self.stripe_activities: list[Callable[..., Any]] = [
             pages.fetch_stream_pages,
             pages.plan_partitions,
+            SetupActivities(self.settings).dry_run,
         ]
         events = StripeEventActivities(self.settings)
         automations = AutomationActivities(self.settings)

@@ -9,6 +9,7 @@ from revsync.temporal_plugin import RevenueSyncPlugin
 from workflows.automations import NotifyWorkflow, WinBackWorkflow
 from workflows.catch_up import CatchUpWorkflow
 from workflows.full_sync import FullSyncWorkflow
+from workflows.setup import DryRunWorkflow, RederiveWorkflow
 from workflows.stripe_event import StripeEventWorkflow
 
 
@@ -24,7 +25,8 @@ def names(config: dict[str, Any]) -> set[str]:
 def test_stripe_queue_gets_the_stripe_activity_and_the_budget() -> None:
     settings = Settings(stripe_requests_per_second=12, pages_per_activity=4)
     config = configure(settings, settings.stripe_task_queue)
-    assert names(config) == {"revsync.fetch_stream_pages", "revsync.plan_partitions"}
+    assert names(config) == {"revsync.fetch_stream_pages", "revsync.plan_partitions",
+                             "revsync.dry_run"}
     # 12 requests/s at 4 pages per activity = 3 activities/s, enforced by the server.
     assert config["max_task_queue_activities_per_second"] == 3.0
     assert "workflows" not in config
@@ -34,7 +36,8 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
     settings = Settings()
     config = configure(settings, settings.task_queue)
     assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow,
-                                   WinBackWorkflow, NotifyWorkflow]
+                                   WinBackWorkflow, NotifyWorkflow, DryRunWorkflow,
+                                   RederiveWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
                              "revsync.derive_subscribers", "revsync.finish_run",
                              "revsync.apply_event", "revsync.dispatch_transitions",

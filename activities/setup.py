@@ -1,0 +1,42 @@
+"""The dry run: list the account into memory, count what a sync would do, write nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlmodel import select
+from temporalio import activity
+
+from activities.errors import permanent_errors
+from activities.gateways import GatewayCache
+from revsync import db, workspaces
+from revsync.models import Subscriber
+from revsync.settings import Settings
+from revsync.setup import reading
+from revsync.setup.dry_run import DryRunReport, dry_run
+from revsync.setup.types import DryRunInput
+
+
+class SetupActivities:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._gateways = GatewayCache(settings)
+
+    @activity.defn(name="revsync.dry_run")
+    def dry_run(self, request: DryRunInput) -> DryRunReport:
+        with permanent_errors():
+            with db.session(self.settings.resolved_database_url) as session:
+                workspace = workspaces.by_id(session, request.workspace_id)
+                emails = set(session.exec(select(Subscriber.email_norm).where(
+                    Subscriber.workspace_id == request.workspace_id)).all())
+            policy = dataclasses.replace(
+                workspaces.policy(workspace),
+                products=frozenset(request.products),
+                sync_without_payment=request.sync_without_payment,
+            )
+            gateway = self._gateways.get(request.workspace_id)
+            facts, catalogue, _ = reading.account(
+                gateway, bool(policy.products), tick=activity.heartbeat,
+                requests_per_second=self.settings.stripe_requests_per_second,
+            )
+            return dry_run(facts, policy, catalogue, emails)

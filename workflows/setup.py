@@ -1,0 +1,57 @@
+"""Setup workflows: a dry run before the first sync; re-derivation after an option change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+from workflows.retries import DB_RETRY, STRIPE_RETRY
+
+with workflow.unsafe.imports_passed_through():
+    from revsync.setup.dry_run import DryRunReport
+    from revsync.setup.types import DryRunInput, RederiveInput
+    from revsync.sync_types import DeriveCounts, DeriveInput, DeriveResult
+
+BATCH = 500
+
+
+@workflow.defn(name="StripeDryRun")
+class DryRunWorkflow:
+    """Counts only; the listing runs on the Stripe queue, paced to the budget."""
+
+    @workflow.run
+    async def run(self, request: DryRunInput) -> DryRunReport:
+        report: DryRunReport = await workflow.execute_activity(
+            "revsync.dry_run",
+            request,
+            result_type=DryRunReport,
+            task_queue=request.stripe_task_queue,
+            start_to_close_timeout=timedelta(hours=2),
+            heartbeat_timeout=timedelta(minutes=1),
+            retry_policy=STRIPE_RETRY,
+        )
+        return report
+
+
+@workflow.defn(name="StripeRederive")
+class RederiveWorkflow:
+    """Every subscriber derived again from the mirror; no Stripe request, no automations."""
+
+    @workflow.run
+    async def run(self, request: RederiveInput) -> DeriveCounts:
+        now = request.now or int(workflow.now().timestamp())
+        total, cursor = DeriveCounts(), 0
+        while True:
+            result: DeriveResult = await workflow.execute_activity(
+                "revsync.derive_subscribers",
+                DeriveInput(request.workspace_id, cursor, now, BATCH, 4),
+                result_type=DeriveResult,
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=DB_RETRY,
+            )
+            total.add(result.counts)
+            cursor = result.last_subscriber_id
+            if result.done:
+                return total
