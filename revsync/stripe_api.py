@@ -164,9 +164,9 @@ class StripeGateway:
         """One cheap call that fails fast on a bad key: list one customer."""
         return self.get("/v1/customers", {"limit": 1})[1]
 
-    def post(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def post(self, path: str, params: dict[str, Any], method: str = "post") -> dict[str, Any]:
         """A write (setup only: webhook endpoints); not retried, so never done twice."""
-        response = self.client.raw_request("post", path, **params)
+        response = self.client.raw_request(method, path, **params)
         try:
             body = orjson.loads(response.body)
         except orjson.JSONDecodeError as error:
