@@ -10,7 +10,7 @@ import contextlib
 from dataclasses import dataclass
 
 import stripe
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from revsync import db, workspaces
@@ -42,9 +42,11 @@ async def disconnect(settings: Settings, client: Client, workspace_name: str) ->
         except (stripe.AuthenticationError, stripe.PermissionError, StripeUnavailable):
             pass  # the key is already revoked: nothing more can be done on Stripe's side
     cancelled = False
-    with contextlib.suppress(RPCError):
-        await client.get_workflow_handle(workflow_id(workspace_name)).cancel()
-        cancelled = True
+    handle = client.get_workflow_handle(workflow_id(workspace_name))
+    with contextlib.suppress(RPCError):  # never synced: no such workflow
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await handle.cancel()
+            cancelled = True
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, workspace_name)
         workspace.stripe_key_encrypted = None

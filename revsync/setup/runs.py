@@ -1,0 +1,69 @@
+"""Start and follow the setup step's workflows from the web app and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from revsync.models import Workspace
+from revsync.settings import Settings
+from revsync.setup.dry_run import DryRunReport
+from revsync.setup.types import DryRunInput, RederiveInput
+from revsync.sync_client import start_sync, workflow_id
+from revsync.sync_types import SyncReport
+
+
+async def dry_run(client: Client, settings: Settings, workspace: Workspace,
+                  products: list[str], sync_without_payment: bool) -> DryRunReport:
+    assert workspace.id is not None
+    report: DryRunReport = await client.execute_workflow(
+        "StripeDryRun",
+        DryRunInput(workspace.id, products, sync_without_payment, settings.stripe_task_queue),
+        id=f"stripe-dry-run/{workspace.name}",
+        task_queue=settings.task_queue,
+        result_type=DryRunReport,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary=f"Dry run of workspace {workspace.name}",
+    )
+    return report
+
+
+async def start_sync_of(client: Client, settings: Settings, workspace: Workspace) -> str:
+    return (await start_sync(client, settings, workspace)).id
+
+
+async def start_rederive(client: Client, settings: Settings, workspace: Workspace) -> str:
+    assert workspace.id is not None
+    handle = await client.start_workflow(
+        "StripeRederive",
+        RederiveInput(workspace.id),
+        id=f"stripe-rederive/{workspace.name}",
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        static_summary=f"Re-derive workspace {workspace.name} after an option change",
+    )
+    return handle.id
+
+
+async def progress(client: Client, workspace: Workspace) -> dict[str, Any]:
+    """The running (or last) sync's progress, or `{"status": "none"}`."""
+    handle = client.get_workflow_handle(workflow_id(workspace.name))
+    with contextlib.suppress(RPCError):
+        report = await handle.query("progress", result_type=SyncReport)
+        return {"workflow_id": handle.id, **_plain(dataclasses.asdict(report))}
+    return {"status": "none"}
+
+
+def _plain(value: Any) -> Any:
+    """Decimals as strings, for JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
