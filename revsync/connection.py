@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from revsync import db, keystore, workspaces
 from revsync.events import HANDLED_TYPES
+from revsync.segments.defaults import ensure_default_segments
 from revsync.settings import Settings
 from revsync.stripe_api import StripeGateway, StripeUnavailable
 
@@ -160,6 +161,7 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         workspace.fx_rates = opts.fx_rates
         session.add(workspace)
         session.commit()
+    ensure_default_segments(settings.resolved_database_url, workspace_name)
 
 
 def _register_endpoint(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from temporalio.client import Client
 
 from revsync.settings import Settings
+from revsync.web import segments_api, setup_api
+from revsync.web.settings_page import SettingsPage, session_secret
 from revsync.web.webhooks import WebhookEndpoint
 
 
-def create_app(settings: Settings, client: Client) -> Starlette:
+def create_app(settings: Settings, client: Client, ui_base: str | None = None) -> Starlette:
     async def health(_request: object) -> Response:
         return JSONResponse({"ok": True})
 
@@ -23,5 +27,13 @@ def create_app(settings: Settings, client: Client) -> Starlette:
                 WebhookEndpoint(settings, client).handle,
                 methods=["POST"],
             ),
-        ]
+            *segments_api.routes(settings),
+            *setup_api.routes(settings, client, ui_base),
+            *SettingsPage(settings, client, ui_base).routes(),
+        ],
+        middleware=[
+            Middleware(SessionMiddleware, secret_key=session_secret(settings),
+                       session_cookie="revsync_session", same_site="strict",
+                       https_only=False, max_age=8 * 3600),
+        ],
     )

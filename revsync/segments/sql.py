@@ -1,0 +1,159 @@
+"""A parsed expression -> one SQLAlchemy select over `subscriber`, values bound.
+
+Semantics (REVENUE_RULES.md "Segments"):
+
+- A comparison on an attribute the subscriber does not have is false, and so is its
+  negation's operand: `NOT (mrr > 5)` is TRUE for a subscriber without mrr. Every
+  comparison is compiled with an explicit `IS NOT NULL` guard, so it is never SQL NULL
+  and NOT/AND/OR behave as two-valued logic.
+- `mrr`/`ltv` compare as exact decimals (PostgreSQL numeric; SQLite stores REAL).
+- `tag = x`: has tag x from any source; `tag != x`: has no tag x (true without tags).
+- `opened_emails_last_30_days` / `clicked_emails_last_30_days`: the number of email
+  events of kind open / click with `now - 30 days <= occurred_at <= now`; never missing
+  (0 without events). `= 0`-like and `> 0`-like tests compile to (NOT) EXISTS.
+- Any other name is a key of `stripe_metadata` (string values). With a text value the
+  stored string is compared as text (`<`/`>` by code point on both databases). With a
+  number the comparison holds only when the stored string is a plain decimal (the
+  parser's number rule: `-?[0-9]+(\\.[0-9]+)?`, so not "1e3", " 5" or "5."), and then
+  compares numerically ("5.0" = 5); a non-decimal string is treated as missing.
+- The metadata key travels as a bound parameter of the JSON lookup, never as SQL text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Numeric,
+    Select,
+    Table,
+    and_,
+    cast,
+    collate,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from revsync.models import EmailEvent, Subscriber, SubscriberTag
+from revsync.segments import attributes
+from revsync.segments.attributes import Kind
+from revsync.segments.dialects import by_dialect, is_decimal, numeric
+from revsync.segments.nodes import And, Comparison, Expr, Not, Number, Op, Text
+
+WINDOW = timedelta(days=30)
+SUBSCRIBER: Table = Subscriber.__table__  # type: ignore[attr-defined]
+TAG: Table = SubscriberTag.__table__  # type: ignore[attr-defined]
+EVENT: Table = EmailEvent.__table__  # type: ignore[attr-defined]
+
+
+def condition(expr: Expr, now: datetime) -> ColumnElement[bool]:
+    """The WHERE clause of `expr` over `subscriber`; never NULL."""
+    if isinstance(expr, Comparison):
+        return _comparison(expr, now)
+    if isinstance(expr, Not):
+        return not_(condition(expr.operand, now))
+    parts = [condition(operand, now) for operand in expr.operands]
+    return and_(*parts) if isinstance(expr, And) else or_(*parts)
+
+
+def count_statement(expr: Expr, workspace_id: int, now: datetime) -> Select[int]:
+    return (select(func.count()).select_from(SUBSCRIBER)
+            .where(SUBSCRIBER.c.workspace_id == workspace_id, condition(expr, now)))
+
+
+def members_statement(expr: Expr, workspace_id: int, now: datetime, after: int,
+                      limit: int) -> Select[int, str, Decimal | None, Decimal | None]:
+    """One keyset page: members with id > after, in id order."""
+    s = SUBSCRIBER.c
+    return (select(s.id, s.email, s.mrr, s.ltv)
+            .where(s.workspace_id == workspace_id, s.id > after, condition(expr, now))
+            .order_by(s.id).limit(limit))
+
+
+def _comparison(c: Comparison, now: datetime) -> ColumnElement[bool]:
+    kind = attributes.kind(c.attribute)
+    if kind is Kind.MONEY:
+        column = SUBSCRIBER.c[c.attribute]
+        assert isinstance(c.value, Number)
+        return and_(column.is_not(None), _compare(column, c.op, c.value.value))
+    if kind is Kind.TAG:
+        # PostgreSQL semi-joins: the workspace term lets it read only this tag's rows
+        # from ix_subscriber_tag_ws_tag. SQLite runs the subquery per subscriber, and
+        # (without ANALYZE statistics) the same term makes it pick that index over the
+        # primary key (subscriber_id, tag, ...), scanning every such tag per row.
+        same_workspace = by_dialect(TAG.c.workspace_id == SUBSCRIBER.c.workspace_id, true())
+        has = exists().where(TAG.c.subscriber_id == SUBSCRIBER.c.id, same_workspace,
+                             TAG.c.tag == _text(c))
+        return has if c.op == "=" else not_(has)
+    if kind is Kind.METADATA:
+        return _metadata(c)
+    assert isinstance(c.value, Number)
+    return _engagement(kind.value, c.op, c.value.value, now)
+
+
+def _text(c: Comparison) -> str:
+    return c.value.value if isinstance(c.value, Text) else format(c.value.value, "f")
+
+
+def _metadata(c: Comparison) -> ColumnElement[bool]:
+    stored = SUBSCRIBER.c.stripe_metadata[c.attribute].as_string()
+    if isinstance(c.value, Number):
+        compared = by_dialect(_compare(numeric(stored), c.op, c.value.value),
+                              _compare(cast(stored, Numeric()), c.op, c.value.value))
+        return and_(stored.is_not(None), is_decimal(stored), compared)
+    if c.op in ("=", "!="):
+        return and_(stored.is_not(None), _compare(stored, c.op, c.value.value))
+    ordered = by_dialect(_compare(collate(stored, "C"), c.op, c.value.value),
+                         _compare(stored, c.op, c.value.value))
+    return and_(stored.is_not(None), ordered)
+
+
+def _engagement(event_kind: str, op: Op, value: Decimal, now: datetime) -> ColumnElement[bool]:
+    """Count events in the window; zero / non-zero tests become (NOT) EXISTS. As for
+    tags, the workspace term is for PostgreSQL only (ix_email_event_ws_kind_time_sub)."""
+    moment = now.astimezone(UTC)
+    same_workspace = by_dialect(EVENT.c.workspace_id == SUBSCRIBER.c.workspace_id, true())
+    window = (EVENT.c.subscriber_id == SUBSCRIBER.c.id, same_workspace,
+              EVENT.c.kind == event_kind, EVENT.c.occurred_at >= moment - WINDOW,
+              EVENT.c.occurred_at <= moment)
+    any_event = exists().where(*window)
+    if _means_zero(op, value):
+        return not_(any_event)
+    if _means_nonzero(op, value):
+        return any_event
+    count = select(func.count()).where(*window).scalar_subquery()
+    return _compare(count, op, value)
+
+
+def _means_zero(op: Op, value: Decimal) -> bool:
+    """True when, for a count n >= 0 (an integer), `n op value` holds exactly for n == 0."""
+    return ((op == "=" and value == 0) or (op == "<" and 0 < value <= 1)
+            or (op == "<=" and 0 <= value < 1))
+
+
+def _means_nonzero(op: Op, value: Decimal) -> bool:
+    return ((op == "!=" and value == 0) or (op == ">" and 0 <= value < 1)
+            or (op == ">=" and 0 < value <= 1))
+
+
+def _compare(left: ColumnElement[Any], op: Op, value: object) -> ColumnElement[bool]:
+    right = literal(value, Numeric()) if isinstance(value, Decimal) else literal(value)
+    if op == "=":
+        return left == right
+    if op == "!=":
+        return left != right
+    if op == ">":
+        return left > right
+    if op == ">=":
+        return left >= right
+    if op == "<":
+        return left < right
+    return left <= right

@@ -1,0 +1,221 @@
+"""The segments JSON API under /api/workspaces/{workspace}/segments (admin token only).
+
+Database work runs in a worker thread with its own session; every lookup is scoped
+to the workspace named in the path, so another workspace's segment id is a 404.
+Errors: 400 unreadable body, 401/503 auth, 404 unknown workspace or segment, 409
+duplicate name, 413 body too large, 422 invalid input (bad expressions carry
+`position`, `found` and `expected`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from revsync import db, workspaces
+from revsync.models import Segment
+from revsync.segments import store
+from revsync.segments.errors import SegmentError
+from revsync.segments.parser import parse
+from revsync.segments.store import Member
+from revsync.settings import Settings
+from revsync.web.auth import Handler, admin_only, error
+
+MAX_BODY = 64 * 1024
+MAX_ID = 2**31 - 1
+BASE = "/api/workspaces/{workspace}/segments"
+
+Work = Callable[[Session, int], Response]
+M = TypeVar("M", bound=BaseModel)
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    expression: str
+
+
+class SegmentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    expression: str | None = None
+
+
+class ExpressionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    expression: str
+
+
+class BadRequest(Exception):
+    """Raised while reading the request; carries the error response to send."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _answering_bad_requests(handler: Handler) -> Handler:
+    async def handle(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except BadRequest as problem:
+            return problem.response
+
+    return handle
+
+
+def routes(settings: Settings) -> list[Route]:
+    api = SegmentsApi(settings)
+
+    def route(path: str, handler: Handler, methods: list[str]) -> Route:
+        return Route(BASE + path, admin_only(settings, _answering_bad_requests(handler)),
+                     methods=methods)
+
+    return [
+        route("", api.list_or_create, ["GET", "POST"]),
+        route("/check", api.check, ["POST"]),
+        route("/{segment_id}", api.one, ["GET", "PATCH", "DELETE"]),
+        route("/{segment_id}/count", api.count, ["GET"]),
+        route("/{segment_id}/members", api.members, ["GET"]),
+    ]
+
+
+class SegmentsApi:
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.resolved_database_url
+
+    async def list_or_create(self, request: Request) -> Response:
+        if request.method == "GET":
+            return await self._run(request, lambda s, ws: JSONResponse(
+                {"segments": [_segment(x) for x in store.list_segments(s, ws)]}))
+        body = await _body(request, SegmentIn)
+        return await self._run(request, lambda s, ws: JSONResponse(
+            _segment(store.create(s, ws, body.name, body.expression)), status_code=201))
+
+    async def check(self, request: Request) -> Response:
+        body = await _body(request, ExpressionIn)
+
+        def work(_session: Session, _workspace_id: int) -> Response:
+            parse(body.expression)
+            return JSONResponse({"ok": True})
+
+        return await self._run(request, work)
+
+    async def one(self, request: Request) -> Response:
+        segment_id = _segment_id(request)
+        if request.method == "GET":
+            return await self._run(request, lambda s, ws: JSONResponse(
+                _segment(store.get(s, ws, segment_id))))
+        if request.method == "DELETE":
+            def delete(session: Session, workspace_id: int) -> Response:
+                store.delete(session, workspace_id, segment_id)
+                return Response(status_code=204)
+
+            return await self._run(request, delete)
+        body = await _body(request, SegmentPatch)
+        return await self._run(request, lambda s, ws: JSONResponse(_segment(store.edit(
+            s, ws, segment_id, name=body.name, expression=body.expression))))
+
+    async def count(self, request: Request) -> Response:
+        segment_id = _segment_id(request)
+        return await self._run(request, lambda s, ws: JSONResponse(
+            {"count": store.count(s, ws, segment_id)}))
+
+    async def members(self, request: Request) -> Response:
+        segment_id = _segment_id(request)
+        after = _int_param(request, "after", 0)
+        limit = _int_param(request, "limit", store.DEFAULT_PAGE)
+
+        def work(session: Session, workspace_id: int) -> Response:
+            page = store.members(session, workspace_id, segment_id, after=after, limit=limit)
+            return JSONResponse({"members": [_member(m) for m in page.members],
+                                 "next_after": page.next_after})
+
+        return await self._run(request, work)
+
+    async def _run(self, request: Request, work: Work) -> Response:
+        name = request.path_params["workspace"]
+        return await anyio.to_thread.run_sync(self._in_thread, name, work)
+
+    def _in_thread(self, name: str, work: Work) -> Response:
+        if not workspaces.valid_name(name):
+            return error(404, "unknown workspace")
+        with db.session(self.url) as session:
+            try:
+                workspace = workspaces.by_name(session, name)
+            except workspaces.WorkspaceError:
+                return error(404, "unknown workspace")
+            assert workspace.id is not None
+            try:
+                return work(session, workspace.id)
+            except SegmentError as problem:
+                return error(422, str(problem), position=problem.position,
+                             found=problem.found, expected=problem.expected)
+            except store.SegmentNotFound as problem:
+                return error(404, str(problem))
+            except store.DuplicateSegmentName as problem:
+                return error(409, str(problem))
+            except store.SegmentStoreError as problem:
+                return error(422, str(problem))
+
+
+async def _body(request: Request, model: type[M]) -> M:
+    raw = await _read(request)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest(error(400, "the body is not JSON")) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as problem:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                            for e in problem.errors())
+        raise BadRequest(error(422, details)) from None
+
+
+async def _read(request: Request) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadRequest(error(413, f"body larger than {MAX_BODY} bytes"))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _segment_id(request: Request) -> int:
+    raw = request.path_params["segment_id"]
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
+        raise BadRequest(error(404, f"no segment with id {raw!r} in this workspace"))
+    return int(raw)
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
+        raise BadRequest(error(422, f"{name} must be an integer, not {raw!r}"))
+    return int(raw)
+
+
+def _segment(segment: Segment) -> dict[str, Any]:
+    return {"id": segment.id, "name": segment.name, "expression": segment.expression,
+            "default_key": segment.default_key, "created_at": segment.created_at.isoformat(),
+            "updated_at": segment.updated_at.isoformat()}
+
+
+def _member(member: Member) -> dict[str, Any]:
+    return {"id": member.id, "email": member.email, "mrr": _money(member.mrr),
+            "ltv": _money(member.ltv), "tags": member.tags}
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else f"{value:.2f}"

@@ -1,0 +1,238 @@
+"""The settings page ("the gear icon"): server-rendered, one page per workspace.
+
+Signed-in with the admin token (then a signed session cookie, SameSite=strict);
+every form carries the session's CSRF token. The same operations as the JSON API
+(`revsync.web.setup_api`) and the CLI, through the same `revsync.setup` modules.
+Post/redirect/get: each form answers with a redirect and a message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from revsync import connection, db, workspaces
+from revsync.models import Workspace
+from revsync.settings import Settings
+from revsync.setup import options, reading
+from revsync.setup.disconnect import disconnect
+from revsync.setup.history import history
+from revsync.setup.runs import dry_run, progress, start_rederive, start_sync_of
+from revsync.setup.suggestions import suggest
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+MAX_FORM = 64 * 1024
+
+
+def session_secret(settings: Settings) -> str:
+    """Cookies are signed with a key derived from the admin token (rotating it logs out)."""
+    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    return hmac.new(token.encode() or secrets.token_bytes(32), b"revsync-session",
+                    "sha256").hexdigest()
+
+
+class SettingsPage:
+    def __init__(self, settings: Settings, client: Client, ui_base: str | None) -> None:
+        self.settings = settings
+        self.client = client
+        self.ui_base = ui_base
+        self.url = settings.resolved_database_url
+
+    def routes(self) -> list[Route]:
+        base = "/settings/{workspace}"
+        posts = {"login": self.login, "connect": self.connect, "options": self.save,
+                 "dry-run": self.dry_run, "sync": self.sync, "disconnect": self.disconnect}
+        return [
+            Route(base, self.page, methods=["GET"]),
+            Route(base + "/progress", self.progress, methods=["GET"]),
+            *[Route(f"{base}/{name}", self._form(handler, login=name == "login"),
+                    methods=["POST"]) for name, handler in posts.items()],
+        ]
+
+    # ---- plumbing ---------------------------------------------------------------
+
+    def _workspace(self, name: str) -> Workspace | None:
+        with db.session(self.url) as session:
+            try:
+                return workspaces.by_name(session, name)
+            except workspaces.WorkspaceError:
+                return None
+
+    def _form(self, handler: Any, login: bool = False) -> Any:
+        async def handle(request: Request) -> Response:
+            name = request.path_params["workspace"]
+            if self.settings.admin_token is None:
+                return Response("admin token not configured (set REVSYNC_ADMIN_TOKEN)", 503)
+            if int(request.headers.get("content-length") or 0) > MAX_FORM:
+                return Response("form too large", 413)
+            form = await request.form()
+            expected = request.session.get("csrf", "")
+            if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(),
+                                                       expected.encode()):
+                return Response("invalid or missing CSRF token; reload the page", 403)
+            if not login and not request.session.get("admin"):
+                return RedirectResponse(f"/settings/{name}", 303)
+            if await anyio.to_thread.run_sync(self._workspace, name) is None and not login:
+                return Response(f"no workspace named {name!r}", 404)
+            try:
+                await handler(request, name, form)
+            except (options.OptionsError, connection.ConnectError) as problem:
+                _flash(request, "error", str(problem))
+            except RPCError as problem:
+                _flash(request, "error", f"Temporal is not reachable: {problem.status.name}")
+            return RedirectResponse(f"/settings/{name}", 303)
+
+        return handle
+
+    # ---- pages ------------------------------------------------------------------
+
+    async def page(self, request: Request) -> Response:
+        name = request.path_params["workspace"]
+        if self.settings.admin_token is None:
+            return Response("admin token not configured (set REVSYNC_ADMIN_TOKEN)", 503)
+        request.session.setdefault("csrf", secrets.token_urlsafe(32))
+        context: dict[str, Any] = {"workspace": name, "csrf": request.session["csrf"],
+                                   "messages": request.session.pop("messages", [])}
+        if not request.session.get("admin"):
+            return TEMPLATES.TemplateResponse(request, "login.html", context)
+        workspace = await anyio.to_thread.run_sync(self._workspace, name)
+        if workspace is None or not workspaces.valid_name(name):
+            return Response(f"no workspace named {name!r}", 404)
+        context.update(connected=workspace.stripe_key_encrypted is not None,
+                       api_base=workspace.api_base, mode=request.session.get(f"mode:{name}"),
+                       dry_run=request.session.pop("dry_run", None),
+                       removed_from_watch=request.session.pop("removed", []))
+        chosen = request.session.pop("chosen", None) or {
+            "products": workspace.products, "watch_products": workspace.watch_products,
+            "sync_without_payment": workspace.sync_without_payment,
+            "metadata_keys": workspace.metadata_keys}
+        context["chosen"] = chosen
+        if workspace.stripe_key_encrypted:
+            gateway = workspaces.gateway(self.settings, workspace)
+            context["products"] = (await anyio.to_thread.run_sync(reading.products, gateway))[0]
+            customers, subs, _ = await anyio.to_thread.run_sync(reading.sample, gateway)
+            context["suggestions"] = suggest(customers, subs)
+            suggested = {s.key for s in context["suggestions"]}
+            context["custom_keys"] = ", ".join(k for k in chosen["metadata_keys"]
+                                               if k not in suggested)
+            state = await self._progress(workspace)
+            context.update(progress=state["text"], running=state["running"])
+
+            def read() -> list[dict[str, Any]]:
+                with db.session(self.url) as session:
+                    return history(session, name, self.ui_base, self.client.namespace)
+            context["history"] = await anyio.to_thread.run_sync(read)
+        return TEMPLATES.TemplateResponse(request, "settings.html", context)
+
+    async def progress(self, request: Request) -> Response:
+        if not request.session.get("admin"):
+            return JSONResponse({"error": {"message": "sign in first"}}, 401)
+        workspace = await anyio.to_thread.run_sync(self._workspace,
+                                                   request.path_params["workspace"])
+        if workspace is None:
+            return JSONResponse({"error": {"message": "unknown workspace"}}, 404)
+        state = await self._progress(workspace)
+        return JSONResponse({**state, "reload": not state["running"]})
+
+    async def _progress(self, workspace: Workspace) -> dict[str, Any]:
+        report = await progress(self.client, workspace)
+        status = report.get("status", "none")
+        if status == "none":
+            return {"text": "No sync yet.", "running": False}
+        objects = sum(int(s.get("objects", 0)) for s in report.get("streams", []))
+        derived = report.get("derive", {}).get("subscribers_seen", 0)
+        return {"text": f"Sync {status}: {objects:,} Stripe objects read, {derived:,} "
+                        f"subscribers derived ({report.get('phase')}).",
+                "running": status == "running"}
+
+    # ---- forms ------------------------------------------------------------------
+
+    async def login(self, request: Request, name: str, form: Any) -> None:
+        assert self.settings.admin_token is not None
+        given = str(form.get("token", "")).encode()
+        if hmac.compare_digest(given, self.settings.admin_token.get_secret_value().encode()):
+            request.session["admin"] = True
+            request.session["csrf"] = secrets.token_urlsafe(32)  # a new one after sign-in
+        else:
+            _flash(request, "error", "wrong admin token")
+
+    async def connect(self, request: Request, name: str, form: Any) -> None:
+        key = str(form.get("api_key", "")).strip()
+        base = str(form.get("api_base", "")).strip() or None
+        workspace = await anyio.to_thread.run_sync(self._workspace, name)
+        assert workspace is not None
+        opts = connection.options(
+            api_base=base, products=workspace.products,
+            sync_without_payment=workspace.sync_without_payment,
+            metadata_keys=workspace.metadata_keys,
+            reporting_currency=workspace.reporting_currency, fx_rates=workspace.fx_rates)
+        await anyio.to_thread.run_sync(connection.connect, self.settings, name, key, opts)
+        mode = "live" if "_live_" in key else "test"
+        request.session[f"mode:{name}"] = mode
+        _flash(request, "ok", f"Stripe connected ({mode} mode).")
+
+    def _changes(self, form: Any) -> options.Changes:
+        custom = [k.strip() for k in str(form.get("custom_keys", "")).split(",") if k.strip()]
+        return options.parse({
+            "products": form.getlist("products"),
+            "watch_products": form.getlist("watch_products"),
+            "sync_without_payment": form.get("sync_without_payment") == "on",
+            "metadata_keys": [*form.getlist("metadata_keys"), *custom],
+        })
+
+    async def dry_run(self, request: Request, name: str, form: Any) -> None:
+        changes = self._changes(form)
+        workspace = await anyio.to_thread.run_sync(self._workspace, name)
+        assert workspace is not None
+        report = await dry_run(self.client, self.settings, workspace, changes.products or [],
+                               bool(changes.sync_without_payment))
+        request.session["dry_run"] = dataclasses.asdict(report)
+        request.session["chosen"] = changes.model_dump()
+
+    async def save(self, request: Request, name: str, form: Any) -> None:
+        changes = self._changes(form)
+        workspace = await anyio.to_thread.run_sync(self._workspace, name)
+        assert workspace is not None
+        gateway = workspaces.gateway(self.settings, workspace)
+        known = {p["id"] for p in (await anyio.to_thread.run_sync(reading.products, gateway))[0]}
+        try:
+            saved = await anyio.to_thread.run_sync(options.save, self.url, name, changes, known)
+        except options.OptionsError:
+            request.session["chosen"] = changes.model_dump()
+            raise
+        workspace = await anyio.to_thread.run_sync(self._workspace, name)
+        assert workspace is not None
+        request.session["removed"] = saved.removed_from_watch
+        if saved.next_step == options.SYNC:
+            await start_sync_of(self.client, self.settings, workspace)
+            _flash(request, "ok", "Saved. The sync has started.")
+        elif saved.next_step == options.REDERIVE:
+            await start_rederive(self.client, self.settings, workspace)
+            _flash(request, "ok", "Saved. Subscribers are being updated from the synced data.")
+        else:
+            _flash(request, "ok", "Nothing changed.")
+
+    async def sync(self, request: Request, name: str, form: Any) -> None:
+        workspace = await anyio.to_thread.run_sync(self._workspace, name)
+        assert workspace is not None
+        await start_sync_of(self.client, self.settings, workspace)
+        _flash(request, "ok", "Sync started.")
+
+    async def disconnect(self, request: Request, name: str, form: Any) -> None:
+        await disconnect(self.settings, self.client, name)
+        _flash(request, "ok", "Stripe disconnected; subscribers keep their values.")
+
+
+def _flash(request: Request, kind: str, text: str) -> None:
+    request.session["messages"] = [*request.session.get("messages", []), (kind, text)]

@@ -1,0 +1,104 @@
+"""The settings page in a real browser (Debian's chromium, headless, via Playwright):
+sign in, connect, pick products, toggle, pick metadata, dry run, save, watch the sync
+finish, change a setting, re-sync. Against the app served by uvicorn, the dev server's
+workers and the fake Stripe over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+from pydantic import SecretStr
+from temporalio.client import Client
+
+from revsync import db, workspaces
+from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from revsync.settings import Settings
+from revsync.web.app import create_app
+from revsync.web.running import running
+from tests.helpers import KEY, import_emails
+from tests.test_full_sync import charge, customer, monthly
+
+TOKEN = "browser-admin-token-0123456789"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripeServer]:
+    s = FakeStripe(api_keys=[KEY])
+    s.put("product", {"id": "prod_gold", "name": "Gold"})
+    s.put("product", {"id": "prod_basic", "name": "Basic"})
+    gold = monthly(s, 4000)
+    s.update("price", gold, {"product": "prod_gold"})
+    for n, plan in enumerate(["gold", "gold", "basic"]):
+        cus = customer(s, f"c{n}@x.io", metadata={"plan": plan, "company": f"Co {n}"})
+        s.put("subscription", {"customer": cus, "status": "active",
+                               "items": {"data": [{"price": gold}]}})
+        charge(s, cus, 4000)
+    with FakeStripeServer(s) as server:
+        yield server
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Page]:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM,
+                                                   args=["--no-sandbox"])
+        yield await browser.new_page()
+        await browser.close()
+
+
+async def test_setup_from_connect_to_resync(
+    settings: Settings, client: Client, workers: None, fake: FakeStripeServer, page: Page,
+) -> None:
+    admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    name = f"ui-{uuid.uuid4().hex[:8]}"
+    with db.session(admin.resolved_database_url) as session:
+        workspace = workspaces.get_or_create(session, name)
+    import_emails(admin, workspace, ["c0@x.io", "c1@x.io", "c2@x.io"])
+    async with running(create_app(admin, client)) as base:
+        await page.goto(f"{base}/settings/{name}")
+        await page.get_by_label("Admin token").fill(TOKEN)
+        await page.get_by_role("button", name="Sign in").click()
+
+        await page.get_by_label("Secret or restricted API key").fill(KEY)
+        await page.get_by_label("API base URL").fill(fake.base_url)
+        await page.get_by_role("button", name="Connect Stripe").click()
+        await expect(page.get_by_text("Stripe connected (test mode).")).to_be_visible()
+
+        await page.get_by_label("Gold").first.check()
+        await page.get_by_label("Also sync customers who never paid").check()
+        await page.get_by_label("plan", exact=False).first.check()
+        await page.get_by_role("button", name="Dry run").click()
+        table = page.locator("#dry-run")
+        await expect(table).to_contain_text("Would sync")
+        # No paid invoice names a product, so with Gold selected the three paying
+        # customers qualify through their Gold subscriptions (the toggle is on).
+        await expect(table.locator("tr", has_text="Would match subscribers")).to_contain_text("3")
+        await expect(page.get_by_label("Gold").first).to_be_checked()  # choices kept
+
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_text("The sync has started.")).to_be_visible()
+        await expect(page.locator("#history .status").first).to_have_text("completed",
+                                                                        timeout=60_000)
+
+        await page.get_by_label("company", exact=False).first.check()
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_text("being updated from the synced data")).to_be_visible()
+
+        await page.get_by_role("button", name="Sync Revenue").click()
+        await expect(page.get_by_text("Sync started.")).to_be_visible()
+        await expect(page.locator("#history .status")).to_have_text(
+            ["completed", "completed"], timeout=60_000)
+    with db.session(admin.resolved_database_url) as session:
+        saved = workspaces.by_name(session, name)
+    assert (saved.products, saved.sync_without_payment, saved.metadata_keys) == (
+        ["prod_gold"], True, ["company", "plan"])  # in the order the page lists them

@@ -1,0 +1,72 @@
+"""The settings page refuses forms without the session's CSRF token, and everything
+before sign-in; a wrong token signs nobody in."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from temporalio.client import Client
+
+from revsync import db, workspaces
+from revsync.settings import Settings
+from revsync.web.app import create_app
+
+TOKEN = "page-admin-token-0123456789"
+
+
+@pytest.fixture
+async def browser(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
+    admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    transport = httpx.ASGITransport(app=create_app(admin, client))
+    async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
+        yield http
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_forms_need_the_csrf_token_and_a_signed_in_session(
+    settings: Settings, browser: httpx.AsyncClient
+) -> None:
+    name = f"guard-{uuid.uuid4().hex[:6]}"
+    with db.session(settings.resolved_database_url) as session:
+        workspaces.get_or_create(session, name)
+    page = await browser.get(f"/settings/{name}")
+    assert page.status_code == 200 and "Admin token" in page.text
+    csrf = csrf_of(page.text)
+
+    forged = await browser.post(f"/settings/{name}/login", data={"token": TOKEN})
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    other = await browser.post(f"/settings/{name}/login", data={"token": TOKEN, "csrf": "x"})
+    assert other.status_code == 403
+
+    # Signed out: a form with the right CSRF token still does nothing but redirect.
+    early = await browser.post(f"/settings/{name}/sync", data={"csrf": csrf})
+    assert early.status_code == 303
+    assert "Admin token" in (await browser.get(f"/settings/{name}")).text
+
+    wrong = await browser.post(f"/settings/{name}/login", data={"token": "nope", "csrf": csrf})
+    assert wrong.status_code == 303
+    assert "wrong admin token" in (await browser.get(f"/settings/{name}")).text
+
+    await browser.post(f"/settings/{name}/login", data={"token": TOKEN, "csrf": csrf})
+    signed_in = await browser.get(f"/settings/{name}")
+    assert "Connect Stripe" in signed_in.text
+    assert csrf_of(signed_in.text) != csrf  # a fresh token after sign-in
+    assert (await browser.get("/settings/nobody")).status_code == 404
+    assert (await browser.get(f"/settings/{name}/progress")).json()["running"] is False
+
+
+async def test_without_an_admin_token_the_page_is_closed(settings: Settings,
+                                                         client: Client) -> None:
+    transport = httpx.ASGITransport(app=create_app(settings, client))
+    async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
+        assert (await http.get("/settings/any")).status_code == 503
