@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from revsync import db, subscribers, workspaces
+from revsync.cli import automations as automations_cli
+from revsync.cli import setup as setup_cli
+from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, pairs
 from revsync.console import console
 from revsync.process import exit_now
-from revsync.settings import Settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 subscribers_app = typer.Typer(help="Manage the subscriber list.", no_args_is_help=True)
@@ -33,35 +34,11 @@ app.add_typer(segments_app, name="segments")
 email_events_app = typer.Typer(help="Email engagement (opens, clicks) from the host platform.",
                                no_args_is_help=True)
 app.add_typer(email_events_app, name="email-events")
+app.add_typer(automations_cli.app, name="automations")
+app.command("outbox")(automations_cli.outbox)
+subscribers_app.command("unsubscribe")(automations_cli.unsubscribe)
+setup_cli.register(app)
 
-WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
-
-def load_settings() -> Settings:
-    """Settings, with a readable error instead of a traceback for bad values."""
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise fail(f"invalid settings: {problems}") from None
-    db.migrate(settings.resolved_database_url)
-    return settings
-
-
-def csv_list(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def pairs(value: str | None) -> dict[str, str]:
-    """`a=1,b=2` -> {"a": "1", "b": "2"}; a part without `=` keeps an empty value to reject."""
-    return {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in csv_list(value))}
 
 
 @subscribers_app.command("import")

@@ -1,0 +1,1 @@
+"""Command groups of `starter.py`, one module each."""

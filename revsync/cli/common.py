@@ -1,0 +1,41 @@
+"""What every command shares: the workspace option, errors, settings, list parsing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from revsync import db
+from revsync.console import console
+from revsync.settings import Settings
+
+WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    """Settings, with a readable error instead of a traceback for bad values."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise fail(f"invalid settings: {problems}") from None
+    db.migrate(settings.resolved_database_url)
+    return settings
+
+
+def csv_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def pairs(value: str | None) -> dict[str, str]:
+    """`a=1,b=2` -> {"a": "1", "b": "2"}; a part without `=` keeps an empty value to reject."""
+    return {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in csv_list(value))}

@@ -1,0 +1,140 @@
+"""`starter.py products | suggest-metadata | dry-run | options | disconnect`: the setup
+step from the command line, through the same `revsync.setup` modules as the page."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from revsync import db, workspaces
+from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings
+from revsync.console import console
+from revsync.models import Workspace
+from revsync.settings import Settings
+from revsync.setup import options as setup_options
+from revsync.setup import reading
+from revsync.setup.disconnect import disconnect as disconnect_workspace
+from revsync.setup.runs import dry_run as run_dry
+from revsync.setup.runs import start_rederive, start_sync_of
+from revsync.setup.suggestions import suggest
+from revsync.stripe_api import StripeGateway
+from revsync.temporal_client import connect
+from revsync.temporal_server import ensure_dev_server
+
+
+def _connected(settings: Settings, name: str) -> tuple[Workspace, StripeGateway]:
+    with db.session(settings.resolved_database_url) as session:
+        try:
+            workspace = workspaces.by_name(session, name)
+            return workspace, workspaces.gateway(settings, workspace)
+        except workspaces.WorkspaceError as error:
+            raise fail(str(error)) from None
+
+
+def products(workspace: WorkspaceOption = "default") -> None:
+    """The account's products, to pick `--products` from."""
+    _, gateway = _connected(load_settings(), workspace)
+    table = Table("id", "name", "active")
+    for product in reading.products(gateway)[0]:
+        table.add_row(product["id"], product["name"], "yes" if product["active"] else "no")
+    console.print(table)
+
+
+def suggest_metadata(workspace: WorkspaceOption = "default") -> None:
+    """Metadata keys of the newest 100 customers and subscriptions (two requests)."""
+    _, gateway = _connected(load_settings(), workspace)
+    customers, subscriptions, _ = reading.sample(gateway)
+    table = Table("key", "on", "filled", "example")
+    for s in suggest(customers, subscriptions):
+        table.add_row(s.key, s.source, f"{s.filled} of {s.sampled}", s.example)
+    console.print(table)
+
+
+def dry_run(
+    workspace: WorkspaceOption = "default",
+    products: Annotated[str | None, typer.Option(help="prod_a,prod_b")] = None,
+    sync_without_payment: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """What a sync with these options would do; reads Stripe, writes nothing."""
+    settings = load_settings()
+    try:
+        changes = setup_options.parse({"products": csv_list(products)})
+    except setup_options.OptionsError as error:
+        raise fail(str(error)) from None
+    ws, _ = _connected(settings, workspace)
+
+    async def run() -> dict[str, Any]:
+        ensure_dev_server(settings.data_dir)
+        client = await connect(settings)
+        report = await run_dry(client, settings, ws, changes.products or [],
+                               sync_without_payment)
+        return dataclasses.asdict(report)
+
+    for key, value in asyncio.run(run()).items():
+        console.print(f"{key:22} {value}")
+
+
+def set_options(
+    workspace: WorkspaceOption = "default",
+    products: Annotated[str | None, typer.Option(help="prod_a,prod_b ('' for none)")] = None,
+    sync_without_payment: Annotated[bool | None, typer.Option(
+        "--sync-without-payment/--paid-only")] = None,
+    watch_products: Annotated[str | None, typer.Option()] = None,
+    metadata_keys: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Change options; then a re-derivation from the mirror, or a sync if data is missing."""
+    settings = load_settings()
+    values: dict[str, object] = {"sync_without_payment": sync_without_payment}
+    for key, given in (("products", products), ("watch_products", watch_products),
+                       ("metadata_keys", metadata_keys)):
+        if given is not None:
+            values[key] = csv_list(given)
+    gateway = _connected(settings, workspace)[1]
+    try:
+        changes = setup_options.parse(values)
+        known = {p["id"] for p in reading.products(gateway)[0]}
+        saved = setup_options.save(settings.resolved_database_url, workspace, changes, known)
+    except setup_options.OptionsError as error:
+        raise fail(str(error)) from None
+    for product in saved.removed_from_watch:
+        console.print(f"{product} is no longer synced, so it is no longer watched")
+    if saved.next_step == setup_options.NOTHING:
+        console.print("nothing changed")
+        return
+
+    async def start() -> str:
+        ensure_dev_server(settings.data_dir)
+        client = await connect(settings)
+        with db.session(settings.resolved_database_url) as session:
+            current = workspaces.by_name(session, workspace)
+        if saved.next_step == setup_options.SYNC:
+            return await start_sync_of(client, settings, current)
+        return await start_rederive(client, settings, current)
+
+    console.print(f"saved; {saved.next_step} started: {asyncio.run(start())}")
+
+
+def disconnect(workspace: WorkspaceOption = "default") -> None:
+    """Remove the key and the webhook endpoint, stop syncing; subscribers stay."""
+    settings = load_settings()
+    _connected(settings, workspace)
+
+    async def run() -> Any:
+        ensure_dev_server(settings.data_dir)
+        return await disconnect_workspace(settings, await connect(settings), workspace)
+
+    done = asyncio.run(run())
+    console.print(f"disconnected (webhook endpoint deleted: {done.endpoint_deleted}, "
+                  f"running sync cancelled: {done.sync_cancelled})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("products")(products)
+    app.command("suggest-metadata")(suggest_metadata)
+    app.command("dry-run")(dry_run)
+    app.command("options")(set_options)
+    app.command("disconnect")(disconnect)
