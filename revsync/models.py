@@ -48,6 +48,8 @@ class Workspace(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     webhook_endpoint_id: str | None = Field(default=None, max_length=255)
+    # Stripe Connect: the connected account (`Stripe-Account`) the platform key reads.
+    stripe_account: str | None = Field(default=None, max_length=255)
     # Set once the default segments exist, so a deleted default is never re-created.
     default_segments_created: bool = False
     created_at: datetime = Field(default_factory=utcnow)

@@ -74,6 +74,17 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token of the admin HTTP API (/api/...); unset: the API answers 503.",
     )
+    stripe_connect_client_id: str | None = Field(
+        default=None, description="Stripe Connect (OAuth) client id, ca_...; unset hides it."
+    )
+    stripe_platform_key: SecretStr | None = Field(
+        default=None, description="The platform's secret key: exchanges OAuth codes and "
+        "reads connected accounts with the Stripe-Account header."
+    )
+    stripe_connect_base: str = "https://connect.stripe.com"
+    stripe_api_base: str | None = Field(
+        default=None, description="A Stripe-compatible API base for Connect workspaces."
+    )
     smtp_host: str | None = Field(
         default=None, description="Unset: emails stay in the outbox (`starter.py outbox`)."
     )

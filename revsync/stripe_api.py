@@ -88,6 +88,8 @@ class StripeGateway:
 
     api_key: str
     api_base: str | None = None
+    stripe_account: str | None = None  # Stripe Connect: read this connected account
+    connect_base: str | None = None  # OAuth (connect.stripe.com) for the token exchange
     max_retries: int = 8
     base_delay: float = 0.5
     max_delay: float = 30.0
@@ -99,8 +101,9 @@ class StripeGateway:
         if self._client is None:
             http = stripe.HTTPXClient(allow_sync_methods=True)
             kwargs: dict[str, Any] = {"max_network_retries": 0, "http_client": http}
-            if self.api_base:
-                kwargs["base_addresses"] = {"api": self.api_base}
+            bases = {"api": self.api_base, "connect": self.connect_base}
+            if self.api_base or self.connect_base:
+                kwargs["base_addresses"] = {k: v for k, v in bases.items() if v}
             self._client = stripe.StripeClient(self.api_key, **kwargs)
         return self._client
 
@@ -166,7 +169,7 @@ class StripeGateway:
 
     def post(self, path: str, params: dict[str, Any], method: str = "post") -> dict[str, Any]:
         """A write (setup only: webhook endpoints); not retried, so never done twice."""
-        response = self.client.raw_request(method, path, **params)
+        response = self.client.raw_request(method, path, **self._account(params))
         try:
             body = orjson.loads(response.body)
         except orjson.JSONDecodeError as error:
@@ -174,6 +177,10 @@ class StripeGateway:
         if not isinstance(body, dict):
             raise StripeUnavailable(f"Stripe answered {path} with a non-object JSON body")
         return body
+
+    def _account(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "stripe_account": self.stripe_account} if self.stripe_account else (
+            params)
 
     def get(self, path: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
         body, requests, _ = self.get_timed(path, params)
@@ -190,7 +197,7 @@ class StripeGateway:
 
         def attempt() -> Any:
             sent.append(time.time())
-            return self.client.raw_request("get", path, **params)
+            return self.client.raw_request("get", path, **self._account(params))
 
         response, requests = self.call(attempt)
         try:

@@ -79,5 +79,6 @@ def gateway(settings: Settings, workspace: Workspace) -> StripeGateway:
     return StripeGateway(
         api_key=keystore.decrypt(settings, workspace.stripe_key_encrypted),
         api_base=workspace.api_base,
+        stripe_account=workspace.stripe_account,
         max_retries=settings.stripe_max_retries,
     )

@@ -7,10 +7,9 @@ apply to ``/v1`` only, so test controls never count as (or fail like) API calls.
 from __future__ import annotations
 
 import asyncio
-import base64
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qsl
 
 import orjson
@@ -22,9 +21,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .access import request_key, resolve_account
 from .errors import StripeError, invalid_param
 from .forms import decode, to_list
 from .mutations import ACTIONS, CREATE, UPDATE
+from .oauth import OAuthError
+from .oauth_routes import oauth_error, oauth_routes
 from .objects import API_VERSION
 from .params import list_kwargs
 from .requestlog import LoggedRequest
@@ -36,27 +38,36 @@ if TYPE_CHECKING:
 
 _TYPES = {collection: object_type for object_type, collection in COLLECTIONS.items()}
 _DELETABLE = frozenset({"customer", "product", "coupon"})
+#: Scope key where the middleware leaves the account a ``/v1`` request acts on.
+_ACCOUNT: Final = "fake_stripe.account"
 
 
 def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> Starlette:
     """A Starlette app serving ``state`` like api.stripe.com (v1 subset).
 
     With ``delivery``, ``/_fake/deliveries`` shows (GET) or forgets (DELETE) its attempts.
+    ``/oauth/*`` serves Connect OAuth (connect.stripe.com); a ``Stripe-Account`` header
+    makes a ``/v1`` request act on that connected account's data.
     """
 
+    def account(request: Request) -> FakeStripe:
+        return cast(FakeStripe, request.scope.get(_ACCOUNT, state))
+
     async def list_or_create(request: Request) -> Response:
+        acct = account(request)
         object_type = _type_of(request)
         if request.method == "GET":
             params = decode(request.query_params.multi_items())
-            return _json(state.list(object_type, **list_kwargs(object_type, params)))
+            return _json(acct.list(object_type, **list_kwargs(object_type, params)))
         params = await _form(request)
         expand = _expand(params)
         if object_type not in CREATE:
             raise _unrecognized(request)
-        obj = CREATE[object_type](state, params)
-        return _json(_reexpand(state, object_type, obj, expand))
+        obj = CREATE[object_type](acct, params)
+        return _json(_reexpand(acct, object_type, obj, expand))
 
     async def one(request: Request) -> Response:
+        acct = account(request)
         object_type = _type_of(request)
         object_id = request.path_params["id"]
         if request.method == "GET":
@@ -65,40 +76,43 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
             for key in params:
                 raise invalid_param(key, f"Received unknown parameter: {key}",
                                     code="parameter_unknown")
-            return _json(state.retrieve(object_type, object_id, expand))
+            return _json(acct.retrieve(object_type, object_id, expand))
         params = await _form(request)
         expand = _expand(params)
         if request.method == "DELETE":
             if object_type == "subscription":
-                obj = ACTIONS[("subscription", "cancel")](state, object_id, params)
-                return _json(_reexpand(state, object_type, obj, expand))
+                obj = ACTIONS[("subscription", "cancel")](acct, object_id, params)
+                return _json(_reexpand(acct, object_type, obj, expand))
             if object_type not in _DELETABLE:
                 raise _unrecognized(request)
-            return _json(state.delete(object_type, object_id))
+            return _json(acct.delete(object_type, object_id))
         if object_type not in UPDATE:
             raise _unrecognized(request)
-        obj = UPDATE[object_type](state, object_id, params)
-        return _json(_reexpand(state, object_type, obj, expand))
+        obj = UPDATE[object_type](acct, object_id, params)
+        return _json(_reexpand(acct, object_type, obj, expand))
 
     async def action(request: Request) -> Response:
+        acct = account(request)
         object_type = _type_of(request)
         handler = ACTIONS.get((object_type, request.path_params["action"]))
         if handler is None:
             raise _unrecognized(request)
         params = await _form(request)
         expand = _expand(params)
-        obj = handler(state, request.path_params["id"], params)
-        return _json(_reexpand(state, object_type, obj, expand))
+        obj = handler(acct, request.path_params["id"], params)
+        return _json(_reexpand(acct, object_type, obj, expand))
 
     async def webhook_list_or_create(request: Request) -> Response:
+        acct = account(request)
         if request.method == "GET":
             params = decode(request.query_params.multi_items())
-            return _json(state.webhooks.list(**list_args(params)))
+            return _json(acct.webhooks.list(**list_args(params)))
         params = await _form(request)
         _no_expand(params)
-        return _json(state.webhooks.create(**create_args(params)))
+        return _json(acct.webhooks.create(**create_args(params)))
 
     async def webhook_one(request: Request) -> Response:
+        acct = account(request)
         endpoint_id = request.path_params["id"]
         if request.method == "GET":
             params = decode(request.query_params.multi_items())
@@ -106,13 +120,13 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
             for key in params:
                 raise invalid_param(key, f"Received unknown parameter: {key}",
                                     code="parameter_unknown")
-            return _json(state.webhooks.retrieve(endpoint_id))
+            return _json(acct.webhooks.retrieve(endpoint_id))
         params = await _form(request)
         _no_expand(params)
         if request.method == "DELETE":
-            return _json(state.webhooks.delete(endpoint_id))
-        current = state.webhooks.retrieve(endpoint_id)
-        return _json(state.webhooks.update(endpoint_id, update_fields(params, current)))
+            return _json(acct.webhooks.delete(endpoint_id))
+        current = acct.webhooks.retrieve(endpoint_id)
+        return _json(acct.webhooks.update(endpoint_id, update_fields(params, current)))
 
     async def unknown(request: Request) -> Response:
         raise _unrecognized(request)
@@ -162,6 +176,7 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
             if delivery is not None
             else []
         ),
+        *oauth_routes(state),
         Route("/v1/webhook_endpoints", webhook_list_or_create, methods=["GET", "POST"]),
         Route("/v1/webhook_endpoints/{id}", webhook_one, methods=["GET", "POST", "DELETE"]),
         Route("/v1/{collection}", list_or_create, methods=["GET", "POST"]),
@@ -172,7 +187,11 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
     app = Starlette(
         routes=routes,
         middleware=[Middleware(StripeMiddleware, state=state)],
-        exception_handlers={StripeError: _stripe_error, ValueError: _value_error},
+        exception_handlers={
+            StripeError: _stripe_error,
+            OAuthError: oauth_error,
+            ValueError: _value_error,
+        },
     )
     app.state.fake_stripe = state
     return app
@@ -225,7 +244,18 @@ class StripeMiddleware:
         latency = self.state.faults.config.latency_ms
         if latency > 0:
             await asyncio.sleep(latency / 1000)
-        error = self._auth(headers) or self.state.faults.next_fault()
+        try:
+            scope[_ACCOUNT] = resolve_account(
+                self.state,
+                request_key(headers.get("authorization", "")),
+                headers.get("stripe-account"),
+                scope["method"],
+            )
+            error = self.state.faults.next_fault()
+            if headers.get("stripe-account"):
+                extra.append((b"stripe-account", headers["stripe-account"].encode()))
+        except StripeError as exc:
+            error = exc
         try:
             if error is not None:
                 await _error_response(error)(scope, receive, send_with_headers)
@@ -233,29 +263,6 @@ class StripeMiddleware:
                 await self.app(scope, receive, send_with_headers)
         finally:
             log(500)
-
-    def _auth(self, headers: Headers) -> StripeError | None:
-        value = headers.get("authorization", "")
-        key = ""
-        if value.startswith("Bearer "):
-            key = value[7:].strip()
-        elif value.startswith("Basic "):
-            try:
-                key = base64.b64decode(value[6:]).decode().split(":", 1)[0]
-            except ValueError:
-                key = ""
-        if not key:
-            return StripeError(
-                401,
-                "You did not provide an API key. You need to provide your API key in the "
-                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
-                "YOUR_SECRET_KEY').",
-            )
-        if key not in self.state.api_keys:
-            return StripeError(401, f"Invalid API Key provided: {key[:8]}****{key[-4:]}",
-                               code="api_key_invalid")
-        return None
-
 
 def _endpoint(path: str) -> str:
     """``/v1/customers/cus_1/x`` -> ``/v1/customers/{id}/x`` for per-endpoint counters."""

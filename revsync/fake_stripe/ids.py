@@ -25,6 +25,7 @@ PREFIXES: Final[dict[str, tuple[str, int]]] = {
     "line_item": ("il_", 24),
     "event": ("evt_", 24),
     "request": ("req_", 14),
+    "account": ("acct_", 16),
 }
 
 

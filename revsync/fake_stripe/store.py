@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from .connect import READ_WRITE, SCOPES, ConnectedAccounts
 from .errors import StripeError, invalid_param, resource_missing
 from .faults import Faults
 from .ids import IdFactory
+from .oauth import OAuthApp
 from .objects import (
     BASES,
     EXTRA_RECORD_KEYS,
@@ -106,7 +108,12 @@ EventListener = Callable[[StripeObject], None]
 
 
 class FakeStripe:
-    """A Stripe account in memory: objects, request log, faults and accepted keys."""
+    """A Stripe account in memory: objects, request log, faults and accepted keys.
+
+    As a Connect platform it also holds connected accounts (``connect``, each another
+    ``FakeStripe`` with its own objects and events; see :meth:`add_connected_account`)
+    and its OAuth application (``oauth``).
+    """
 
     def __init__(
         self,
@@ -117,6 +124,9 @@ class FakeStripe:
         emit_events: bool = True,
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
+        self.seed = seed
+        #: ``acct_`` id of a connected account; None for the platform itself.
+        self.account_id: str | None = None
         self.clock: Callable[[], int] = clock or (lambda: int(time.time()))
         self.emit_events = emit_events
         self.log = RequestLog()
@@ -131,6 +141,9 @@ class FakeStripe:
         self._price_cache: dict[str, tuple[StripeObject, StripeObject]] = {}
         self._listeners: list[EventListener] = []
         self.webhooks = WebhookEndpoints(self._lock, lambda: self.clock())
+        self.connect = ConnectedAccounts()
+        self.oauth = OAuthApp(self)
+        self._account_ids = IdFactory(f"fake-stripe-{seed}-accounts")
 
     # ---- construction -------------------------------------------------------------
 
@@ -155,6 +168,32 @@ class FakeStripe:
             for table in self.tables.values():
                 table.sorted_keys()
             self._price_cache.clear()
+
+    def add_connected_account(
+        self,
+        account_id: str | None = None,
+        *,
+        connected: bool = True,
+        scope: str = READ_WRITE,
+        api_keys: Iterable[str] = (),
+    ) -> FakeStripe:
+        """A new, empty account with its own objects and events (fill it with ``put``
+        or ``load``). ``connected`` gives the platform ``scope`` access at once, as if
+        the account had completed OAuth; otherwise only OAuth connects it.
+        ``api_keys`` are the account's own secret keys. Its clock is the platform's.
+        """
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {sorted(SCOPES)}, got {scope!r}")
+        with self._lock:
+            account_id = account_id or self._account_ids.new("account")
+            account = FakeStripe(api_keys=api_keys, seed=self.seed,
+                                 clock=lambda: self.clock(), emit_events=self.emit_events)
+            account.account_id = account_id
+            account.ids = IdFactory(f"fake-stripe-{self.seed}-{account_id}", sequential=True)
+            self.connect.add(account_id, account)
+            if connected:
+                self.connect.connect(account_id, scope)
+            return account
 
     def add_event_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` for every event a mutation emits."""

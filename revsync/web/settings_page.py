@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from revsync import connection, db, workspaces
 from revsync.models import Workspace
 from revsync.settings import Settings
-from revsync.setup import options, reading
+from revsync.setup import oauth, options, reading
 from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
 from revsync.setup.runs import dry_run, progress, start_rederive, start_sync_of
@@ -56,6 +56,8 @@ class SettingsPage:
         return [
             Route(base, self.page, methods=["GET"]),
             Route(base + "/progress", self.progress, methods=["GET"]),
+            Route(base + "/oauth", self.oauth_start, methods=["GET"]),
+            Route("/stripe/oauth/callback", self.oauth_callback, methods=["GET"]),
             *[Route(f"{base}/{name}", self._form(handler, login=name == "login"),
                     methods=["POST"]) for name, handler in posts.items()],
         ]
@@ -110,6 +112,8 @@ class SettingsPage:
         if workspace is None or not workspaces.valid_name(name):
             return Response(f"no workspace named {name!r}", 404)
         context.update(connected=workspace.stripe_key_encrypted is not None,
+                       oauth=oauth.configured(self.settings),
+                       stripe_account=workspace.stripe_account,
                        api_base=workspace.api_base, mode=request.session.get(f"mode:{name}"),
                        dry_run=request.session.pop("dry_run", None),
                        removed_from_watch=request.session.pop("removed", []))
@@ -155,6 +159,38 @@ class SettingsPage:
         return {"text": f"Sync {status}: {objects:,} Stripe objects read, {derived:,} "
                         f"subscribers derived ({report.get('phase')}).",
                 "running": status == "running"}
+
+    # ---- Stripe Connect -----------------------------------------------------------
+
+    async def oauth_start(self, request: Request) -> Response:
+        name = request.path_params["workspace"]
+        if not request.session.get("admin") or not oauth.configured(self.settings):
+            return RedirectResponse(f"/settings/{name}", 303)
+        state = secrets.token_urlsafe(24)
+        request.session["oauth"] = {"state": state, "workspace": name}
+        callback = f"{str(request.base_url).rstrip('/')}/stripe/oauth/callback"
+        return RedirectResponse(oauth.authorize_url(self.settings, state, callback), 303)
+
+    async def oauth_callback(self, request: Request) -> Response:
+        pending = request.session.pop("oauth", None)
+        if not request.session.get("admin") or not isinstance(pending, dict):
+            return Response("no Stripe Connect authorization was started here", 400)
+        params = request.query_params
+        if not hmac.compare_digest(params.get("state", "").encode(),
+                                   str(pending["state"]).encode()):
+            return Response("the authorization state does not match; start again", 400)
+        name = str(pending["workspace"])
+        if "error" in params:
+            _flash(request, "error", "Stripe Connect was not approved: "
+                   f"{params.get('error_description') or params['error']}")
+        else:
+            try:
+                account = await anyio.to_thread.run_sync(
+                    oauth.complete, self.settings, name, params.get("code", ""))
+                _flash(request, "ok", f"Stripe connected through Stripe Connect ({account}).")
+            except connection.ConnectError as problem:
+                _flash(request, "error", str(problem))
+        return RedirectResponse(f"/settings/{name}", 303)
 
     # ---- forms ------------------------------------------------------------------
 

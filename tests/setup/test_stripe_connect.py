@@ -1,0 +1,109 @@
+"""Stripe Connect from the settings page: authorize on (fake) Stripe, exchange the code,
+sync the connected account through the `Stripe-Account` header."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal as D
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from temporalio.client import Client
+
+from revsync import db, workspaces
+from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from revsync.settings import Settings
+from revsync.web.app import create_app
+from tests.helpers import KEY, import_emails, state, sync
+from tests.test_full_sync import charge, customer
+
+TOKEN = "connect-admin-token-0123456789"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripeServer]:
+    platform = FakeStripe(api_keys=[KEY])
+    customer(platform, "ann@x.io")  # the platform's own customer: must not be synced
+    shop = platform.add_connected_account("acct_shop", connected=False)
+    charge(shop, customer(shop, "ann@x.io"), 7000)
+    platform.oauth.next_account = "acct_shop"
+    with FakeStripeServer(platform) as server:
+        yield server
+
+
+@pytest.fixture
+def connect_settings(settings: Settings, fake: FakeStripeServer) -> Settings:
+    return settings.model_copy(update={
+        "admin_token": SecretStr(TOKEN), "stripe_connect_client_id": "ca_fake",
+        "stripe_platform_key": SecretStr(KEY), "stripe_connect_base": fake.base_url,
+        "stripe_api_base": fake.base_url})
+
+
+@pytest.fixture
+async def page(connect_settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(connect_settings, client))
+    async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
+        yield http
+
+
+async def sign_in(http: httpx.AsyncClient, name: str) -> None:
+    html = (await http.get(f"/settings/{name}")).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert csrf is not None
+    await http.post(f"/settings/{name}/login", data={"token": TOKEN, "csrf": csrf.group(1)})
+
+
+async def authorize(http: httpx.AsyncClient, name: str) -> httpx.Response:
+    """Start on the page, let (fake) Stripe answer, come back to the callback."""
+    start = await http.get(f"/settings/{name}/oauth")
+    assert start.status_code == 303 and "/oauth/authorize?" in start.headers["location"]
+    assert "client_id=ca_fake" in start.headers["location"]
+    async with httpx.AsyncClient() as stripe_side:
+        answer = await stripe_side.get(start.headers["location"])
+    assert answer.status_code == 302
+    back = httpx.URL(answer.headers["location"])
+    return await http.get(f"{back.path}?{back.query.decode()}")
+
+
+async def test_connect_then_sync_the_connected_account(
+    connect_settings: Settings, client: Client, workers: None, page: httpx.AsyncClient,
+) -> None:
+    name = f"cx-{uuid.uuid4().hex[:6]}"
+    with db.session(connect_settings.resolved_database_url) as session:
+        workspace = workspaces.get_or_create(session, name)
+    import_emails(connect_settings, workspace, ["ann@x.io"])
+    await sign_in(page, name)
+    assert "Connect with Stripe" in (await page.get(f"/settings/{name}")).text
+    done = await authorize(page, name)
+    assert done.status_code == 303 and done.headers["location"] == f"/settings/{name}"
+    shown = (await page.get(f"/settings/{name}")).text
+    assert "Stripe connected through Stripe Connect (acct_shop)" in shown
+    with db.session(connect_settings.resolved_database_url) as session:
+        workspace = workspaces.by_name(session, name)
+    assert workspace.stripe_account == "acct_shop"
+    await sync(client, connect_settings, workspace)
+    # The connected account's ann paid $70; the platform's ann paid nothing.
+    assert state(connect_settings, workspace)["ann@x.io"][1] == D("70.00")
+
+
+async def test_a_declined_or_forged_authorization_stores_nothing(
+    connect_settings: Settings, fake: FakeStripeServer, page: httpx.AsyncClient,
+) -> None:
+    name = f"cx-{uuid.uuid4().hex[:6]}"
+    with db.session(connect_settings.resolved_database_url) as session:
+        workspaces.get_or_create(session, name)
+    await sign_in(page, name)
+    fake.state.oauth.deny = True
+    await authorize(page, name)
+    assert "Stripe Connect was not approved" in (await page.get(f"/settings/{name}")).text
+    forged = await page.get("/stripe/oauth/callback?code=ac_x&state=guess")
+    assert forged.status_code == 400
+    await page.get(f"/settings/{name}/oauth")  # started ...
+    wrong_state = await page.get("/stripe/oauth/callback?code=ac_x&state=guess")
+    assert wrong_state.status_code == 400 and "does not match" in wrong_state.text
+    with db.session(connect_settings.resolved_database_url) as session:
+        saved = workspaces.by_name(session, name)
+    assert (saved.stripe_key_encrypted, saved.stripe_account) == (None, None)
