@@ -20,6 +20,16 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_]+$")
 SECRET_PATTERN = re.compile(r"^whsec_[A-Za-z0-9_+/=]+$")
 
 
+def product_ids(value: list[str] | None) -> list[str] | None:
+    """Sorted, deduplicated `prod_` ids; ValueError names the ones that are not."""
+    if value is None:
+        return None
+    bad = [p for p in value if not p.startswith("prod_") or not ID_PATTERN.match(p)]
+    if bad:
+        raise ValueError(f"not Stripe product ids: {', '.join(bad)}")
+    return sorted(set(value))
+
+
 class ConnectError(Exception):
     """The key or an option is unusable; nothing was stored."""
 
@@ -72,12 +82,7 @@ class Options(BaseModel):
     @field_validator("products", "watch_products")
     @classmethod
     def _products(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        bad = [p for p in value if not p.startswith("prod_") or not ID_PATTERN.match(p)]
-        if bad:
-            raise ValueError(f"not Stripe product ids: {', '.join(bad)}")
-        return sorted(set(value))
+        return product_ids(value)
 
     @field_validator("webhook_url")
     @classmethod

@@ -14,7 +14,7 @@ from revsync.automation_types import KINDS
 from revsync.automations.client import unsubscribe as stop_sequences
 from revsync.automations.rules import RuleError
 from revsync.automations.store import configure, rules_for
-from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings
+from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, workspace_or_fail
 from revsync.console import console
 from revsync.models import Subscriber
 from revsync.revenue import normalize_email
@@ -29,10 +29,7 @@ def list_rules(workspace: WorkspaceOption = "default") -> None:
     """Each automation, on or off, with its settings."""
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
-        try:
-            ws = workspaces.by_name(session, workspace)
-        except workspaces.WorkspaceError as error:
-            raise fail(str(error)) from None
+        ws = workspace_or_fail(session, workspace)
         assert ws.id is not None
         table = Table("automation", "on", "settings")
         for kind, rule in rules_for(session, ws.id).items():
@@ -79,10 +76,7 @@ def outbox(workspace: WorkspaceOption = "default",
     """Messages the automations wrote (sent, or waiting when no SMTP server is set)."""
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
-        try:
-            ws = workspaces.by_name(session, workspace)
-        except workspaces.WorkspaceError as error:
-            raise fail(str(error)) from None
+        ws = workspace_or_fail(session, workspace)
         assert ws.id is not None
         rows = mailer.outbox(session, ws.id, limit=limit)
     table = Table("id", "status", "to", "subject", "key")
@@ -96,10 +90,7 @@ def unsubscribe(email: str, workspace: WorkspaceOption = "default") -> None:
     """Mark a subscriber unsubscribed and stop a running win-back sequence."""
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
-        try:
-            ws = workspaces.by_name(session, workspace)
-        except workspaces.WorkspaceError as error:
-            raise fail(str(error)) from None
+        ws = workspace_or_fail(session, workspace)
         row = session.exec(select(Subscriber).where(
             Subscriber.workspace_id == ws.id,
             Subscriber.email_norm == (normalize_email(email) or ""))).first()

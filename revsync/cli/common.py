@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlmodel import Session
 
-from revsync import db
+from revsync import db, workspaces
 from revsync.console import console
+from revsync.models import Workspace
 from revsync.settings import Settings
 
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
@@ -39,3 +41,13 @@ def csv_list(value: str | None) -> list[str]:
 def pairs(value: str | None) -> dict[str, str]:
     """`a=1,b=2` -> {"a": "1", "b": "2"}; a part without `=` keeps an empty value to reject."""
     return {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in csv_list(value))}
+
+
+def workspace_or_fail(session: Session, name: str) -> Workspace:
+    """The named workspace, or exit 2 saying it does not exist."""
+    try:
+        workspace = workspaces.by_name(session, name)
+    except workspaces.WorkspaceError as error:
+        raise fail(str(error)) from None
+    assert workspace.id is not None
+    return workspace

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import Session, select
 
 from revsync import db, workspaces
-from revsync.connection import ID_PATTERN
+from revsync.connection import product_ids
 from revsync.models import SyncRun, Workspace
 
 SYNC, REDERIVE, NOTHING = "sync", "rederive", "nothing"
@@ -34,12 +34,7 @@ class Changes(BaseModel):
     @field_validator("products", "watch_products")
     @classmethod
     def _ids(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        bad = [p for p in value if not p.startswith("prod_") or not ID_PATTERN.match(p)]
-        if bad:
-            raise ValueError(f"not Stripe product ids: {', '.join(bad)}")
-        return sorted(set(value))
+        return product_ids(value)
 
     @field_validator("metadata_keys")
     @classmethod
