@@ -126,6 +126,9 @@ def sync(
     workspace: WorkspaceOption = "default",
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Start (or find) the sync and "
                                                             "exit.")] = False,
+    fire_automations: Annotated[bool | None, typer.Option(
+        "--fire-automations/--silent", help="Start automations for the changes this sync "
+        "finds. Default: silent on a workspace's first sync, firing on later ones.")] = None,
 ) -> None:
     """Start the full sync, or attach to the one already running; show progress."""
     from revsync import runner
@@ -135,7 +138,8 @@ def sync(
         ws = runner.connected_workspace(settings, workspace)
     except workspaces.WorkspaceError as error:
         raise fail(str(error)) from None
-    exit_now(asyncio.run(runner.sync_command(settings, ws, wait=not no_wait)))
+    exit_now(asyncio.run(runner.sync_command(settings, ws, wait=not no_wait,
+                                             fire_automations=fire_automations)))
 
 
 @app.command()

@@ -17,11 +17,13 @@ from revsync.web.app import create_app
 
 async def serve_command(settings: Settings, host: str, port: int) -> int:
     """Serve the webhook endpoint (and the rest of the HTTP app) until interrupted."""
-    ensure_dev_server(settings.data_dir)
+    ui = ensure_dev_server(settings.data_dir) or settings.temporal_ui_url
     client = await connect(settings)
     console.print(f"Stripe webhooks: POST http://{host}:{port}/webhooks/stripe/<workspace>")
+    console.print(f"settings page:   http://{host}:{port}/settings/<workspace>")
     config = uvicorn.Config(
-        create_app(settings, client), host=host, port=port, lifespan="off", log_level="info"
+        create_app(settings, client, ui), host=host, port=port, lifespan="off",
+        log_level="info",
     )
     await uvicorn.Server(config).serve()
     return 0

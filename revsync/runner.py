@@ -59,9 +59,9 @@ def root_cause(error: BaseException) -> str:
 
 
 async def run_sync(client: Client, settings: Settings, workspace: Workspace, ui: str | None,
-                   wait: bool) -> int:
+                   wait: bool, fire_automations: bool | None = None) -> int:
     """Start or attach, show progress, print the summary; exit code 1 if the sync failed."""
-    handle = await start_sync(client, settings, workspace)
+    handle = await start_sync(client, settings, workspace, fire_automations=fire_automations)
     console.print(f"sync workflow [bold]{handle.id}[/bold]")
     if ui:
         console.print(f"Temporal UI: {ui_url(ui, client.namespace, handle.id)}")
@@ -90,13 +90,14 @@ def connected_workspace(settings: Settings, workspace_name: str) -> Workspace:
     return workspace
 
 
-async def sync_command(settings: Settings, workspace: Workspace, wait: bool) -> int:
+async def sync_command(settings: Settings, workspace: Workspace, wait: bool,
+                       fire_automations: bool | None = None) -> int:
     ui = ensure_dev_server(settings.data_dir)
     client = await connect(settings)
     if not await has_workers(client, settings.task_queue):
         console.print(f"[yellow]no worker polls task queue {settings.task_queue!r}: "
                       "start one with `python worker.py`[/yellow]")
-    return await run_sync(client, settings, workspace, ui, wait)
+    return await run_sync(client, settings, workspace, ui, wait, fire_automations)
 
 
 async def demo_command(
@@ -130,7 +131,7 @@ async def demo_command(
         try:
             code = await run_sync(client, settings, workspace, ui, wait=True)
             if code == 0 and live_seconds is not None:
-                await demo_live(client, settings, opts, state, live_seconds, seed)
+                await demo_live(client, settings, opts, state, live_seconds, seed, ui)
             return code
         finally:
             stop.set()
@@ -138,9 +139,9 @@ async def demo_command(
 
 
 async def demo_live(client: Client, settings: Settings, opts: connection.Options,
-                    state: FakeStripe, seconds: float, seed: int) -> None:
+                    state: FakeStripe, seconds: float, seed: int, ui: str | None) -> None:
     """Serve the webhook endpoint, register it with the fake Stripe, simulate changes."""
-    async with running(create_app(settings, client), settings.http_host,
+    async with running(create_app(settings, client, ui), settings.http_host,
                        settings.http_port) as base_url:
         live_opts = opts.model_copy(update={"webhook_url": base_url})
         connection.connect(settings, DEMO_WORKSPACE, DEMO_KEY, live_opts)

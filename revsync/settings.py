@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         le=100,
         description="Webhook share of the Stripe budget, on top of the sync's.",
     )
+    temporal_ui_url: str | None = Field(
+        default=None, description="Temporal Web UI base, for links (the embedded server's "
+        "is known without it)."
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
     webhook_max_body_bytes: int = Field(

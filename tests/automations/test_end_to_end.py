@@ -135,3 +135,22 @@ async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
     await mail_client.get_workflow_handle(
         automation_workflow_id(workspace.id, TEAM_ALERT, ann_id)).terminate("test over")
+
+
+async def test_a_first_sync_fires_only_when_asked(
+    client: Client, settings: Settings, fake: FakeStripeServer, workers: None,
+) -> None:
+    s = fake.state
+    ann = customer(s, "ann@example.com")
+    s.put("subscription", {"customer": ann, "status": "canceled",
+                           "items": {"data": [{"price": monthly(s, 1000)}]}})
+    charge(s, ann, 1000)
+    quiet = connect_workspace(settings, f"q-{uuid.uuid4().hex[:6]}", fake.base_url)
+    loud = connect_workspace(settings, f"l-{uuid.uuid4().hex[:6]}", fake.base_url)
+    for workspace in (quiet, loud):
+        import_emails(settings, workspace, ["ann@example.com"])
+    await sync(client, settings, quiet)
+    await sync(client, settings, loud, fire_automations=True)
+    assert transitions(settings, quiet) == []
+    [(source, added)] = transitions(settings, loud)
+    assert source.startswith("sync/") and added == ["churned"]
