@@ -121,6 +121,25 @@ def options(**values: object) -> Options:
         raise ConnectError("; ".join(e["msg"] for e in error.errors())) from None
 
 
+def stored_options(settings: Settings, workspace_name: str, **overrides: object) -> Options:
+    """The workspace's current options (defaults if it is new), with `overrides`: for
+    replacing the key without touching what the owner chose."""
+    stored: dict[str, object] = {}
+    with db.session(settings.resolved_database_url) as session:
+        try:
+            workspace = workspaces.by_name(session, workspace_name)
+            stored = {
+                "api_base": workspace.api_base, "products": workspace.products,
+                "sync_without_payment": workspace.sync_without_payment,
+                "metadata_keys": workspace.metadata_keys,
+                "reporting_currency": workspace.reporting_currency,
+                "fx_rates": workspace.fx_rates,
+            }
+        except workspaces.WorkspaceError:
+            pass
+    return options(**{**stored, **overrides})
+
+
 def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options) -> None:
     """Store the key and options only after one cheap call proves the key works."""
     if not workspaces.valid_name(workspace_name):

@@ -19,7 +19,7 @@ from revsync.setup import options as setup_options
 from revsync.setup import reading
 from revsync.setup.disconnect import disconnect as disconnect_workspace
 from revsync.setup.runs import dry_run as run_dry
-from revsync.setup.runs import start_rederive, start_sync_of
+from revsync.setup.runs import start_next
 from revsync.setup.suggestions import suggest
 from revsync.stripe_api import StripeGateway
 from revsync.temporal_client import connect
@@ -93,11 +93,10 @@ def set_options(
                        ("metadata_keys", metadata_keys)):
         if given is not None:
             values[key] = csv_list(given)
-    gateway = _connected(settings, workspace)[1]
+    _connected(settings, workspace)
     try:
         changes = setup_options.parse(values)
-        known = {p["id"] for p in reading.products(gateway)[0]}
-        saved = setup_options.save(settings.resolved_database_url, workspace, changes, known)
+        saved = setup_options.save_checked(settings, workspace, changes)
     except setup_options.OptionsError as error:
         raise fail(str(error)) from None
     for product in saved.removed_from_watch:
@@ -106,14 +105,9 @@ def set_options(
         console.print("nothing changed")
         return
 
-    async def start() -> str:
+    async def start() -> str | None:
         ensure_dev_server(settings.data_dir)
-        client = await connect(settings)
-        with db.session(settings.resolved_database_url) as session:
-            current = workspaces.by_name(session, workspace)
-        if saved.next_step == setup_options.SYNC:
-            return await start_sync_of(client, settings, current)
-        return await start_rederive(client, settings, current)
+        return await start_next(await connect(settings), settings, workspace, saved.next_step)
 
     console.print(f"saved; {saved.next_step} started: {asyncio.run(start())}")
 

@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 from revsync import db, workspaces
 from revsync.connection import product_ids
 from revsync.models import SyncRun, Workspace
+from revsync.settings import Settings
+from revsync.setup import reading
 
 SYNC, REDERIVE, NOTHING = "sync", "rederive", "nothing"
 
@@ -58,6 +60,14 @@ def parse(values: dict[str, object]) -> Changes:
         return Changes.model_validate(values)
     except ValidationError as error:
         raise OptionsError("; ".join(_message(e) for e in error.errors())) from None
+
+
+def save_checked(settings: Settings, workspace_name: str, changes: Changes) -> Saved:
+    """`save`, with the product ids checked against the account (one list request)."""
+    with db.session(settings.resolved_database_url) as session:
+        workspace = workspaces.by_name(session, workspace_name)
+    known = {p["id"] for p in reading.products(workspaces.gateway(settings, workspace))[0]}
+    return save(settings.resolved_database_url, workspace_name, changes, known)
 
 
 def save(url: str, workspace_name: str, changes: Changes, known_products: set[str]) -> Saved:

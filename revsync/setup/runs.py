@@ -10,8 +10,10 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
+from revsync import db, workspaces
 from revsync.models import Workspace
 from revsync.settings import Settings
+from revsync.setup import options
 from revsync.setup.dry_run import DryRunReport
 from revsync.setup.types import DryRunInput, RederiveInput
 from revsync.sync_client import start_sync, workflow_id
@@ -49,6 +51,18 @@ async def start_rederive(client: Client, settings: Settings, workspace: Workspac
         static_summary=f"Re-derive workspace {workspace.name} after an option change",
     )
     return handle.id
+
+
+async def start_next(client: Client, settings: Settings, workspace_name: str,
+                     step: str) -> str | None:
+    """Start what a saved change needs (a sync or a re-derivation); its workflow id."""
+    if step == options.NOTHING:
+        return None
+    with db.session(settings.resolved_database_url) as session:
+        workspace = workspaces.by_name(session, workspace_name)
+    if step == options.SYNC:
+        return await start_sync_of(client, settings, workspace)
+    return await start_rederive(client, settings, workspace)
 
 
 async def progress(client: Client, workspace: Workspace) -> dict[str, Any]:

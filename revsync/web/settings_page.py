@@ -28,9 +28,14 @@ from revsync.settings import Settings
 from revsync.setup import oauth, options, reading
 from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
-from revsync.setup.runs import dry_run, progress, start_rederive, start_sync_of
+from revsync.setup.runs import dry_run, progress, start_next, start_sync_of
 from revsync.setup.suggestions import suggest
 
+SAVED = {
+    options.SYNC: "Saved. The sync has started.",
+    options.REDERIVE: "Saved. Subscribers are being updated from the synced data.",
+    options.NOTHING: "Nothing changed.",
+}
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_FORM = 64 * 1024
 
@@ -206,13 +211,8 @@ class SettingsPage:
     async def connect(self, request: Request, name: str, form: Any) -> None:
         key = str(form.get("api_key", "")).strip()
         base = str(form.get("api_base", "")).strip() or None
-        workspace = await anyio.to_thread.run_sync(self._workspace, name)
-        assert workspace is not None
-        opts = connection.options(
-            api_base=base, products=workspace.products,
-            sync_without_payment=workspace.sync_without_payment,
-            metadata_keys=workspace.metadata_keys,
-            reporting_currency=workspace.reporting_currency, fx_rates=workspace.fx_rates)
+        opts = await anyio.to_thread.run_sync(
+            lambda: connection.stored_options(self.settings, name, api_base=base))
         await anyio.to_thread.run_sync(connection.connect, self.settings, name, key, opts)
         mode = "live" if "_live_" in key else "test"
         request.session[f"mode:{name}"] = mode
@@ -238,26 +238,15 @@ class SettingsPage:
 
     async def save(self, request: Request, name: str, form: Any) -> None:
         changes = self._changes(form)
-        workspace = await anyio.to_thread.run_sync(self._workspace, name)
-        assert workspace is not None
-        gateway = workspaces.gateway(self.settings, workspace)
-        known = {p["id"] for p in (await anyio.to_thread.run_sync(reading.products, gateway))[0]}
         try:
-            saved = await anyio.to_thread.run_sync(options.save, self.url, name, changes, known)
+            saved = await anyio.to_thread.run_sync(options.save_checked, self.settings, name,
+                                                   changes)
         except options.OptionsError:
             request.session["chosen"] = changes.model_dump()
             raise
-        workspace = await anyio.to_thread.run_sync(self._workspace, name)
-        assert workspace is not None
         request.session["removed"] = saved.removed_from_watch
-        if saved.next_step == options.SYNC:
-            await start_sync_of(self.client, self.settings, workspace)
-            _flash(request, "ok", "Saved. The sync has started.")
-        elif saved.next_step == options.REDERIVE:
-            await start_rederive(self.client, self.settings, workspace)
-            _flash(request, "ok", "Saved. Subscribers are being updated from the synced data.")
-        else:
-            _flash(request, "ok", "Nothing changed.")
+        await start_next(self.client, self.settings, name, saved.next_step)
+        _flash(request, "ok", SAVED[saved.next_step])
 
     async def sync(self, request: Request, name: str, form: Any) -> None:
         workspace = await anyio.to_thread.run_sync(self._workspace, name)

@@ -24,7 +24,7 @@ from revsync.settings import Settings
 from revsync.setup import options, reading
 from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
-from revsync.setup.runs import dry_run, progress, start_rederive, start_sync_of
+from revsync.setup.runs import dry_run, progress, start_next, start_sync_of
 from revsync.setup.suggestions import suggest
 from revsync.web.auth import admin_only, error
 
@@ -87,10 +87,10 @@ def routes(settings: Settings, client: Client, ui_base: str | None = None) -> li
         key = values.get("api_key")
         if not isinstance(key, str):
             raise ApiError(422, "api_key is required")
+        given = {"api_base": values["api_base"]} if "api_base" in values else {}
         try:
-            current = await anyio.to_thread.run_sync(_current_options, url, name)
-            opts = connection.options(**{**current, "api_base": values.get("api_base",
-                                                                          current["api_base"])})
+            opts = await anyio.to_thread.run_sync(
+                lambda: connection.stored_options(settings, name, **given))
             await anyio.to_thread.run_sync(connection.connect, settings, name, key, opts)
         except connection.ConnectError as problem:
             raise ApiError(422, str(problem)) from None
@@ -117,18 +117,12 @@ def routes(settings: Settings, client: Client, ui_base: str | None = None) -> li
 
     async def save(request: Request, name: str) -> Any:
         changes = _changes(await body(request))
-        gateway = await anyio.to_thread.run_sync(gateway_of, name)
-        known = {p["id"] for p in (await anyio.to_thread.run_sync(reading.products, gateway))[0]}
+        await anyio.to_thread.run_sync(gateway_of, name)  # 404 / 409 before anything else
         try:
-            saved = await anyio.to_thread.run_sync(options.save, url, name, changes, known)
+            saved = await anyio.to_thread.run_sync(options.save_checked, settings, name, changes)
         except options.OptionsError as problem:
             raise ApiError(422, str(problem)) from None
-        workspace = await anyio.to_thread.run_sync(workspace_of, name)
-        started = None
-        if saved.next_step == options.SYNC:
-            started = await start_sync_of(client, settings, workspace)
-        elif saved.next_step == options.REDERIVE:
-            started = await start_rederive(client, settings, workspace)
+        started = await start_next(client, settings, name, saved.next_step)
         return {"next_step": saved.next_step, "workflow_id": started,
                 "removed_from_watch": saved.removed_from_watch}
 
@@ -181,16 +175,3 @@ def _changes(values: dict[str, Any]) -> options.Changes:
         return options.parse(values)
     except options.OptionsError as problem:
         raise ApiError(422, str(problem)) from None
-
-
-def _current_options(url: str, name: str) -> dict[str, Any]:
-    with db.session(url) as session:
-        try:
-            workspace = workspaces.by_name(session, name)
-        except workspaces.WorkspaceError:
-            return {"api_base": None}
-        return {"api_base": workspace.api_base, "products": workspace.products,
-                "sync_without_payment": workspace.sync_without_payment,
-                "metadata_keys": workspace.metadata_keys,
-                "reporting_currency": workspace.reporting_currency,
-                "fx_rates": workspace.fx_rates}
