@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from revsync import db, subscribers, workspaces
 from revsync.cli import automations as automations_cli
+from revsync.cli import segments as segments_cli
 from revsync.cli import setup as setup_cli
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, pairs
 from revsync.console import console
@@ -28,12 +28,8 @@ subscribers_app = typer.Typer(help="Manage the subscriber list.", no_args_is_hel
 app.add_typer(subscribers_app, name="subscribers")
 webhooks_app = typer.Typer(help="Receive Stripe webhooks.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
-segments_app = typer.Typer(help="Saved segments: expressions over mrr, ltv, tags, email "
-                                "engagement and carried metadata.", no_args_is_help=True)
-app.add_typer(segments_app, name="segments")
-email_events_app = typer.Typer(help="Email engagement (opens, clicks) from the host platform.",
-                               no_args_is_help=True)
-app.add_typer(email_events_app, name="email-events")
+app.add_typer(segments_cli.segments_app, name="segments")
+app.add_typer(segments_cli.email_events_app, name="email-events")
 app.add_typer(automations_cli.app, name="automations")
 app.command("outbox")(automations_cli.outbox)
 subscribers_app.command("unsubscribe")(automations_cli.unsubscribe)
@@ -248,179 +244,6 @@ def demo(
     settings = load_settings()
     exit_now(asyncio.run(runner.demo_command(settings, customers, seed,
                                              live_seconds if live else None)))
-
-
-@email_events_app.command("import")
-def import_email_events(
-    file: Annotated[Path, typer.Argument(help="CSV with columns email,kind,occurred_at "
-                                              "(kind open|click, ISO 8601 time).")],
-    workspace: WorkspaceOption = "default",
-) -> None:
-    """Import opens and clicks; all or nothing, unknown emails are skipped and counted."""
-    from rich.markup import escape
-
-    from revsync import email_events
-
-    settings = load_settings()
-    try:
-        rows = email_events.read_csv(file)
-    except email_events.EventsFileError as error:
-        raise fail(escape(str(error))) from None
-    with db.session(settings.resolved_database_url) as session:
-        workspace_id = _workspace_id(session, workspace)
-        result = email_events.import_rows(session, workspace_id, rows)
-    if result.rejected:
-        for line, reason in result.rejected[:20]:
-            console.print(f"  line {line}: {escape(reason)}")
-        raise fail(f"{len(result.rejected)} malformed row(s); nothing imported")
-    console.print(f"imported {result.imported}, skipped {result.unknown_email} with unknown "
-                  f"emails, {result.duplicates} duplicates")
-
-
-def _workspace_id(session: Session, name: str) -> int:
-    from rich.markup import escape
-
-    try:
-        ws = workspaces.by_name(session, name)
-    except workspaces.WorkspaceError as error:
-        raise fail(escape(str(error))) from None
-    assert ws.id is not None
-    return ws.id
-
-
-def _segment_failure(error: Exception, expression: str | None = None) -> typer.Exit:
-    """Exit 2 with the message; an expression error also shows where it is."""
-    from rich.markup import escape
-
-    from revsync.segments import SegmentError
-    from revsync.segments.tables import pointed_error
-
-    if isinstance(error, SegmentError) and expression is not None:
-        return fail(escape(pointed_error(expression, error)))
-    return fail(escape(str(error)))
-
-
-@segments_app.command("list")
-def segments_list(workspace: WorkspaceOption = "default") -> None:
-    """The workspace's segments, by name."""
-    from revsync.segments import store
-    from revsync.segments.tables import segments_table
-
-    settings = load_settings()
-    with db.session(settings.resolved_database_url) as session:
-        console.print(segments_table(store.list_segments(session,
-                                                         _workspace_id(session, workspace))))
-
-
-@segments_app.command("create")
-def segments_create(
-    name: Annotated[str, typer.Argument(help="Unique within the workspace.")],
-    expression: Annotated[str, typer.Argument(help="e.g. 'mrr >= 50 AND tag = customer'")],
-    workspace: WorkspaceOption = "default",
-) -> None:
-    """Save a new segment (the expression is checked first)."""
-    from revsync.segments import SegmentError, SegmentStoreError, store
-
-    settings = load_settings()
-    with db.session(settings.resolved_database_url) as session:
-        try:
-            segment = store.create(session, _workspace_id(session, workspace), name, expression)
-        except (SegmentError, SegmentStoreError) as error:
-            raise _segment_failure(error, expression) from None
-    console.print(f"created segment {segment.id}", markup=False)
-
-
-@segments_app.command("edit")
-def segments_edit(
-    name: Annotated[str, typer.Argument(help="The segment to change.")],
-    new_name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
-    expression: Annotated[str | None, typer.Option(help="New expression.")] = None,
-    workspace: WorkspaceOption = "default",
-) -> None:
-    """Rename a segment and/or change its expression."""
-    from revsync.segments import SegmentError, SegmentStoreError, store
-
-    settings = load_settings()
-    with db.session(settings.resolved_database_url) as session:
-        try:
-            workspace_id = _workspace_id(session, workspace)
-            segment = store.by_name(session, workspace_id, name)
-            assert segment.id is not None
-            store.edit(session, workspace_id, segment.id, name=new_name, expression=expression)
-        except (SegmentError, SegmentStoreError) as error:
-            raise _segment_failure(error, expression) from None
-    console.print(f"updated segment {segment.id}", markup=False)
-
-
-@segments_app.command("delete")
-def segments_delete(name: str, workspace: WorkspaceOption = "default") -> None:
-    """Delete a segment (a deleted default segment is not re-created)."""
-    from revsync.segments import SegmentStoreError, store
-
-    settings = load_settings()
-    with db.session(settings.resolved_database_url) as session:
-        try:
-            workspace_id = _workspace_id(session, workspace)
-            segment = store.by_name(session, workspace_id, name)
-            assert segment.id is not None
-            store.delete(session, workspace_id, segment.id)
-        except SegmentStoreError as error:
-            raise _segment_failure(error) from None
-    console.print(f"deleted segment {segment.id}", markup=False)
-
-
-@segments_app.command("count")
-def segments_count(name: str, workspace: WorkspaceOption = "default") -> None:
-    """How many subscribers are in the segment now."""
-    from revsync.segments import SegmentError, SegmentStoreError, store
-
-    settings = load_settings()
-    with db.session(settings.resolved_database_url) as session:
-        try:
-            workspace_id = _workspace_id(session, workspace)
-            segment = store.by_name(session, workspace_id, name)
-            assert segment.id is not None
-            console.print(store.count(session, workspace_id, segment.id))
-        except (SegmentError, SegmentStoreError) as error:
-            raise _segment_failure(error) from None
-
-
-@segments_app.command("members")
-def segments_members(
-    name: str,
-    after: Annotated[int, typer.Option(min=0, help="Show members with a larger id "
-                                                   "(the last id of the previous page).")] = 0,
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
-    workspace: WorkspaceOption = "default",
-) -> None:
-    """One page of members, in subscriber-id order."""
-    from revsync.segments import SegmentError, SegmentStoreError, store
-    from revsync.segments.tables import members_table
-
-    settings = load_settings()
-    with db.session(settings.resolved_database_url) as session:
-        try:
-            workspace_id = _workspace_id(session, workspace)
-            segment = store.by_name(session, workspace_id, name)
-            assert segment.id is not None
-            page = store.members(session, workspace_id, segment.id, after=after, limit=limit)
-        except (SegmentError, SegmentStoreError) as error:
-            raise _segment_failure(error) from None
-    console.print(members_table(page))
-    if page.next_after is not None:
-        console.print(f"next page: --after {page.next_after}")
-
-
-@segments_app.command("check")
-def segments_check(expression: str) -> None:
-    """Check an expression without saving it; prints its canonical form."""
-    from revsync.segments import SegmentError, parse, to_text
-
-    try:
-        tree = parse(expression)
-    except SegmentError as error:
-        raise _segment_failure(error, expression) from None
-    console.print(f"ok: {to_text(tree)}", markup=False)
 
 
 if __name__ == "__main__":

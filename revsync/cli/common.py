@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from sqlmodel import Session
 
 from revsync import db, workspaces
@@ -48,6 +49,6 @@ def workspace_or_fail(session: Session, name: str) -> Workspace:
     try:
         workspace = workspaces.by_name(session, name)
     except workspaces.WorkspaceError as error:
-        raise fail(str(error)) from None
+        raise fail(escape(str(error))) from None  # a name may hold rich markup
     assert workspace.id is not None
     return workspace
