@@ -28,6 +28,7 @@ from revsync.segments.parser import parse
 from revsync.segments.store import Member
 from revsync.settings import Settings
 from revsync.web.auth import Handler, admin_only, error
+from revsync.web.bodies import BodyTooLarge, read_limited
 
 MAX_BODY = 64 * 1024
 MAX_ID = 2**31 - 1
@@ -181,13 +182,10 @@ async def _body(request: Request, model: type[M]) -> M:
 
 
 async def _read(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BadRequest(error(413, f"body larger than {MAX_BODY} bytes"))
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_limited(request, MAX_BODY)
+    except BodyTooLarge:
+        raise BadRequest(error(413, f"body larger than {MAX_BODY} bytes")) from None
 
 
 def _segment_id(request: Request) -> int:

@@ -30,6 +30,7 @@ from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
 from revsync.setup.runs import dry_run, progress, start_next, start_sync_of
 from revsync.setup.suggestions import suggest
+from revsync.web.bodies import declared_too_large
 
 SAVED = {
     options.SYNC: "Saved. The sync has started.",
@@ -81,7 +82,7 @@ class SettingsPage:
             name = request.path_params["workspace"]
             if self.settings.admin_token is None:
                 return Response("admin token not configured (set REVSYNC_ADMIN_TOKEN)", 503)
-            if int(request.headers.get("content-length") or 0) > MAX_FORM:
+            if declared_too_large(request, MAX_FORM):
                 return Response("form too large", 413)
             form = await request.form()
             expected = request.session.get("csrf", "")

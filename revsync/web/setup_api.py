@@ -27,6 +27,7 @@ from revsync.setup.history import history
 from revsync.setup.runs import dry_run, progress, start_next, start_sync_of
 from revsync.setup.suggestions import suggest
 from revsync.web.auth import admin_only, error
+from revsync.web.bodies import BodyTooLarge, read_limited
 
 BASE = "/api/workspaces/{workspace}/stripe"
 MAX_BODY = 16 * 1024
@@ -41,9 +42,10 @@ class ApiError(Exception):
 
 
 async def body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, f"body larger than {MAX_BODY} bytes")
+    try:
+        raw = await read_limited(request, MAX_BODY)
+    except BodyTooLarge:
+        raise ApiError(413, f"body larger than {MAX_BODY} bytes") from None
     try:
         value = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:

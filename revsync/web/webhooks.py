@@ -8,7 +8,6 @@ endpoint unhealthy after failures), also without a workflow.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -25,13 +24,10 @@ from revsync.events import EventError, parse_event
 from revsync.models import Workspace
 from revsync.settings import Settings
 from revsync.signatures import SignatureError, verify
+from revsync.web.bodies import BodyTooLarge, read_limited
 from revsync.workspaces import valid_name
 
 SECRET_CACHE_SECONDS = 2.0  # a rotated secret is picked up within this long
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ class WebhookEndpoint:
         if not valid_name(name):
             return _error(404, "unknown workspace")
         try:
-            body = await self._body(request)
+            body = await read_limited(request, self.settings.webhook_max_body_bytes)
         except BodyTooLarge:
             return _error(413, f"body larger than {self.settings.webhook_max_body_bytes} bytes")
         except ClientDisconnect:
@@ -87,19 +83,6 @@ class WebhookEndpoint:
         return JSONResponse(
             {"received": True, "workflow_id": workflow_id, "duplicate": not fresh}
         )
-
-    async def _body(self, request: Request) -> bytes:
-        limit = self.settings.webhook_max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if re.fullmatch(r"[0-9]{1,19}", declared) and int(declared) > limit:
-            raise BodyTooLarge
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     async def _signing(self, name: str) -> Signing | None:
         cached = self._cache.get(name)
