@@ -55,8 +55,6 @@ async def start_catch_up(
             workspace_id=workspace.id,
             workspace_name=workspace.name,
             since=since,
-            task_queue=settings.task_queue,
-            stripe_task_queue=settings.stripe_task_queue,
             stripe_events_task_queue=settings.stripe_events_task_queue,
         ),
         id=f"stripe-catch-up/{workspace.name}",

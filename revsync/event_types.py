@@ -76,8 +76,6 @@ class CatchUpInput:
     events: int = 0
     started: int = 0
     failed: int = 0
-    task_queue: str = "revsync"
-    stripe_task_queue: str = "revsync-stripe"
     stripe_events_task_queue: str = "revsync-stripe-events"
 
 
