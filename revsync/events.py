@@ -14,6 +14,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from revsync.event_types import Target
+from revsync.mirror import ref
 
 HANDLED_TYPES: frozenset[str] = frozenset(
     {
@@ -100,8 +101,8 @@ def targets(event_type: str, obj: Mapping[str, Any]) -> list[Target]:
         found = [_target("customers", obj.get("id"), "cus_")]
     elif kind == "customer.discount":
         found = [
-            _target("customers", _ref(obj.get("customer")), "cus_"),
-            _target("subscriptions", _ref(obj.get("subscription")), "sub_"),
+            _target("customers", ref(obj.get("customer")), "cus_"),
+            _target("subscriptions", ref(obj.get("subscription")), "sub_"),
         ]
     elif kind == "customer.subscription":
         found = [_target("subscriptions", obj.get("id"), "sub_")]
@@ -113,9 +114,9 @@ def targets(event_type: str, obj: Mapping[str, Any]) -> list[Target]:
     elif kind == "charge":
         found = [_target("charges", obj.get("id"), "ch_")]
     elif kind in ("charge.refund", "refund"):
-        found = [_target("charges", _ref(obj.get("charge")), "ch_")]
+        found = [_target("charges", ref(obj.get("charge")), "ch_")]
     elif kind == "checkout.session":
-        found = [_target("customers", _ref(obj.get("customer")), "cus_")]
+        found = [_target("customers", ref(obj.get("customer")), "cus_")]
     else:
         found = []
     return [t for t in found if t is not None]
@@ -126,14 +127,8 @@ def _invoice_subscription(invoice: Mapping[str, Any]) -> str | None:
     parent = invoice.get("parent")
     details = parent.get("subscription_details") if isinstance(parent, dict) else None
     if isinstance(details, dict):
-        return _ref(details.get("subscription"))
-    return _ref(invoice.get("subscription"))
-
-
-def _ref(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else None
+        return ref(details.get("subscription"))
+    return ref(invoice.get("subscription"))
 
 
 def _is_id(value: Any, prefix: str) -> TypeGuard[str]:

@@ -40,7 +40,7 @@ def project(stream: str, obj: dict[str, Any]) -> dict[str, Any]:
     return dict(obj) if keys is None else {k: obj[k] for k in keys if k in obj}
 
 
-def _ref(value: Any) -> str | None:
+def ref(value: Any) -> str | None:
     """An id from a field that may be an id string or an expanded object."""
     if isinstance(value, dict):
         value = value.get("id")
@@ -77,10 +77,10 @@ def row_values(
         values["deleted"] = bool(obj.get("deleted", False))
     elif stream == "subscriptions":
         status = obj.get("status")
-        values["customer"] = _ref(obj.get("customer"))
+        values["customer"] = ref(obj.get("customer"))
         values["status"] = status if isinstance(status, str) else None
     elif stream in ("charges", "invoices"):
-        values["customer"] = _ref(obj.get("customer"))
+        values["customer"] = ref(obj.get("customer"))
     return values
 
 

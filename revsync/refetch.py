@@ -97,7 +97,4 @@ def _unknown_customers(url: str, workspace_id: int, customer_ids: list[str]) -> 
 
 
 def _customer_of(obj: dict[str, Any] | None) -> str | None:
-    value = None if obj is None else obj.get("customer")
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and value else None
+    return None if obj is None else mirror.ref(obj.get("customer"))
