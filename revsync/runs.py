@@ -24,13 +24,14 @@ def start(session: Session, workspace_id: int, workflow_id: str, run_key: str) -
     return run
 
 
-def completed_before(session: Session, workspace_id: int, sync_run_id: int) -> bool:
-    """Did an earlier sync of the workspace complete? (The first one fires no automations.)"""
+def completed_before(session: Session, workspace_id: int, sync_run_id: int | None = None) -> bool:
+    """Did a sync of the workspace (other than `sync_run_id`) complete? The first one fires
+    no automations; a workspace never synced needs a sync before a re-derivation."""
     return session.exec(
         select(SyncRun.id).where(
             SyncRun.workspace_id == workspace_id,
             SyncRun.status == "completed",
-            SyncRun.id != sync_run_id,
+            SyncRun.id != (sync_run_id or 0),
         )
     ).first() is not None
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from revsync import db, workspaces
+from revsync import db, runs, workspaces
 from revsync.connection import product_ids
-from revsync.models import SyncRun, Workspace
+from revsync.models import Workspace
 from revsync.settings import Settings
 from revsync.setup import reading
 
@@ -104,9 +104,8 @@ def save(url: str, workspace_name: str, changes: Changes, known_products: set[st
 def _next_step(session: Session, workspace: Workspace, before: tuple[object, ...],
                after: tuple[object, ...]) -> str:
     """A sync when the mirror lacks data (never synced, or paid invoices newly needed)."""
-    synced = session.exec(select(SyncRun.id).where(
-        SyncRun.workspace_id == workspace.id, SyncRun.status == "completed")).first()
-    if synced is None:
+    assert workspace.id is not None
+    if not runs.completed_before(session, workspace.id):
         return SYNC
     if before == after:
         return NOTHING
