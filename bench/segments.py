@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,8 +34,12 @@ from revsync import db  # noqa: E402
 from revsync.models import Segment, Workspace  # noqa: E402
 from revsync.segments import parse, store  # noqa: E402
 from revsync.segments.sql import count_statement, members_statement  # noqa: E402
+from revsync.settings import Settings  # noqa: E402
 
-PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(ROOT / "bench"))
+from full_sync import PG_ADMIN  # noqa: E402
+from full_sync import database as fresh_database  # noqa: E402
+
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 SEGMENTS = [
     "mrr >= 100",
@@ -53,13 +55,8 @@ Row = tuple[Any, ...]
 
 
 def database(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.sqlite'}"
-    name = f"revsync_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://",
-                                                          "postgresql+psycopg://")
+    """A fresh database (the full-sync benchmark's), as the psycopg 3 URL the app uses."""
+    return Settings(database_url=fresh_database(kind, tmp)).resolved_database_url
 
 
 def people(n: int, seed: int) -> Iterator[tuple[Row, list[Row], list[Row]]]:

@@ -169,14 +169,7 @@ class StripeGateway:
 
     def post(self, path: str, params: dict[str, Any], method: str = "post") -> dict[str, Any]:
         """A write (setup only: webhook endpoints); not retried, so never done twice."""
-        response = self.client.raw_request(method, path, **self._account(params))
-        try:
-            body = orjson.loads(response.body)
-        except orjson.JSONDecodeError as error:
-            raise StripeUnavailable(f"Stripe answered {path} with invalid JSON") from error
-        if not isinstance(body, dict):
-            raise StripeUnavailable(f"Stripe answered {path} with a non-object JSON body")
-        return body
+        return _object(path, self.client.raw_request(method, path, **self._account(params)))
 
     def _account(self, params: dict[str, Any]) -> dict[str, Any]:
         return {**params, "stripe_account": self.stripe_account} if self.stripe_account else (
@@ -200,13 +193,7 @@ class StripeGateway:
             return self.client.raw_request("get", path, **self._account(params))
 
         response, requests = self.call(attempt)
-        try:
-            body = orjson.loads(response.body)
-        except orjson.JSONDecodeError as error:
-            raise StripeUnavailable(f"Stripe answered {path} with invalid JSON") from error
-        if not isinstance(body, dict):
-            raise StripeUnavailable(f"Stripe answered {path} with a non-object JSON body")
-        return body, requests, sent[-1]
+        return _object(path, response), requests, sent[-1]
 
     def call(self, request: Callable[[], Any]) -> tuple[Any, int]:
         """Run `request`, retrying 429 / 5xx / connection errors; return (result, attempts)."""
@@ -229,6 +216,17 @@ class StripeGateway:
                 return min(max(float(retry_after), 0.0), self.max_delay)
         backoff: float = min(self.base_delay * 2.0 ** (attempt - 1), self.max_delay)
         return backoff * (0.5 + random.random() / 2)
+
+
+def _object(path: str, response: Any) -> dict[str, Any]:
+    """The response's JSON object; anything else is Stripe misbehaving (retryable)."""
+    try:
+        body = orjson.loads(response.body)
+    except orjson.JSONDecodeError as error:
+        raise StripeUnavailable(f"Stripe answered {path} with invalid JSON") from error
+    if not isinstance(body, dict):
+        raise StripeUnavailable(f"Stripe answered {path} with a non-object JSON body")
+    return body
 
 
 def _lost_cursor(error: stripe.InvalidRequestError) -> bool:
