@@ -148,9 +148,17 @@ def _stripe_tags(session: Session, subscriber_ids: Sequence[int]) -> dict[int, s
 
 
 def apply(
-    session: Session, subscriber: Subscriber, derived: Derived, old_tags: set[str]
+    session: Session,
+    subscriber: Subscriber,
+    derived: Derived,
+    old_tags: set[str],
+    displaced: set[int] | None = None,
 ) -> Transition | None:
-    """Write the derived values if they differ; return the transition, or None."""
+    """Write the derived values if they differ; return the transition, or None.
+
+    `displaced` collects the subscribers that held a customer this one now takes over
+    (an email change): they must be derived again, or they keep its revenue.
+    """
     assert subscriber.id is not None
     customer_ids = sorted(derived.eligible_customer_ids)
     same = (
@@ -171,7 +179,9 @@ def apply(
         ltv_before=subscriber.ltv,
         ltv_after=derived.ltv,
     )
-    _relink(session, subscriber, subscriber.stripe_customer_ids, customer_ids)
+    taken_from = _relink(session, subscriber, subscriber.stripe_customer_ids, customer_ids)
+    if displaced is not None:
+        displaced |= taken_from
     subscriber.mrr, subscriber.ltv = derived.mrr, derived.ltv
     subscriber.stripe_metadata = dict(derived.metadata)
     subscriber.stripe_customer_ids = customer_ids
@@ -200,8 +210,11 @@ def apply(
     return transition
 
 
-def _relink(session: Session, subscriber: Subscriber, old: list[str], new: list[str]) -> None:
-    """Keep `stripe_customer_link` equal to the customers this subscriber holds.
+def _relink(
+    session: Session, subscriber: Subscriber, old: list[str], new: list[str]
+) -> set[int]:
+    """Keep `stripe_customer_link` equal to the customers this subscriber holds; return
+    the other subscribers the newly held customers were linked to.
 
     Only this subscriber's own links are dropped: a customer that moved to another
     subscriber (email change) may already be linked there.
@@ -218,7 +231,16 @@ def _relink(session: Session, subscriber: Subscriber, old: list[str], new: list[
             )
         )
     if not came:
-        return
+        return set()
+    previous = set(
+        session.exec(
+            select(CustomerLink.subscriber_id).where(
+                CustomerLink.workspace_id == subscriber.workspace_id,
+                col(CustomerLink.customer_id).in_(came),
+                CustomerLink.subscriber_id != subscriber.id,
+            )
+        ).all()
+    )
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(CustomerLink.__table__)  # type: ignore[attr-defined]
@@ -234,6 +256,7 @@ def _relink(session: Session, subscriber: Subscriber, old: list[str], new: list[
             for c in came
         ],
     )
+    return previous
 
 
 def derive_batch(
@@ -295,6 +318,7 @@ def derive_locked(
     catalogue: Catalogue,
     subscribers: Sequence[Subscriber],
     now: int,
+    displaced: set[int] | None = None,
 ) -> tuple[DeriveCounts, list[Transition]]:
     """Re-derive subscribers the caller has locked; the caller commits."""
     counts = DeriveCounts()
@@ -312,7 +336,7 @@ def derive_locked(
         had = set(old_tags.get(subscriber.id, set()))
         derived = derive_subscriber(mine, catalogue, policy, now)
         _count(counts, mine, derived, policy, catalogue)
-        transition = apply(session, subscriber, derived, had)
+        transition = apply(session, subscriber, derived, had, displaced)
         if transition is not None:
             counts.subscribers_changed += 1
             transitions.append(transition)

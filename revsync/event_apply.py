@@ -46,13 +46,22 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
         session.commit()
         return EventResult(NOT_WATCHED)
     subscribers = lock_subscribers(session, request.workspace_id, request.customer_ids)
-    _, transitions = derivation.derive_locked(
-        session, request.workspace_id, policy, catalogue, subscribers, now
-    )
+    derived: set[int] = set()
+    transitions: list[derivation.Transition] = []
+    while subscribers:
+        # A subscriber that takes over a customer displaces its previous holder, which
+        # is derived next in the same transaction (until no one is displaced).
+        displaced: set[int] = set()
+        _, found = derivation.derive_locked(
+            session, request.workspace_id, policy, catalogue, subscribers, now, displaced
+        )
+        transitions += found
+        derived |= {s.id for s in subscribers if s.id is not None}
+        subscribers = lock_by_id(session, request.workspace_id, displaced - derived)
     derivation.record_transitions(session, request.workspace_id, request.event_id, transitions)
-    _record(session, request, APPLIED, len(subscribers))
+    _record(session, request, APPLIED, len(derived))
     session.commit()
-    return EventResult(APPLIED, subscribers=len(subscribers), transitions=len(transitions))
+    return EventResult(APPLIED, subscribers=len(derived), transitions=len(transitions))
 
 
 def lock_subscribers(
@@ -79,6 +88,19 @@ def lock_subscribers(
             Subscriber.workspace_id == workspace_id,
             col(Subscriber.email_norm).in_(emails) | col(Subscriber.id).in_(linked),
         )
+        .order_by(col(Subscriber.id))
+        .with_for_update()
+    ).all()
+
+
+def lock_by_id(
+    session: Session, workspace_id: int, subscriber_ids: set[int]
+) -> Sequence[Subscriber]:
+    if not subscriber_ids:
+        return []
+    return session.exec(
+        select(Subscriber)
+        .where(Subscriber.workspace_id == workspace_id, col(Subscriber.id).in_(subscriber_ids))
         .order_by(col(Subscriber.id))
         .with_for_update()
     ).all()

@@ -17,8 +17,8 @@ import pytest
 from sqlmodel import select
 from temporalio.client import Client, WorkflowFailureError
 
-from revsync import db
-from revsync.event_types import EventResult
+from revsync import db, refetch, workspaces
+from revsync.event_types import EventResult, Target
 from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.models import StripeEvent, SubscriberTransition, Workspace
 from revsync.revenue import RevenuePolicy
@@ -288,3 +288,36 @@ async def test_an_event_whose_workflow_failed_is_processed_when_stripe_retries(
         result = await client.get_workflow_handle(handle.id, result_type=EventResult).result()
     assert (result.outcome, result.transitions) == ("applied", 1)
     assert state(settings, workspace)["ann@example.com"][1] == D("40.00")
+
+
+async def test_a_subscriber_taking_over_a_customer_clears_its_previous_holder(
+    client: Client, settings: Settings, fake: FakeStripeServer
+) -> None:
+    """Found by the property test. cat's customer changes its email to ann's; that
+    event's refetch has stored the new email but its apply has not run yet, when an
+    event about ann's *other* customer is applied. Deriving ann takes cat's customer
+    over, so cat must be derived in the same transaction: the email event's own apply
+    then finds the customer linked to ann and would never look at cat again."""
+    s = fake.state
+    ann, cat = customer(s, "ann@example.com"), customer(s, "cat@example.com")
+    charge(s, ann, 1000)
+    charge(s, cat, 4000)
+    workspace = await synced(client, settings, fake)
+    assert workspace.id is not None
+    log = EventLog(s)
+    s.update("customer", cat, {"email": "ann@example.com"})
+    [moved] = log.since(0)
+    refetch.refetch(workspaces.gateway(settings, workspace), settings.resolved_database_url,
+                    workspace.id, [Target("customers", cat)])  # the refetch, not the apply
+    mark = log.mark()
+    charge(s, ann, 500)
+    async with webhook_client(settings, client) as http:
+        [paid] = await deliver(http, client, workspace.name, log.since(mark))
+        [late] = await deliver(http, client, workspace.name, [moved])
+    # ann: 10.00 + 5.00 + cat's customer's 40.00; cat: nothing left; the late event
+    # finds nothing more to change.
+    assert (paid.subscribers, paid.transitions) == (2, 2)
+    assert (late.subscribers, late.transitions) == (1, 0)
+    values = state(settings, workspace)
+    assert values["ann@example.com"][:2] == (D("0.00"), D("55.00"))
+    assert values["cat@example.com"][:3] == (None, None, [])
