@@ -6,7 +6,7 @@ import asyncio
 
 from temporalio import activity
 
-from revsync import db
+from revsync import db, workspaces
 from revsync.automation_types import DispatchInput, DispatchResult, EmailInput, EmailResult
 from revsync.automations import dispatch, emails
 from revsync.automations.client import send_command
@@ -27,11 +27,11 @@ class AutomationActivities:
     async def dispatch_transitions(self, request: DispatchInput) -> DispatchResult:
         """Signal the automations a source's transitions ask for, then mark them handed over."""
         commands, ids = await asyncio.to_thread(self._plan, request)
-        rules = await asyncio.to_thread(self._rules, request.workspace_id)
+        name, rules = await asyncio.to_thread(self._rules, request.workspace_id)
         client = activity.client()
         for command in commands:
-            await send_command(client, self.settings.task_queue, request.workspace_id, command,
-                               rules[command.automation])
+            await send_command(client, self.settings.task_queue, request.workspace_id, name,
+                               command, rules[command.automation])
         await asyncio.to_thread(self._mark, request, commands, ids)
         return DispatchResult(transitions=len(ids), signals=len(commands))
 
@@ -39,9 +39,10 @@ class AutomationActivities:
         with db.session(self.url) as session:
             return dispatch.plan(session, request.workspace_id, request.source_id)
 
-    def _rules(self, workspace_id: int) -> dict[str, Rule]:
+    def _rules(self, workspace_id: int) -> tuple[str, dict[str, Rule]]:
         with db.session(self.url) as session:
-            return dict(rules_for(session, workspace_id))
+            workspace = workspaces.by_id(session, workspace_id)
+            return workspace.name, dict(rules_for(session, workspace_id))
 
     def _mark(self, request: DispatchInput, commands: list[Command], ids: list[int]) -> None:
         with db.session(self.url) as session:

@@ -15,9 +15,13 @@ START, STOP = "start", "stop"
 SIGNAL = "transition"
 
 
-def automation_workflow_id(workspace_id: int, automation: str, subscriber_id: int) -> str:
-    """One workflow per (workspace, automation, subscriber): duplicates collapse into it."""
-    return f"automation/{workspace_id}/{automation}/{subscriber_id}"
+def automation_workflow_id(workspace_name: str, automation: str, subscriber_id: int) -> str:
+    """One workflow per (workspace, automation, subscriber): duplicates collapse into it.
+
+    Keyed by the workspace's name, like the sync and event workflows: a numeric id would
+    repeat between two databases that share a Temporal namespace.
+    """
+    return f"automation/{workspace_name}/{automation}/{subscriber_id}"
 
 
 @dataclass(frozen=True)

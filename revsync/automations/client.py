@@ -21,10 +21,12 @@ DAY = 86_400
 
 
 async def send_command(
-    client: Client, task_queue: str, workspace_id: int, command: Command, rule: Rule
+    client: Client, task_queue: str, workspace_id: int, workspace_name: str, command: Command,
+    rule: Rule,
 ) -> bool:
     """Signal-with-start for a start; a plain signal for a stop (never starts one)."""
-    workflow_id = automation_workflow_id(workspace_id, command.automation, command.subscriber_id)
+    workflow_id = automation_workflow_id(workspace_name, command.automation,
+                                         command.subscriber_id)
     signal = AutomationSignal(command.transition_id, command.action, command.key)
     if command.action == STOP:
         return await stop(client, workflow_id, signal)
@@ -57,10 +59,10 @@ async def stop(client: Client, workflow_id: str, signal: AutomationSignal) -> bo
     return True
 
 
-async def unsubscribe(client: Client, workspace_id: int, subscriber_id: int) -> bool:
+async def unsubscribe(client: Client, workspace_name: str, subscriber_id: int) -> bool:
     """Stop the subscriber's win-back sequence if one runs (the caller marked the row)."""
     return await stop(
         client,
-        automation_workflow_id(workspace_id, WIN_BACK, subscriber_id),
+        automation_workflow_id(workspace_name, WIN_BACK, subscriber_id),
         AutomationSignal(transition_id=-subscriber_id, action=STOP, key="unsubscribed"),
     )

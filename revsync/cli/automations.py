@@ -99,12 +99,12 @@ def unsubscribe(email: str, workspace: WorkspaceOption = "default") -> None:
         row.unsubscribed = True
         session.add(row)
         session.commit()
-        assert ws.id is not None and row.id is not None
-        ids = (ws.id, row.id)
+        assert row.id is not None
+        subscriber_id = row.id
 
     async def stop() -> bool:
         client = await connect(settings)
-        return await stop_sequences(client, *ids)
+        return await stop_sequences(client, workspace, subscriber_id)
 
     stopped = asyncio.run(stop())
     console.print(f"{email} unsubscribed" + ("; its win-back sequence stops" if stopped else ""))

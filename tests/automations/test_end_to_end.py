@@ -89,7 +89,7 @@ async def test_a_cancellation_webhook_starts_the_win_back_and_sends_its_first_em
     assert workspace.id is not None
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
-    handle = mail_client.get_workflow_handle(automation_workflow_id(workspace.id, WIN_BACK,
+    handle = mail_client.get_workflow_handle(automation_workflow_id(workspace.name, WIN_BACK,
                                                                     ann_id))
     # Still running: it waits 3 days for the second email.
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
@@ -110,7 +110,7 @@ async def test_a_later_full_sync_fires_for_the_changes_it_finds(
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
     await mail_client.get_workflow_handle(
-        automation_workflow_id(workspace.id, WIN_BACK, ann_id)).terminate("test over")
+        automation_workflow_id(workspace.name, WIN_BACK, ann_id)).terminate("test over")
 
 
 async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
@@ -134,7 +134,7 @@ async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
     await mail_client.get_workflow_handle(
-        automation_workflow_id(workspace.id, TEAM_ALERT, ann_id)).terminate("test over")
+        automation_workflow_id(workspace.name, TEAM_ALERT, ann_id)).terminate("test over")
 
 
 async def test_a_first_sync_fires_only_when_asked(

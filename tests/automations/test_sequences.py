@@ -73,7 +73,7 @@ async def command(client: Client, settings: Settings, workspace_id: int, kind: s
                   action: str, subscriber_id: int, transition_id: int, key: str = "") -> None:
     with db.session(settings.resolved_database_url) as session:
         rule = rules_for(session, workspace_id)[kind]
-    await send_command(client, settings.task_queue, workspace_id,
+    await send_command(client, settings.task_queue, workspace_id, "auto",
                        Command(kind, action, subscriber_id, transition_id, key), rule)
 
 
@@ -91,7 +91,7 @@ async def test_a_win_back_sequence_runs_its_days_in_seconds(
     began = await time_env.get_current_time()
     await command(worker_client, mail_settings, ws, WIN_BACK, START, ann, transition)
     handle = time_env.client.get_workflow_handle(
-        automation_workflow_id(ws, WIN_BACK, ann), result_type=AutomationResult)
+        automation_workflow_id("auto", WIN_BACK, ann), result_type=AutomationResult)
     # Default delays: 3 days, then 7 more. (A handle from get_workflow_handle does not
     # skip time by itself on this server; sleeping the environment does.)
     await time_env.sleep(timedelta(days=10, hours=1))
@@ -111,7 +111,7 @@ async def test_reactivation_on_day_two_stops_the_sequence(
     ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
     await command(worker_client, mail_settings, ws, WIN_BACK, START, ann, transition)
     handle = time_env.client.get_workflow_handle(
-        automation_workflow_id(ws, WIN_BACK, ann), result_type=AutomationResult)
+        automation_workflow_id("auto", WIN_BACK, ann), result_type=AutomationResult)
     await time_env.sleep(timedelta(days=2))
     # The reactivation is a later transition of the same subscriber.
     await command(worker_client, mail_settings, ws, WIN_BACK, STOP, ann, transition + 1,
@@ -127,7 +127,7 @@ async def test_an_unsubscribed_subscriber_gets_no_more_win_back_email(
     ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
     await command(worker_client, mail_settings, ws, WIN_BACK, START, ann, transition)
     handle = time_env.client.get_workflow_handle(
-        automation_workflow_id(ws, WIN_BACK, ann), result_type=AutomationResult)
+        automation_workflow_id("auto", WIN_BACK, ann), result_type=AutomationResult)
     await time_env.sleep(timedelta(days=1))
     with db.session(mail_settings.resolved_database_url) as session:
         subscriber = session.get(Subscriber, ann)
@@ -148,7 +148,7 @@ async def test_the_team_alert_fires_once_for_three_duplicate_past_due_events(
     for _ in range(3):  # the same transition handed over three times
         await command(worker_client, mail_settings, ws, TEAM_ALERT, START, ann, transition)
     handle = time_env.client.get_workflow_handle(
-        automation_workflow_id(ws, TEAM_ALERT, ann), result_type=AutomationResult)
+        automation_workflow_id("auto", TEAM_ALERT, ann), result_type=AutomationResult)
     await time_env.sleep(timedelta(hours=2))  # past the one hour it waits for more
     assert await handle.result() == AutomationResult(emails=1)
     [(recipients, message)] = smtp[0].messages
