@@ -6,13 +6,13 @@ import asyncio
 
 from temporalio import activity
 
-from revsync import db, workspaces
-from revsync.automation_types import DispatchInput, DispatchResult, EmailInput, EmailResult
 from revsync.automations import dispatch, emails
 from revsync.automations.client import send_command
 from revsync.automations.rules import Command, Rule
 from revsync.automations.store import rules_for
+from revsync.automations.types import DispatchInput, DispatchResult, EmailInput, EmailResult
 from revsync.settings import Settings
+from revsync.store import db, workspaces
 
 
 class AutomationActivities:

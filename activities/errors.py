@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import stripe
 from temporalio.exceptions import ApplicationError
 
-from revsync.keystore import KeyStoreError
-from revsync.workspaces import WorkspaceError
+from revsync.store.keystore import KeyStoreError
+from revsync.store.workspaces import WorkspaceError
 
 # Retrying cannot fix a revoked key, a missing workspace or an undecryptable secret.
 PERMANENT: tuple[type[Exception], ...] = (

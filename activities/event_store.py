@@ -6,11 +6,11 @@ import time
 
 from temporalio import activity
 
-from activities.errors import permanent_errors
-from revsync import db
-from revsync.event_apply import apply_event
-from revsync.event_types import ApplyInput, EventResult
+from revsync.activities.errors import permanent_errors
+from revsync.events.apply import apply_event
+from revsync.events.types import ApplyInput, EventResult
 from revsync.settings import Settings
+from revsync.store import db
 
 
 class EventStoreActivities:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from revsync import db, workspaces
+from revsync.gateway.stripe_api import StripeGateway
 from revsync.settings import Settings
-from revsync.stripe_api import StripeGateway
+from revsync.store import db, workspaces
 
 
 class GatewayCache:

@@ -7,14 +7,14 @@ import dataclasses
 from sqlmodel import select
 from temporalio import activity
 
-from activities.errors import permanent_errors
-from activities.gateways import GatewayCache
-from revsync import db, workspaces
-from revsync.models import Subscriber
+from revsync.activities.errors import permanent_errors
+from revsync.activities.gateways import GatewayCache
 from revsync.settings import Settings
 from revsync.setup import reading
 from revsync.setup.dry_run import DryRunReport, dry_run
 from revsync.setup.types import DryRunInput
+from revsync.store import db, workspaces
+from revsync.store.models import Subscriber
 
 
 class SetupActivities:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.errors import permanent_errors
-from activities.gateways import GatewayCache
-from revsync import db, refetch
-from revsync.catch_up import applied_event_ids, list_event_page
-from revsync.event_types import CatchUpInput, EventInput, EventPage, Refetched
+from revsync.activities.errors import permanent_errors
+from revsync.activities.gateways import GatewayCache
+from revsync.events import refetch
+from revsync.events.catch_up import applied_event_ids, list_event_page
+from revsync.events.types import CatchUpInput, EventInput, EventPage, Refetched
 from revsync.settings import Settings
+from revsync.store import db
 
 
 class StripeEventActivities:

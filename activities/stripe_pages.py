@@ -13,13 +13,14 @@ from dataclasses import replace
 
 from temporalio import activity
 
-from activities.errors import permanent_errors
-from activities.gateways import GatewayCache
-from revsync import db, runs
-from revsync.partitions import DAY, oldest_search_range, split
+from revsync.activities.errors import permanent_errors
+from revsync.activities.gateways import GatewayCache
+from revsync.gateway.stripe_api import StripeGateway
 from revsync.settings import Settings
-from revsync.stripe_api import StripeGateway
-from revsync.sync_types import FetchInput, PartitionInput, StreamState
+from revsync.store import db
+from revsync.sync import runs
+from revsync.sync.partitions import DAY, oldest_search_range, split
+from revsync.sync.types import FetchInput, PartitionInput, StreamState
 
 
 def heartbeating_sleep(seconds: float) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.errors import permanent_errors
-from revsync import db, derivation, mirror, runs, workspaces
+from revsync.activities.errors import permanent_errors
+from revsync.gateway.stripe_api import STREAMS, streams_needed
 from revsync.settings import Settings
-from revsync.stripe_api import STREAMS, streams_needed
-from revsync.sync_types import (
+from revsync.store import db, mirror, workspaces
+from revsync.subscribers import derivation
+from revsync.sync import runs
+from revsync.sync.types import (
     DeriveCounts,
     DeriveInput,
     DeriveResult,

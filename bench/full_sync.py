@@ -28,14 +28,16 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from revsync import connection, db, subscribers, workspaces  # noqa: E402
-from revsync.fake_stripe import generate_account, subscriber_emails  # noqa: E402
-from revsync.process import exit_now  # noqa: E402
-from revsync.settings import Settings  # noqa: E402
-from revsync.sync_client import start_sync  # noqa: E402
-from revsync.sync_types import SyncReport  # noqa: E402
-from revsync.temporal_client import connect  # noqa: E402
-from revsync.temporal_server import temporal_binary  # noqa: E402
+from revsync.fake_stripe import generate_account, subscriber_emails
+from revsync.settings import Settings
+from revsync.setup import connection
+from revsync.store import db, workspaces
+from revsync.subscribers import csv_import
+from revsync.sync.client import start_sync
+from revsync.sync.types import SyncReport
+from revsync.temporal.client import connect
+from revsync.temporal.dev_server import temporal_binary
+from revsync.temporal.process_exit import exit_now
 
 KEY = "sk_test_bench"
 PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -84,7 +86,7 @@ async def main(args: argparse.Namespace) -> None:
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, "bench")
         assert workspace.id is not None
-        subscribers.import_rows(session, workspace.id, [(n, {"email": e})
+        csv_import.import_rows(session, workspace.id, [(n, {"email": e})
                                                         for n, e in enumerate(emails)])
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
                                                 ui=False, dev_server_log_level="error")

@@ -51,27 +51,29 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fake_stripe_serve import percentile  # noqa: E402
-from full_sync import KEY, PG_ADMIN, database, start_fake  # noqa: E402
+from fake_stripe_serve import percentile
+from full_sync import KEY, PG_ADMIN, database, start_fake
 
-from revsync import connection, db, subscribers, workspaces  # noqa: E402
-from revsync.event_client import WORKFLOW as EVENT_WORKFLOW  # noqa: E402
-from revsync.events import parse_event  # noqa: E402
-from revsync.fake_stripe import generate_account, subscriber_emails  # noqa: E402
-from revsync.models import (  # noqa: E402
+from revsync.events.client import WORKFLOW as EVENT_WORKFLOW
+from revsync.events.parsing import parse_event
+from revsync.fake_stripe import generate_account, subscriber_emails
+from revsync.settings import Settings
+from revsync.setup import connection
+from revsync.store import db, workspaces
+from revsync.store.models import (
     StripeCustomer,
     StripeEvent,
     StripeSubscription,
     Subscriber,
     SubscriberTransition,
 )
-from revsync.process import exit_now  # noqa: E402
-from revsync.settings import Settings  # noqa: E402
-from revsync.sync_client import start_sync  # noqa: E402
-from revsync.sync_types import SyncReport  # noqa: E402
-from revsync.temporal_client import connect  # noqa: E402
-from revsync.temporal_server import temporal_binary  # noqa: E402
-from revsync.web.app import create_app  # noqa: E402
+from revsync.subscribers import csv_import
+from revsync.sync.client import start_sync
+from revsync.sync.types import SyncReport
+from revsync.temporal.client import connect
+from revsync.temporal.dev_server import temporal_binary
+from revsync.temporal.process_exit import exit_now
+from revsync.web.app import create_app
 
 WORKSPACE = "bench"
 FX_RATES = {"eur": "1.08", "gbp": "1.27", "jpy": "0.0066"}
@@ -250,7 +252,7 @@ def seed_workspace(settings: Settings, args: argparse.Namespace, fake_url: str,
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, WORKSPACE)
         assert workspace.id is not None
-        subscribers.import_rows(session, workspace.id,
+        csv_import.import_rows(session, workspace.id,
                                 [(n, {"email": e}) for n, e in enumerate(emails)])
         return workspace.id
 

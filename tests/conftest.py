@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import hypothesis
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
@@ -19,11 +20,16 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
-from revsync import db
 from revsync.settings import Settings
-from revsync.temporal_client import connect
-from revsync.temporal_server import temporal_binary
-from revsync.workers import run_until
+from revsync.store import db
+from revsync.temporal.client import connect
+from revsync.temporal.dev_server import temporal_binary
+from revsync.temporal.workers import run_until
+
+# No Hypothesis deadlines: a loaded 2-core runner makes any per-example time limit flaky,
+# and tests never assert on wall-clock time.
+hypothesis.settings.register_profile("revsync", deadline=None)
+hypothesis.settings.load_profile("revsync")
 
 PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.retries import DB_RETRY
+from revsync.workflows.retries import DB_RETRY
 
 with workflow.unsafe.imports_passed_through():
-    from revsync.automation_types import (
+    from revsync.automations.types import (
         SIGNAL,
         STOP,
         TEAM_ALERT,

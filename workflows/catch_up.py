@@ -15,11 +15,11 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
-from workflows.retries import STRIPE_RETRY
-from workflows.stripe_event import StripeEventWorkflow
+from revsync.workflows.retries import STRIPE_RETRY
+from revsync.workflows.stripe_event import StripeEventWorkflow
 
 with workflow.unsafe.imports_passed_through():
-    from revsync.event_types import (
+    from revsync.events.types import (
         CatchUpInput,
         CatchUpResult,
         EventInput,

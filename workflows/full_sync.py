@@ -14,12 +14,12 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.retries import DB_RETRY, STRIPE_RETRY
+from revsync.workflows.retries import DB_RETRY, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
-    from revsync.automation_types import DispatchInput, DispatchResult
-    from revsync.partitions import lower_bound, split
-    from revsync.sync_types import (
+    from revsync.automations.types import DispatchInput, DispatchResult
+    from revsync.sync.partitions import lower_bound, split
+    from revsync.sync.types import (
         DeriveInput,
         DeriveResult,
         FetchInput,

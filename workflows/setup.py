@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.retries import DB_RETRY, STRIPE_RETRY
+from revsync.workflows.retries import DB_RETRY, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from revsync.setup.dry_run import DryRunReport
     from revsync.setup.types import DryRunInput, RederiveInput
-    from revsync.sync_types import DeriveCounts, DeriveInput, DeriveResult
+    from revsync.sync.types import DeriveCounts, DeriveInput, DeriveResult
 
 BATCH = 500
 

@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.retries import DB_RETRY, STRIPE_RETRY
+from revsync.workflows.retries import DB_RETRY, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
-    from revsync.automation_types import DispatchInput, DispatchResult
-    from revsync.event_types import ApplyInput, EventInput, EventResult, Refetched
+    from revsync.automations.types import DispatchInput, DispatchResult
+    from revsync.events.types import ApplyInput, EventInput, EventResult, Refetched
 
 STRIPE_TIMEOUT = timedelta(minutes=2)
 DB_TIMEOUT = timedelta(minutes=2)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from revsync.automation_types import (
+from revsync.automations.rules import Command, Rule
+from revsync.automations.types import (
     SIGNAL,
     STOP,
     WIN_BACK,
@@ -13,7 +14,6 @@ from revsync.automation_types import (
     AutomationSignal,
     automation_workflow_id,
 )
-from revsync.automations.rules import Command, Rule
 
 WORKFLOWS = {WIN_BACK: "WinBackSequence"}
 NOTIFY_WORKFLOW = "AutomationNotify"

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from revsync.automation_types import START, THANK_YOU
 from revsync.automations.rules import Change, Command, commands
 from revsync.automations.store import rules_for
-from revsync.models import AutomationFire, SubscriberTransition, utcnow
+from revsync.automations.types import START, THANK_YOU
+from revsync.store.models import AutomationFire, SubscriberTransition, utcnow
 
 
 def pending(session: Session, workspace_id: int, source_id: str) -> list[SubscriberTransition]:

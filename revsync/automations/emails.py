@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from revsync import mailer
-from revsync.automation_types import TEAM_ALERT, THANK_YOU, EmailInput, EmailResult
+from revsync.automations import mailer
 from revsync.automations.store import rules_for
-from revsync.models import Subscriber, SubscriberTransition
+from revsync.automations.types import TEAM_ALERT, THANK_YOU, EmailInput, EmailResult
 from revsync.settings import Settings
+from revsync.store.models import Subscriber, SubscriberTransition
 
 
 def send(settings: Settings, session: Session, request: EmailInput) -> EmailResult:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from revsync.automation_types import START, STOP, TEAM_ALERT, THANK_YOU, WIN_BACK
+from revsync.automations.types import START, STOP, TEAM_ALERT, THANK_YOU, WIN_BACK
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     WIN_BACK: {"delays_days": [3, 7]},

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from revsync.automation_types import KINDS
 from revsync.automations.rules import DEFAULTS, Rule, validate
-from revsync.models import AutomationRule
+from revsync.automations.types import KINDS
+from revsync.store.models import AutomationRule
 
 
 def rules_for(session: Session, workspace_id: int) -> dict[str, Rule]:

@@ -9,16 +9,17 @@ import typer
 from rich.table import Table
 from sqlmodel import select
 
-from revsync import db, mailer, workspaces
-from revsync.automation_types import KINDS
+from revsync.automations import mailer
 from revsync.automations.client import unsubscribe as stop_sequences
 from revsync.automations.rules import RuleError
 from revsync.automations.store import configure, rules_for
+from revsync.automations.types import KINDS
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, workspace_or_fail
-from revsync.console import console
-from revsync.models import Subscriber
+from revsync.cli.console import console
 from revsync.revenue import normalize_email
-from revsync.temporal_client import connect
+from revsync.store import db, workspaces
+from revsync.store.models import Subscriber
+from revsync.temporal.client import connect
 
 app = typer.Typer(help="Automations fed by revenue changes: win-back, thank-you, team alert.",
                   no_args_is_help=True)

@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from rich.markup import escape
 from sqlmodel import Session
 
-from revsync import db, workspaces
-from revsync.console import console
-from revsync.models import Workspace
+from revsync.cli.console import console
 from revsync.settings import Settings
+from revsync.store import db, workspaces
+from revsync.store.models import Workspace
 
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
 

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from revsync import db
 from revsync.cli.common import WorkspaceOption, fail, load_settings, workspace_or_fail
-from revsync.console import console
+from revsync.cli.console import console
+from revsync.store import db
 
 segments_app = typer.Typer(help="Saved segments: expressions over mrr, ltv, tags, email "
                                 "engagement and carried metadata.", no_args_is_help=True)
@@ -29,7 +29,7 @@ def import_email_events(
     """Import opens and clicks; all or nothing, unknown emails are skipped and counted."""
     from rich.markup import escape
 
-    from revsync import email_events
+    from revsync.subscribers import email_events
 
     settings = load_settings()
     try:

@@ -10,10 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from revsync import db, workspaces
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings
-from revsync.console import console
-from revsync.models import Workspace
+from revsync.cli.console import console
+from revsync.gateway.stripe_api import StripeGateway
 from revsync.settings import Settings
 from revsync.setup import options as setup_options
 from revsync.setup import reading
@@ -21,9 +20,10 @@ from revsync.setup.disconnect import disconnect as disconnect_workspace
 from revsync.setup.runs import dry_run as run_dry
 from revsync.setup.runs import start_next
 from revsync.setup.suggestions import suggest
-from revsync.stripe_api import StripeGateway
-from revsync.temporal_client import connect
-from revsync.temporal_server import ensure_dev_server
+from revsync.store import db, workspaces
+from revsync.store.models import Workspace
+from revsync.temporal.client import connect
+from revsync.temporal.dev_server import ensure_dev_server
 
 
 def _connected(settings: Settings, name: str) -> tuple[Workspace, StripeGateway]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from revsync.money import round_cents
+from revsync.revenue.money import round_cents
 
 from .eligibility import ELIGIBLE, eligibility
 from .ltv import customer_ltv_exact

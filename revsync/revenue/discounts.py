@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from revsync.money import to_major_exact
+from revsync.revenue.money import to_major_exact
 
 from .model import Catalogue, StripeObject, Tally
 from .read import as_dict, as_fraction, as_int, as_percent, get_dict, get_str, lower

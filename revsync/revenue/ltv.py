@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from revsync.money import convert_exact, fraction_to_decimal, to_major_exact
+from revsync.revenue.money import convert_exact, fraction_to_decimal, to_major_exact
 
 from .model import CustomerFacts, RevenuePolicy, Tally
 from .read import as_dict, get_int, get_str, lower

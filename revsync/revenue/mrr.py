@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from revsync.money import convert_exact, fraction_to_decimal
+from revsync.revenue.money import convert_exact, fraction_to_decimal
 
 from .discounts import apply_discounts, discount_list, subscription_level_discounts
 from .model import Catalogue, CustomerFacts, RevenuePolicy, Tally

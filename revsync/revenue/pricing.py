@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from revsync.money import to_major_exact
+from revsync.revenue.money import to_major_exact
 
 from .model import Catalogue, StripeObject, Tally
 from .read import as_dict, as_fraction, as_int, get_dict, get_str, lower

@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from revsync.money import parse_amount
+from revsync.revenue.money import parse_amount
 
 from .model import StripeObject
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from revsync import db
-from revsync.models import Segment, Workspace
+from revsync.store import db
+from revsync.store.models import Segment, Workspace
 
 DEFAULTS: tuple[tuple[str, str, str], ...] = (
     ("customers_low_mrr", "Customers (Low MRR)", "mrr < 50 AND tag = customer"),

@@ -1,6 +1,6 @@
 """A parsed expression -> one SQLAlchemy select over `subscriber`, values bound.
 
-Semantics (REVENUE_RULES.md "Segments"):
+Semantics (docs/segments.md):
 
 - A comparison on an attribute the subscriber does not have is false, and so is its
   negation's operand: `NOT (mrr > 5)` is TRUE for a subscriber without mrr. Every
@@ -42,11 +42,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from revsync.models import EmailEvent, Subscriber, SubscriberTag
 from revsync.segments import attributes
 from revsync.segments.attributes import Kind
 from revsync.segments.dialects import by_dialect, is_decimal, numeric
 from revsync.segments.nodes import And, Comparison, Expr, Not, Number, Op, Text
+from revsync.store.models import EmailEvent, Subscriber, SubscriberTag
 
 WINDOW = timedelta(days=30)
 SUBSCRIBER: Table = Subscriber.__table__  # type: ignore[attr-defined]

@@ -16,9 +16,9 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from revsync.models import Segment, SubscriberTag, utcnow
 from revsync.segments.parser import parse
 from revsync.segments.sql import count_statement, members_statement
+from revsync.store.models import Segment, SubscriberTag, utcnow
 
 MAX_NAME = 200
 MAX_PAGE = 500

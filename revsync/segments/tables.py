@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from revsync.models import Segment
 from revsync.segments.errors import SegmentError
 from revsync.segments.store import MemberPage
+from revsync.store.models import Segment
 
 
 def segments_table(segments: list[Segment]) -> Table:

@@ -13,10 +13,10 @@ import stripe
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from revsync import db, workspaces
+from revsync.gateway.stripe_api import StripeUnavailable
 from revsync.settings import Settings
-from revsync.stripe_api import StripeUnavailable
-from revsync.sync_client import workflow_id
+from revsync.store import db, workspaces
+from revsync.sync.client import workflow_id
 
 
 @dataclass(frozen=True)

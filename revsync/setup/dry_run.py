@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from revsync.events.watched_products import customer_products
 from revsync.revenue import Catalogue, CustomerFacts, RevenuePolicy, eligibility, normalize_email
 from revsync.revenue.eligibility import ABANDONED_CHECKOUT, ELIGIBLE, has_paid
-from revsync.watch import customer_products
 
 
 @dataclass

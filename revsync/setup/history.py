@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from revsync.reports import recent_runs
-from revsync.sync_client import ui_url
+from revsync.cli.status import recent_runs
+from revsync.sync.client import ui_url
 
 
 def history(session: Session, workspace_name: str, ui_base: str | None, namespace: str,

@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 import orjson
 import stripe
 
-from revsync import db, keystore, workspaces
-from revsync.connection import ConnectError
+from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
 from revsync.settings import Settings
-from revsync.stripe_api import StripeGateway, StripeUnavailable
+from revsync.setup.connection import ConnectError
+from revsync.store import db, keystore, workspaces
 
 SCOPE = "read_only"  # the sync only reads
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import Session
 
-from revsync import db, runs, workspaces
-from revsync.connection import product_ids
-from revsync.models import Workspace
 from revsync.settings import Settings
 from revsync.setup import reading
+from revsync.setup.connection import product_ids
+from revsync.store import db, workspaces
+from revsync.store.models import Workspace
+from revsync.sync import runs
 
 SYNC, REDERIVE, NOTHING = "sync", "rederive", "nothing"
 

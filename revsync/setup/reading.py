@@ -7,9 +7,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from revsync.mirror import project
+from revsync.gateway.stripe_api import STREAMS, StripeGateway
 from revsync.revenue import Catalogue, CustomerFacts
-from revsync.stripe_api import STREAMS, StripeGateway
+from revsync.store.mirror import project
 
 MAX_PRODUCT_PAGES = 10  # 1,000 products; a picker longer than that needs search
 

@@ -10,14 +10,14 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from revsync import db, workspaces
-from revsync.models import Workspace
 from revsync.settings import Settings
 from revsync.setup import options
 from revsync.setup.dry_run import DryRunReport
 from revsync.setup.types import DryRunInput, RederiveInput
-from revsync.sync_client import start_sync, workflow_id
-from revsync.sync_types import SyncReport
+from revsync.store import db, workspaces
+from revsync.store.models import Workspace
+from revsync.sync.client import start_sync, workflow_id
+from revsync.sync.types import SyncReport
 
 
 async def dry_run(client: Client, settings: Settings, workspace: Workspace,

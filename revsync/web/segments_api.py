@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from revsync import db, workspaces
-from revsync.models import Segment
 from revsync.segments import store
 from revsync.segments.errors import SegmentError
 from revsync.segments.parser import parse
 from revsync.segments.store import Member
 from revsync.settings import Settings
+from revsync.store import db, workspaces
+from revsync.store.models import Segment
 from revsync.web.auth import Handler, admin_only, error
 from revsync.web.bodies import BodyTooLarge, read_limited
 

@@ -22,14 +22,14 @@ from starlette.templating import Jinja2Templates
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from revsync import connection, db, workspaces
-from revsync.models import Workspace
 from revsync.settings import Settings
-from revsync.setup import oauth, options, reading
+from revsync.setup import connection, oauth, options, reading
 from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
 from revsync.setup.runs import dry_run, progress, start_next, start_sync_of
 from revsync.setup.suggestions import suggest
+from revsync.store import db, workspaces
+from revsync.store.models import Workspace
 from revsync.web.bodies import declared_too_large
 
 SAVED = {

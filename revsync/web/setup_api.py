@@ -19,13 +19,13 @@ from starlette.routing import Route
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from revsync import connection, db, workspaces
 from revsync.settings import Settings
-from revsync.setup import options, reading
+from revsync.setup import connection, options, reading
 from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
 from revsync.setup.runs import dry_run, progress, start_next, start_sync_of
 from revsync.setup.suggestions import suggest
+from revsync.store import db, workspaces
 from revsync.web.auth import admin_only, error
 from revsync.web.bodies import BodyTooLarge, read_limited
 

@@ -18,14 +18,14 @@ from starlette.responses import JSONResponse, Response
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from revsync import db, keystore
-from revsync.event_client import start_event_workflow
-from revsync.events import EventError, parse_event
-from revsync.models import Workspace
+from revsync.events.client import start_event_workflow
+from revsync.events.parsing import EventError, parse_event
+from revsync.gateway.signatures import SignatureError, verify
 from revsync.settings import Settings
-from revsync.signatures import SignatureError, verify
+from revsync.store import db, keystore
+from revsync.store.models import Workspace
+from revsync.store.workspaces import valid_name
 from revsync.web.bodies import BodyTooLarge, read_limited
-from revsync.workspaces import valid_name
 
 SECRET_CACHE_SECONDS = 2.0  # a rotated secret is picked up within this long
 

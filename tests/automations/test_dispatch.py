@@ -6,13 +6,13 @@ from decimal import Decimal as D
 
 import pytest
 
-from revsync import db
-from revsync.automation_types import START, THANK_YOU, WIN_BACK
 from revsync.automations import dispatch
 from revsync.automations.rules import Command, RuleError
 from revsync.automations.store import configure, rules_for
-from revsync.models import Subscriber, SubscriberTransition, Workspace
+from revsync.automations.types import START, THANK_YOU, WIN_BACK
 from revsync.settings import Settings
+from revsync.store import db
+from revsync.store.models import Subscriber, SubscriberTransition, Workspace
 
 
 def setup(settings: Settings) -> tuple[int, int]:

@@ -6,23 +6,24 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from sqlmodel import select
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from revsync import db
-from revsync.automation_types import TEAM_ALERT, WIN_BACK, automation_workflow_id
+from revsync.automations.types import TEAM_ALERT, WIN_BACK, automation_workflow_id
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.models import SubscriberTransition, Workspace
 from revsync.settings import Settings
-from revsync.temporal_client import connect
-from revsync.workers import run_until
+from revsync.store import db
+from revsync.store.models import SubscriberTransition, Workspace
+from revsync.temporal.client import connect
+from revsync.temporal.workers import run_until
 from tests.automations.conftest import Inbox
-from tests.helpers import KEY, connect_workspace, import_emails, sync
-from tests.test_full_sync import charge, customer, monthly
-from tests.webhook_helpers import SECRET, EventLog, deliver, post_event, webhook_client
+from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
+from tests.helpers.stripe_objects import charge, customer, monthly
+from tests.helpers.webhooks import SECRET, EventLog, deliver, post_event, webhook_client
 
 
 @pytest.fixture
@@ -50,6 +51,24 @@ async def received(inbox: Inbox, count: int) -> list[str]:
             break
         await asyncio.sleep(0.05)
     return inbox.subjects()
+
+
+async def quiescent_email_count(handle: WorkflowHandle[Any, Any]) -> int:
+    """Wait until the workflow has nothing left to do (no workflow task, no activity
+    pending), then count the email activities it ever scheduled. Every signal it will get
+    is already in its history, so this count is final: no sleep decides it."""
+    for _ in range(600):
+        described = (await handle.describe()).raw_description
+        if not described.pending_activities and not described.HasField("pending_workflow_task"):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"{handle.id} never became idle")
+    emails = 0
+    async for event in handle.fetch_history_events():
+        scheduled = event.activity_task_scheduled_event_attributes
+        emails += scheduled.activity_type.name == "revsync.send_automation_email"
+    return emails
 
 
 async def paying_ann(client: Client, settings: Settings, fake: FakeStripeServer
@@ -125,16 +144,17 @@ async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
         responses = await asyncio.gather(*(post_event(http, workspace.name, event)
                                            for _ in range(3)))
         assert [r.status_code for r in responses] == [200, 200, 200]
+        # The event's workflow dispatched (signalled) before it completed.
         await mail_client.get_workflow_handle(responses[0].json()["workflow_id"]).result()
-    subjects = await received(smtp[0], 1)
-    await asyncio.sleep(0.5)  # a second alert would have arrived by now
-    assert subjects == ["Payment failed: ann@example.com (0.00 a month)"]
-    assert [to for to, _ in smtp[0].messages] == [["team@shop.example"]]
     assert workspace.id is not None
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
-    await mail_client.get_workflow_handle(
-        automation_workflow_id(workspace.name, TEAM_ALERT, ann_id)).terminate("test over")
+    alert = mail_client.get_workflow_handle(
+        automation_workflow_id(workspace.name, TEAM_ALERT, ann_id))
+    assert await quiescent_email_count(alert) == 1
+    assert await received(smtp[0], 1) == ["Payment failed: ann@example.com (0.00 a month)"]
+    assert [to for to, _ in smtp[0].messages] == [["team@shop.example"]]
+    await alert.terminate("test over")
 
 
 async def test_a_first_sync_fires_only_when_asked(

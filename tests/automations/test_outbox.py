@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from revsync import db, mailer
-from revsync.automation_types import THANK_YOU, WIN_BACK, EmailInput, EmailResult
-from revsync.automations import emails
-from revsync.models import Subscriber, Workspace
+from revsync.automations import emails, mailer
+from revsync.automations.types import THANK_YOU, WIN_BACK, EmailInput, EmailResult
 from revsync.settings import Settings
+from revsync.store import db
+from revsync.store.models import Subscriber, Workspace
 from tests.automations.conftest import Inbox
 
 

@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from revsync.automation_types import START, STOP, TEAM_ALERT, THANK_YOU, WIN_BACK
 from revsync.automations.rules import DEFAULTS, Change, Command, Rule, RuleError, commands, validate
+from revsync.automations.types import START, STOP, TEAM_ALERT, THANK_YOU, WIN_BACK
 
 RULES = {kind: Rule(kind, True, config) for kind, config in DEFAULTS.items()}
 

@@ -15,8 +15,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from revsync import db
-from revsync.automation_types import (
+from revsync.automations.client import send_command
+from revsync.automations.rules import Command
+from revsync.automations.store import rules_for
+from revsync.automations.types import (
     START,
     STOP,
     TEAM_ALERT,
@@ -24,12 +26,10 @@ from revsync.automation_types import (
     AutomationResult,
     automation_workflow_id,
 )
-from revsync.automations.client import send_command
-from revsync.automations.rules import Command
-from revsync.automations.store import rules_for
-from revsync.models import OutboxMessage, Subscriber, SubscriberTransition, Workspace
 from revsync.settings import Settings
-from revsync.temporal_client import connect
+from revsync.store import db
+from revsync.store.models import OutboxMessage, Subscriber, SubscriberTransition, Workspace
+from revsync.temporal.client import connect
 from tests.automations.conftest import Inbox
 
 WIN_BACK_SUBJECTS = ["We miss you at the shop", "Anything we could have done better?",

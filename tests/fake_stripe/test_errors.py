@@ -127,7 +127,6 @@ def test_fake_endpoints_configure_and_are_never_faulted(fresh_server: FakeStripe
     assert api.json()["error"]["code"] == "rate_limit"
     log = httpx.get(f"{base}/_fake/requests").json()
     assert [r["status"] for r in log["requests"]] == [429]
-    assert log["requests"][0]["duration_ms"] >= 30
     assert log["counts"] == {"GET /v1/customers": 1}
     assert httpx.delete(f"{base}/_fake/config").json()["rate_limit_every"] == 0
     assert httpx.post(f"{base}/_fake/config", json={"bogus": 1}).status_code == 400
@@ -136,21 +135,15 @@ def test_fake_endpoints_configure_and_are_never_faulted(fresh_server: FakeStripe
 
 
 async def test_latency_does_not_block_the_event_loop(fresh_server: FakeStripeServer) -> None:
+    """Three requests sent at once are all in flight at the same moment: the fake waits
+    out its latency without holding up the other requests (ordering, not durations)."""
     import asyncio
 
-    fresh_server.state.faults.set(latency_ms=150)
+    fresh_server.state.faults.set(latency_ms=1000)
     client = stripe.StripeClient("sk_test_fake", base_addresses={"api": fresh_server.base_url},
                                  http_client=stripe.HTTPXClient())
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
     await asyncio.gather(*(client.v1.customers.list_async() for _ in range(3)))
-    task.cancel()
-    assert ticks > 3  # the caller's loop kept running while the server slept
-    assert all(e.duration_ms >= 150 for e in fresh_server.state.log.entries())
+    entries = fresh_server.state.log.entries()
+    assert len(entries) == 3
+    received = [e.timestamp - e.duration_ms / 1000 for e in entries]
+    assert max(received) < min(e.timestamp for e in entries)

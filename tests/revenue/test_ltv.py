@@ -28,9 +28,20 @@ def test_full_refund_counts_zero() -> None:
     assert ltv(charge(5000, 5000, id="a"), charge(1000, id="b")) == Decimal("10.00")
 
 
+def refund(amount: int, status: str) -> dict[str, object]:
+    return {"id": f"re_{status}", "object": "refund", "amount": amount, "status": status}
+
+
 def test_failed_refund_restored_by_rereading_charge() -> None:
-    # refund failed: re-read charge has amount_refunded back at 0 -> $50
-    assert ltv(charge(5000, 0)) == Decimal("50.00")
+    # A $20 refund of a $50 charge, first pending: the charge says amount_refunded 2000
+    # -> $30. The refund then fails: Stripe puts the $20 back, so the re-read charge says
+    # amount_refunded 0 while its refund list still holds the failed refund -> $50.
+    pending = charge(5000, 2000)
+    pending["refunds"] = {"object": "list", "data": [refund(2000, "pending")]}
+    failed = charge(5000, 0)
+    failed["refunds"] = {"object": "list", "data": [refund(2000, "failed")]}
+    assert ltv(pending) == Decimal("30.00")
+    assert ltv(failed) == Decimal("50.00")
 
 
 def test_failed_pending_and_uncaptured_count_zero() -> None:

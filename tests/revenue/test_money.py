@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from revsync.money import (
+from revsync.revenue.money import (
     convert_exact,
     fx_rate,
     minor_unit_exponent,

@@ -7,17 +7,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revsync.money import round_cents
 from revsync.revenue import (
-    ELIGIBLE,
     CustomerFacts,
     RevenuePolicy,
-    customer_mrr_exact,
     derive_subscriber,
-    eligibility,
-    subscriber_revenue_exact,
     subscription_mrr_exact,
 )
+from revsync.revenue.money import round_cents
 
 from .factories import (
     DAY,
@@ -181,20 +177,72 @@ def test_order_does_not_matter(
     assert derive_subscriber(reorder(customers, data), EMPTY, policy, NOW) == expected
 
 
-@settings(max_examples=150, deadline=None)
-@given(subscribers(), policies)
-def test_subscriber_total_is_sum_of_customers(
-    customers: list[CustomerFacts], policy: RevenuePolicy
+# --- an independent oracle: customers whose MRR and LTV are known by construction ----------
+#
+# Each generated customer has licensed, undiscounted or percent-discounted usd items and
+# plain charges, so the expected figures follow from the documented formulas alone
+# (docs/revenue-rules.md), written out here without calling the code under test.
+
+MONTHS_PER = {  # one billing period of `interval`, in months, as the rules define it
+    "month": Fraction(1),
+    "year": Fraction(12),
+    "week": Fraction(12, 52),
+    "day": Fraction(12, 365),
+}
+
+
+@st.composite
+def known_customers(draw: st.DrawFn, index: int) -> tuple[CustomerFacts, Fraction, Fraction]:
+    """A paid customer, its exact MRR and its exact LTV (usd, major units)."""
+    mrr = Fraction(0)
+    subs = []
+    for n in range(draw(st.integers(0, 2))):
+        cents = draw(st.integers(0, 100_000))
+        quantity = draw(st.integers(0, 20))
+        interval = draw(st.sampled_from(sorted(MONTHS_PER)))
+        count = draw(st.integers(1, 12))
+        percent = draw(st.sampled_from([None, 10, 25, 100]))
+        status = draw(st.sampled_from(["active", "trialing", "canceled", "past_due"]))
+        item_discounts = [] if percent is None else [
+            discount(coupon(percent_off=percent, id=f"pct_{index}_{n}"))]
+        subs.append(subscription(
+            item(price(str(cents), id=f"price_{index}_{n}", interval=interval,
+                       interval_count=count), quantity=quantity, discounts=item_discounts),
+            id=f"sub_{index}_{n}", status=status))
+        if status in ("active", "trialing"):  # the default policy's statuses
+            per_month = Fraction(cents * quantity, 100) / (MONTHS_PER[interval] * count)
+            mrr += per_month * (Fraction(100 - percent, 100) if percent is not None else 1)
+    charges, ltv = [charge(100, 0, id=f"ch_{index}_paid")], Fraction(1)
+    for n, (captured, refunded_share, ok) in enumerate(draw(st.lists(
+            st.tuples(st.integers(0, 50_000), st.integers(0, 4), st.booleans()), max_size=3))):
+        refunded = captured * refunded_share // 4
+        charges.append(charge(captured, refunded, status="succeeded" if ok else "failed",
+                              id=f"ch_{index}_{n}"))
+        if ok:
+            ltv += Fraction(captured - refunded, 100)
+    return facts(*subs, charges=charges, cust=customer(f"cus_{index}")), mrr, ltv
+
+
+def cents(value: Fraction) -> Decimal:
+    """Half-up to cents, by integer arithmetic on the exact value (non-negative here)."""
+    hundredths = value * 100
+    whole = hundredths.numerator // hundredths.denominator
+    if hundredths - whole >= Fraction(1, 2):
+        whole += 1
+    return Decimal(whole) / 100
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2), min_size=1, max_size=3).flatmap(
+    lambda ids: st.tuples(*[known_customers(i) for i in range(len(ids))])))
+def test_mrr_and_ltv_equal_the_documented_formulas(
+    known: tuple[tuple[CustomerFacts, Fraction, Fraction], ...]
 ) -> None:
-    eligible = [f for f in customers if eligibility(f, policy) == ELIGIBLE]
-    per_customer = [customer_mrr_exact(f, EMPTY, policy, NOW) for f in eligible]
-    total_mrr, _ = subscriber_revenue_exact(eligible, EMPTY, policy, NOW)
-    assert sum(per_customer, Fraction(0)) == total_mrr  # exact, before rounding
-    result = derive_subscriber(customers, EMPTY, policy, NOW)
-    if eligible:
-        assert result.mrr == round_cents(total_mrr)
-    else:
-        assert result.mrr is None
+    customers = [f for f, _, _ in known]
+    result = derive_subscriber(customers, EMPTY, RevenuePolicy(), NOW)
+    assert result.eligible
+    assert result.mrr == cents(sum((m for _, m, _ in known), Fraction(0)))
+    assert result.ltv == cents(sum((v for _, _, v in known), Fraction(0)))
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,4 +1,4 @@
-"""Stripe-managed tags, per the table in REVENUE_RULES.md."""
+"""Stripe-managed tags, per the table in docs/revenue-rules.md."""
 
 from typing import Any
 

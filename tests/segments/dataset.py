@@ -20,8 +20,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from revsync import db, workspaces
-from revsync.models import EmailEvent, Subscriber, SubscriberTag
+from revsync.store import db, workspaces
+from revsync.store.models import EmailEvent, Subscriber, SubscriberTag
 from tests.segments.reference import Person
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)

@@ -72,6 +72,49 @@ VOCABULARY = ["mrr", "ltv", "tag", "plan", "opened_emails_last_30_days", "AND", 
               "&", "|", ",", ".", "-", "\n", "é", "'", '"']
 
 
+def _keyword(word: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([word.upper(), word.lower(), word.capitalize()])
+
+
+def _quoted(value: str) -> st.SearchStrategy[str]:
+    escaped = value.replace("\\", "\\\\")
+    return st.sampled_from(['"' + escaped.replace('"', '\\"') + '"',
+                            "'" + escaped.replace("'", "\\'") + "'"])
+
+
+def _comparison_text() -> st.SearchStrategy[str]:
+    """One comparison written the way a user might: any case, quoting style, spacing."""
+    gap = st.sampled_from(["", " ", "  "])
+    number = st.sampled_from(["0", "5", "49.99", "500", "-3", "1000.01", "007"])
+    word = st.sampled_from(["customer", "past-due", "saas.yearly", "pro", "x_1"])
+    text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=8)
+    any_op = st.sampled_from(OPERATORS)
+    triple = st.one_of(
+        st.tuples(st.sampled_from(["mrr", "LTV", "Mrr", "opened_emails_last_30_days"]), any_op,
+                  number),
+        st.tuples(st.sampled_from(["tag", "TAG"]), st.sampled_from(["=", "!="]),
+                  word | text.flatmap(_quoted)),
+        st.tuples(st.sampled_from(["plan", "seats", "Plan.v2"]), any_op,
+                  number | word | text.flatmap(_quoted)),
+    )
+    return st.tuples(triple, gap, gap).map(
+        lambda t: f"{t[0][0]}{t[1]}{t[0][1]}{t[2]}{t[0][2]}")
+
+
+def expression_texts() -> st.SearchStrategy[str]:
+    """Valid expression text built from the grammar, independently of the parser."""
+
+    def combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        pair = st.tuples(children, children)
+        return st.one_of(
+            st.tuples(_keyword("not"), children).map(lambda t: f"{t[0]} ({t[1]})"),
+            st.tuples(pair, _keyword("and")).map(lambda t: f"({t[0][0]}) {t[1]} ({t[0][1]})"),
+            st.tuples(pair, _keyword("or")).map(lambda t: f"{t[0][0]} {t[1]} {t[0][1]}"),
+        )
+
+    return st.recursive(_comparison_text(), combine, max_leaves=6)
+
+
 def token_soups() -> st.SearchStrategy[str]:
     return st.lists(st.sampled_from(VOCABULARY), max_size=12).flatmap(
         lambda parts: st.lists(st.sampled_from(["", " ", "  "]), min_size=len(parts),

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 from revsync.settings import Settings
+from tests.helpers.webhooks import webhook_client
 from tests.segments import dataset
-from tests.webhook_helpers import webhook_client
 
 TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

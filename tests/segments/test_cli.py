@@ -11,11 +11,11 @@ from cryptography.fernet import Fernet
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from revsync import db
+from revsync.cli.app import app
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.models import EmailEvent, Segment
-from starter import app
-from tests.helpers import KEY
+from revsync.store import db
+from revsync.store.models import EmailEvent, Segment
+from tests.helpers.e2e import KEY
 from tests.segments import dataset
 
 runner = CliRunner()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from revsync import db
 from revsync.segments import Expr, parse
 from revsync.segments.sql import count_statement, members_statement
+from revsync.store import db
 from tests.segments import dataset
 from tests.segments.reference import holds
 from tests.segments.strategies import expressions
@@ -31,7 +31,7 @@ def members(loaded: tuple[str, int], expr: Expr) -> list[str]:
 
 
 CASES = [
-    # the examples of REVENUE_RULES.md
+    # the examples in docs/segments.md
     ("mrr >= 100", "a f i"),
     ("ltv > 1000", "a f i"),  # h has exactly 1000.00
     ("mrr >= 50 AND mrr < 200", "a g i j"),

@@ -15,13 +15,13 @@ from playwright.async_api import Page, async_playwright, expect
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from revsync import db, workspaces
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
+from revsync.store import db, workspaces
 from revsync.web.app import create_app
 from revsync.web.running import running
-from tests.helpers import KEY, import_emails
-from tests.test_full_sync import charge, customer, monthly
+from tests.helpers.e2e import KEY, import_emails
+from tests.helpers.stripe_objects import charge, customer, monthly
 
 TOKEN = "browser-admin-token-0123456789"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -12,8 +12,8 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from revsync import db, workspaces
 from revsync.settings import Settings
+from revsync.store import db, workspaces
 from revsync.web.app import create_app
 
 TOKEN = "page-admin-token-0123456789"

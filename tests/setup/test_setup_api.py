@@ -13,13 +13,13 @@ from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.client import Client
 
-from revsync import db
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.models import Workspace
 from revsync.settings import Settings
+from revsync.store import db
+from revsync.store.models import Workspace
 from revsync.web.app import create_app
-from tests.helpers import KEY, connect_workspace, import_emails
-from tests.test_full_sync import charge, customer
+from tests.helpers.e2e import KEY, connect_workspace, import_emails
+from tests.helpers.stripe_objects import charge, customer
 
 TOKEN = "admin-token-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

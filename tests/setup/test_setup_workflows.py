@@ -12,15 +12,15 @@ from sqlalchemy import func
 from sqlmodel import SQLModel, select
 from temporalio.client import Client
 
-from revsync import db
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.models import MIRROR_TABLES, SyncRun, Workspace
 from revsync.settings import Settings
 from revsync.setup.dry_run import DryRunReport
 from revsync.setup.types import DryRunInput, RederiveInput
-from revsync.sync_types import DeriveCounts
-from tests.helpers import KEY, connect_workspace, import_emails, state, sync
-from tests.test_full_sync import charge, customer, monthly
+from revsync.store import db
+from revsync.store.models import MIRROR_TABLES, SyncRun, Workspace
+from revsync.sync.types import DeriveCounts
+from tests.helpers.e2e import KEY, connect_workspace, import_emails, state, sync
+from tests.helpers.stripe_objects import charge, customer, monthly
 
 pytestmark = pytest.mark.usefixtures("workers")
 

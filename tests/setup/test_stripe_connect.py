@@ -13,12 +13,12 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from revsync import db, workspaces
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
+from revsync.store import db, workspaces
 from revsync.web.app import create_app
-from tests.helpers import KEY, import_emails, state, sync
-from tests.test_full_sync import charge, customer
+from tests.helpers.e2e import KEY, import_emails, state, sync
+from tests.helpers.stripe_objects import charge, customer
 
 TOKEN = "connect-admin-token-0123456789"
 

@@ -1,0 +1,1 @@
+"""Stripe events: parsing webhooks, refetching what they name, applying them once, catching up."""

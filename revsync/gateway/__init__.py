@@ -1,0 +1,1 @@
+"""Talking to Stripe: paged reads with exact request counts, and webhook signatures."""

@@ -1,0 +1,217 @@
+"""Connect a workspace to Stripe: verify the key, store it encrypted, record options."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlparse
+
+import stripe
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from revsync.events.parsing import HANDLED_TYPES
+from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
+from revsync.segments.defaults import ensure_default_segments
+from revsync.settings import Settings
+from revsync.store import db, keystore, workspaces
+
+KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_]+$")
+SECRET_PATTERN = re.compile(r"^whsec_[A-Za-z0-9_+/=]+$")
+
+
+def product_ids(value: list[str] | None) -> list[str] | None:
+    """Sorted, deduplicated `prod_` ids; ValueError names the ones that are not."""
+    if value is None:
+        return None
+    bad = [p for p in value if not p.startswith("prod_") or not ID_PATTERN.match(p)]
+    if bad:
+        raise ValueError(f"not Stripe product ids: {', '.join(bad)}")
+    return sorted(set(value))
+
+
+class ConnectError(Exception):
+    """The key or an option is unusable; nothing was stored."""
+
+
+class Options(BaseModel):
+    """The workspace's sync options, validated before anything is stored."""
+
+    api_base: str | None = None
+    products: list[str] = Field(default_factory=list)
+    sync_without_payment: bool = False
+    metadata_keys: list[str] = Field(default_factory=list)
+    reporting_currency: str = "usd"
+    fx_rates: dict[str, str] = Field(default_factory=dict)
+    # None keeps the stored list (less any product no longer synced).
+    watch_products: list[str] | None = None
+    webhook_url: str | None = None  # public base URL: Stripe gets an endpoint registered
+    webhook_secrets: list[str] = Field(default_factory=list)  # endpoints managed by hand
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError(f"not an ISO currency code: {value!r}")
+        return value.lower()
+
+    @field_validator("fx_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, str]) -> dict[str, str]:
+        rates: dict[str, str] = {}
+        for currency, rate in value.items():
+            try:
+                number = Decimal(rate)
+            except InvalidOperation:
+                raise ValueError(f"FX rate for {currency!r} is not a number: {rate!r}") from None
+            if not re.fullmatch(r"[A-Za-z]{3}", currency) or not number.is_finite() or number <= 0:
+                raise ValueError(f"FX rates are CUR=positive number, not {currency}={rate}")
+            rates[currency.lower()] = str(number)
+        return rates
+
+    @field_validator("api_base")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("products", "watch_products")
+    @classmethod
+    def _products(cls, value: list[str] | None) -> list[str] | None:
+        return product_ids(value)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return None if value is None else cls._url(value)
+
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _secrets(cls, value: list[str]) -> list[str]:
+        if any(not SECRET_PATTERN.match(v) for v in value):
+            raise ValueError("webhook signing secrets start with whsec_")
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _watch_within_products(self) -> Options:
+        outside = sorted(set(self.watch_products or []) - set(self.products))
+        if outside:
+            raise ValueError(
+                f"products to watch must be synced products; not synced: {', '.join(outside)}"
+            )
+        return self
+
+    @field_validator("metadata_keys")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        bad = [k for k in value if len(k) > 40 or not k.strip()]
+        if bad:
+            raise ValueError(f"metadata keys are 1-40 characters: {bad}")
+        return list(dict.fromkeys(value))
+
+
+def options(**values: object) -> Options:
+    try:
+        return Options.model_validate(values)
+    except ValidationError as error:
+        raise ConnectError("; ".join(e["msg"] for e in error.errors())) from None
+
+
+def stored_options(settings: Settings, workspace_name: str, **overrides: object) -> Options:
+    """The workspace's current options (defaults if it is new), with `overrides`: for
+    replacing the key without touching what the owner chose."""
+    stored: dict[str, object] = {}
+    with db.session(settings.resolved_database_url) as session:
+        try:
+            workspace = workspaces.by_name(session, workspace_name)
+            stored = {
+                "api_base": workspace.api_base, "products": workspace.products,
+                "sync_without_payment": workspace.sync_without_payment,
+                "metadata_keys": workspace.metadata_keys,
+                "reporting_currency": workspace.reporting_currency,
+                "fx_rates": workspace.fx_rates,
+            }
+        except workspaces.WorkspaceError:
+            pass
+    return options(**{**stored, **overrides})
+
+
+def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options) -> None:
+    """Store the key and options only after one cheap call proves the key works."""
+    if not workspaces.valid_name(workspace_name):
+        raise ConnectError(
+            "workspace names are 1-100 letters, digits, '_', '.', '-' (first a letter or "
+            f"digit), not {workspace_name!r}"
+        )
+    if not KEY_PATTERN.match(api_key):
+        raise ConnectError("that is not a Stripe secret (sk_) or restricted (rk_) key")
+    try:
+        encrypted = keystore.encrypt(settings, api_key)  # a bad secret key fails first
+    except keystore.KeyStoreError as error:
+        raise ConnectError(str(error)) from None
+    gateway = StripeGateway(api_key=api_key, api_base=opts.api_base, max_retries=2)
+    try:
+        gateway.check_key()
+    except stripe.AuthenticationError:
+        raise ConnectError("Stripe rejected the key (authentication failed)") from None
+    except stripe.PermissionError:
+        raise ConnectError("the key may not list customers; grant read access") from None
+    except (StripeUnavailable, stripe.StripeError) as error:
+        raise ConnectError(f"could not reach Stripe: {type(error).__name__}") from None
+    with db.session(settings.resolved_database_url) as session:
+        workspace = workspaces.get_or_create(session, workspace_name)
+        secrets = [keystore.encrypt(settings, secret) for secret in opts.webhook_secrets]
+        if opts.webhook_url:
+            url = f"{opts.webhook_url}/webhooks/stripe/{workspace_name}"
+            endpoint_id, secret = _register_endpoint(gateway, workspace.webhook_endpoint_id, url)
+            workspace.webhook_endpoint_id = endpoint_id
+            if secret is not None:
+                secrets = [keystore.encrypt(settings, secret)]
+        if secrets:
+            workspace.webhook_secrets_encrypted = secrets
+        workspace.stripe_key_encrypted = encrypted
+        workspace.api_base = opts.api_base
+        workspace.products = opts.products
+        watch = workspace.watch_products if opts.watch_products is None else opts.watch_products
+        # A product no longer synced is no longer watched.
+        workspace.watch_products = sorted(set(watch) & set(opts.products))
+        workspace.sync_without_payment = opts.sync_without_payment
+        workspace.metadata_keys = opts.metadata_keys
+        workspace.reporting_currency = opts.reporting_currency
+        workspace.fx_rates = opts.fx_rates
+        session.add(workspace)
+        session.commit()
+    ensure_default_segments(settings.resolved_database_url, workspace_name)
+
+
+def _register_endpoint(
+    gateway: StripeGateway, endpoint_id: str | None, url: str
+) -> tuple[str, str | None]:
+    """Create the webhook endpoint, or point the registered one at `url`.
+
+    Returns its id and, when created, its signing secret (Stripe shows it only then).
+    The endpoint's `api_version` is the SDK's, so payloads have the shape we parse.
+    """
+    fields = {"url": url, "enabled_events": sorted(HANDLED_TYPES)}
+    try:
+        if endpoint_id:
+            try:
+                gateway.post(f"/v1/webhook_endpoints/{endpoint_id}", fields)
+                return endpoint_id, None
+            except stripe.InvalidRequestError as error:
+                if error.http_status != 404:
+                    raise
+        created = gateway.post(
+            "/v1/webhook_endpoints", {**fields, "api_version": stripe.api_version}
+        )
+    except (StripeUnavailable, stripe.StripeError) as error:
+        message = getattr(error, "user_message", None) or type(error).__name__
+        raise ConnectError(f"could not register the webhook endpoint: {message}") from None
+    new_id, secret = created.get("id"), created.get("secret")
+    if not isinstance(new_id, str) or not isinstance(secret, str):
+        raise ConnectError("Stripe answered the webhook endpoint creation without id or secret")
+    return new_id, secret

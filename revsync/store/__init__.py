@@ -1,0 +1,1 @@
+"""Storage: engine and migrations, tables, encrypted keys, workspaces, the Stripe mirror."""

@@ -1,0 +1,84 @@
+"""Workspaces: creation, connection options, and the objects built from them."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, select
+
+from revsync.gateway.stripe_api import StripeGateway
+from revsync.revenue import RevenuePolicy
+from revsync.settings import Settings
+from revsync.store import keystore
+from revsync.store.models import Workspace
+
+# Names appear in URLs (the webhook endpoint) and workflow ids.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+class WorkspaceError(Exception):
+    """A workspace is missing or not connected to Stripe."""
+
+
+def valid_name(name: str) -> bool:
+    return NAME_PATTERN.fullmatch(name) is not None
+
+
+def get_or_create(session: Session, name: str) -> Workspace:
+    workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
+    if workspace is None:
+        if not valid_name(name):
+            raise WorkspaceError(
+                f"workspace names are 1-100 letters, digits, '_', '.', '-' (first a letter "
+                f"or digit), not {name!r}"
+            )
+        workspace = Workspace(name=name)
+        session.add(workspace)
+        session.commit()
+        session.refresh(workspace)
+    return workspace
+
+
+def by_name(session: Session, name: str) -> Workspace:
+    workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
+    if workspace is None:
+        raise WorkspaceError(f"no workspace named {name!r}; run `connect` first")
+    return workspace
+
+
+def by_id(session: Session, workspace_id: int) -> Workspace:
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise WorkspaceError(f"workspace {workspace_id} does not exist")
+    return workspace
+
+
+def policy(workspace: Workspace) -> RevenuePolicy:
+    """The workspace's revenue policy; a malformed FX rate is a configuration error."""
+    rates: dict[str, Decimal] = {}
+    for currency, rate in workspace.fx_rates.items():
+        try:
+            rates[currency.lower()] = Decimal(str(rate))
+        except InvalidOperation as error:
+            raise WorkspaceError(f"FX rate for {currency!r} is not a number: {rate!r}") from error
+    return RevenuePolicy(
+        reporting_currency=workspace.reporting_currency,
+        fx_rates=rates,
+        mrr_statuses=frozenset(workspace.mrr_statuses),
+        products=frozenset(workspace.products),
+        sync_without_payment=workspace.sync_without_payment,
+        metadata_keys=tuple(workspace.metadata_keys),
+    )
+
+
+def gateway(settings: Settings, workspace: Workspace) -> StripeGateway:
+    """A Stripe client for the workspace's stored key (decrypted only here, in activities)."""
+    if not workspace.stripe_key_encrypted:
+        raise WorkspaceError(f"workspace {workspace.name!r} is not connected to Stripe")
+    return StripeGateway(
+        api_key=keystore.decrypt(settings, workspace.stripe_key_encrypted),
+        api_base=workspace.api_base,
+        stripe_account=workspace.stripe_account,
+        max_retries=settings.stripe_max_retries,
+    )

@@ -1,0 +1,1 @@
+"""Subscribers: their Stripe values derived from the mirror; CSV import, export, engagement."""

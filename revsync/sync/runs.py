@@ -1,0 +1,109 @@
+"""Sync run records and stream checkpoints (the durable side of resumability)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+from sqlmodel import Session, select
+
+from revsync.gateway.stripe_api import Page
+from revsync.store import mirror
+from revsync.store.models import StreamCheckpoint, SyncRun, utcnow
+from revsync.sync.types import FinishInput, StreamState, min_requests
+
+
+def start(session: Session, workspace_id: int, workflow_id: str, run_key: str) -> SyncRun:
+    """Create the run record once per sync; a retried activity finds the same row."""
+    run = session.exec(select(SyncRun).where(SyncRun.run_key == run_key)).first()
+    if run is None:
+        run = SyncRun(workspace_id=workspace_id, workflow_id=workflow_id, run_key=run_key)
+        session.add(run)
+        session.commit()
+        session.refresh(run)
+    return run
+
+
+def completed_before(session: Session, workspace_id: int, sync_run_id: int | None = None) -> bool:
+    """Did a sync of the workspace (other than `sync_run_id`) complete? The first one fires
+    no automations; a workspace never synced needs a sync before a re-derivation."""
+    return session.exec(
+        select(SyncRun.id).where(
+            SyncRun.workspace_id == workspace_id,
+            SyncRun.status == "completed",
+            SyncRun.id != (sync_run_id or 0),
+        )
+    ).first() is not None
+
+
+def get(session: Session, sync_run_id: int) -> SyncRun:
+    run = session.get(SyncRun, sync_run_id)
+    if run is None:
+        raise LookupError(f"sync run {sync_run_id} does not exist")
+    return run
+
+
+def checkpoint(session: Session, sync_run_id: int, stream: str) -> StreamCheckpoint | None:
+    return session.get(StreamCheckpoint, (sync_run_id, stream))
+
+
+def resume_point(session: Session, sync_run_id: int, given: StreamState) -> StreamState:
+    """The furthest of the workflow's cursor and the committed checkpoint.
+
+    The checkpoint is written in the same transaction as the page it follows, so a
+    worker killed between commit and reply re-reads nothing it already stored.
+    """
+    saved = checkpoint(session, sync_run_id, given.key)
+    if saved is None or saved.pages <= given.pages:
+        return given
+    return StreamState(**saved.state)
+
+
+def commit_page(
+    session: Session, workspace_id: int, sync_run_id: int, state: StreamState, page: Page
+) -> StreamState:
+    """Store one page and advance the stream's checkpoint, atomically."""
+    stored = mirror.upsert(
+        session, state.name, workspace_id, page.objects, page.requested_at, seen_run=sync_run_id
+    )
+    advanced = replace(
+        state,
+        cursor=page.last_id or state.cursor,
+        cursor_created=page.last_created if page.last_id else state.cursor_created,
+        pages=state.pages + 1,
+        objects=state.objects + len(page.objects),
+        requests=state.requests + page.requests,
+        done=not page.has_more,
+        malformed=state.malformed + page.malformed + len(page.objects) - stored,
+    )
+    row = checkpoint(session, sync_run_id, state.key) or StreamCheckpoint(
+        sync_run_id=sync_run_id, stream=state.key
+    )
+    row.pages, row.state = advanced.pages, asdict(advanced)
+    session.add(row)
+    session.commit()
+    return advanced
+
+
+def finish(session: Session, finish_input: FinishInput, customers: dict[str, int]) -> SyncRun:
+    """Record the outcome: counts, requests made and the minimum they are measured against."""
+    run = get(session, finish_input.sync_run_id)
+    streams = finish_input.streams
+    run.status = "failed" if finish_input.error else "completed"
+    run.error = finish_input.error
+    run.finished_at = utcnow()
+    run.requests = sum(s.requests for s in streams)
+    run.min_requests = min_requests(streams)
+    counts: dict[str, Any] = asdict(finish_input.derive)
+    counts["mrr_total"] = str(finish_input.derive.mrr_total)
+    counts["ltv_total"] = str(finish_input.derive.ltv_total)
+    counts["customers"] = customers
+    counts["streams"] = {
+        s.name: {"objects": s.objects, "requests": s.requests, "malformed": s.malformed}
+        for s in streams
+    }
+    counts["catalogue_requests"] = sum(s.requests for s in streams if s.catalogue)
+    run.counts = counts
+    session.add(run)
+    session.commit()
+    return run

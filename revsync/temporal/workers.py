@@ -1,0 +1,58 @@
+"""Run the three workers the plugin needs, until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import AsyncExitStack
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from revsync.settings import Settings, get_settings
+
+
+def build_workers(client: Client, settings: Settings) -> list[Worker]:
+    """Workflows and database activities; full-sync Stripe calls; webhook refetches."""
+    queues = (settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue)
+    return [Worker(client, task_queue=queue) for queue in queues]
+
+
+async def run_until(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+    """Run the workers; on `stop`, finish in-flight tasks briefly, then shut down."""
+    async with AsyncExitStack() as stack:
+        for worker in build_workers(client, settings):
+            await stack.enter_async_context(worker)
+        await stop.wait()
+
+
+async def serve(settings: Settings) -> None:
+    """Migrate, connect (starting the embedded dev server if nothing is configured), and
+    run the workers until SIGINT or SIGTERM."""
+    from revsync.cli.console import console
+    from revsync.store import db
+    from revsync.temporal.client import connect
+    from revsync.temporal.dev_server import ensure_dev_server
+
+    db.migrate(settings.resolved_database_url)
+    ensure_dev_server(settings.data_dir)
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    queues = (settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue)
+    console.print(
+        f"workers polling {', '.join(map(repr, queues))} (Stripe budget: sync "
+        f"{settings.stripe_requests_per_second}/s, webhooks "
+        f"{settings.stripe_event_requests_per_second}/s)"
+    )
+    await run_until(client, settings, stop)
+
+
+def main() -> None:
+    """`worker.py` and `revsync worker`: serve, then leave without interpreter finalization."""
+    from revsync.temporal.process_exit import exit_now
+
+    asyncio.run(serve(get_settings()))
+    exit_now(0)

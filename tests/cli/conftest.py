@@ -1,0 +1,32 @@
+"""Fixtures of the CLI tests: a settings environment in a temporary folder, a fake Stripe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from tests.helpers.e2e import KEY
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}",
+        "REVSYNC_DATA_DIR": str(tmp_path / "data"),
+        "REVSYNC_SECRET_KEY": Fernet.generate_key().decode(),
+        "STRIPE_TEST_KEY": KEY,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    return values
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripeServer]:
+    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
+        yield server

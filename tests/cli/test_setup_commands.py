@@ -1,0 +1,66 @@
+"""The setup and automation commands: output, and bad input refused with nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from revsync.fake_stripe import FakeStripeServer
+from revsync.store import db, workspaces
+from tests.helpers.cli import run
+
+
+@pytest.fixture
+def shop(env: dict[str, str], fake: FakeStripeServer) -> str:
+    fake.state.put("product", {"id": "prod_gold", "name": "Gold"})
+    fake.state.put("customer", {"email": "a@x.io", "metadata": {"plan": "pro"}})
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+                    "--workspace", "shop", "--metadata-keys", "plan")
+    assert code == 0, out
+    return "shop"
+
+
+def test_products_and_suggestions(shop: str) -> None:
+    code, out = run("products", "--workspace", shop)
+    assert code == 0 and "prod_gold" in out and "Gold" in out
+    code, out = run("suggest-metadata", "--workspace", shop)
+    assert code == 0 and "plan" in out and "1 of 1" in out and "pro" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--products", "prod_nope"], "unknown product ids: prod_nope"),
+    (["--products", "shoes"], "not Stripe product ids: shoes"),
+    (["--products", "prod_gold", "--watch-products", "prod_x"], "not synced: prod_x"),
+    (["--watch-products", "prod_gold"], "not synced: prod_gold"),
+])
+def test_bad_options_change_nothing(shop: str, env: dict[str, str],
+                                    args: list[str], message: str) -> None:
+    code, out = run("options", "--workspace", shop, *args)
+    assert code == 2 and message in out
+    with db.session(env["DATABASE_URL"]) as session:
+        workspace = workspaces.by_name(session, shop)
+    assert (workspace.products, workspace.watch_products, workspace.metadata_keys) == (
+        [], [], ["plan"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["set", "thank_you", "--threshold", "lots"], "threshold is a number"),
+    (["set", "win_back", "--delays", "3,soon"], "numbers of days"),
+    (["set", "win_back", "--delays", "3,400"], "0-365 days"),
+    (["set", "team_alert", "--recipients", "nobody"], "list of email addresses"),
+    (["set", "party", "--on"], "unknown automation 'party'"),
+])
+def test_bad_automation_settings_are_refused(shop: str, args: list[str], message: str) -> None:
+    code, out = run("automations", *args, "--workspace", shop)
+    assert code == 2 and message in out
+    code, out = run("automations", "list", "--workspace", shop)
+    assert "'threshold': '1000'" in out  # unchanged
+
+
+def test_automation_settings_outbox_and_unsubscribe(shop: str) -> None:
+    code, out = run("automations", "set", "win_back", "--off", "--delays", "2,5",
+                    "--workspace", shop)
+    assert code == 0 and "win_back: off" in out and "[2.0, 5.0]" in out
+    code, out = run("outbox", "--workspace", shop)
+    assert code == 0 and "subject" in out
+    code, out = run("subscribers", "unsubscribe", "nobody@x.io", "--workspace", shop)
+    assert code == 2 and "no subscriber 'nobody@x.io'" in out

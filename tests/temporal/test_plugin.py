@@ -1,0 +1,55 @@
+"""The plugin gives each worker the right work and the Stripe queue its shared budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from revsync.settings import Settings
+from revsync.temporal.plugin import RevenueSyncPlugin
+from revsync.workflows.automations import NotifyWorkflow, WinBackWorkflow
+from revsync.workflows.catch_up import CatchUpWorkflow
+from revsync.workflows.full_sync import FullSyncWorkflow
+from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
+from revsync.workflows.stripe_event import StripeEventWorkflow
+
+
+def configure(settings: Settings, task_queue: str) -> dict[str, Any]:
+    plugin = RevenueSyncPlugin(settings)
+    return dict(plugin.configure_worker({"task_queue": task_queue}))
+
+
+def names(config: dict[str, Any]) -> set[str]:
+    return {f.__temporal_activity_definition.name for f in config["activities"]}
+
+
+def test_stripe_queue_gets_the_stripe_activity_and_the_budget() -> None:
+    settings = Settings(stripe_requests_per_second=12, pages_per_activity=4)
+    config = configure(settings, settings.stripe_task_queue)
+    assert names(config) == {"revsync.fetch_stream_pages", "revsync.plan_partitions",
+                             "revsync.dry_run"}
+    # 12 requests/s at 4 pages per activity = 3 activities/s, enforced by the server.
+    assert config["max_task_queue_activities_per_second"] == 3.0
+    assert "workflows" not in config
+
+
+def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> None:
+    settings = Settings()
+    config = configure(settings, settings.task_queue)
+    assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow,
+                                   WinBackWorkflow, NotifyWorkflow, DryRunWorkflow,
+                                   RederiveWorkflow]
+    assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
+                             "revsync.derive_subscribers", "revsync.finish_run",
+                             "revsync.apply_event", "revsync.dispatch_transitions",
+                             "revsync.send_automation_email"}
+    assert "max_task_queue_activities_per_second" not in config
+    assert config["activity_executor"] is not None
+
+
+def test_events_queue_gets_the_refetch_activities_and_its_own_budget() -> None:
+    settings = Settings(stripe_event_requests_per_second=30)
+    config = configure(settings, settings.stripe_events_task_queue)
+    assert names(config) == {"revsync.refetch_event_objects", "revsync.list_event_page"}
+    # 30 requests/s, at most 2 refetches per event = 15 event activities/s.
+    assert config["max_task_queue_activities_per_second"] == 15.0
+    assert "workflows" not in config
