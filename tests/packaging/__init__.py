@@ -1,0 +1,1 @@
+"""Tests of the built package: the wheel, installed outside the checkout."""
