@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -78,8 +81,47 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the newest revision; safe to call on every start."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the schema to the newest revision; safe to call on every start, and from
+    several processes at once (a worker, the web app and a command started together):
+    one upgrades while the others wait, then finds nothing left to do."""
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), "head")
+
+
+MIGRATION_LOCK_KEY = 0x72657673796E63  # "revsync": one advisory lock id for the upgrade
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Serialise migrations across processes.
+
+    PostgreSQL: a session advisory lock, held on its own connection while alembic works
+    on another. SQLite: an exclusive `flock` on a file beside the database (a database
+    transaction would block alembic's own connection).
+    """
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if not path or path == ":memory:":
+            yield
+            return
+        lock_path = Path(path + ".migrate-lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with get_engine(url).connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                               {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
 
 
 def session(url: str) -> Session:
