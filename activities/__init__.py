@@ -1,0 +1,1 @@
+"""Temporal activities: thin adapters from a workflow to the database or to Stripe."""

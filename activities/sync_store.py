@@ -8,7 +8,7 @@ from revsync.activities.errors import permanent_errors
 from revsync.gateway.stripe_api import STREAMS, streams_needed
 from revsync.settings import Settings
 from revsync.store import db, mirror, workspaces
-from revsync.subscribers import derivation
+from revsync.subscribers import derivation, facts
 from revsync.sync import runs
 from revsync.sync.types import (
     DeriveCounts,
@@ -70,15 +70,13 @@ class SyncStoreActivities:
         cursor, done = request.after_subscriber_id, False
         # Locked like a webhook event's derivation, so the two never interleave.
         with permanent_errors(), db.locked_session(self.url) as session:
-            workspace = workspaces.by_id(session, request.workspace_id)
-            policy = workspaces.policy(workspace)
-            catalogue = derivation.load_catalogue(session, request.workspace_id)
+            rules = derivation.rules_for(session, request.workspace_id)
             for _ in range(request.max_batches):
-                cursor, done, counts, _transitions = derivation.derive_batch(
-                    session, request.workspace_id, policy, catalogue, cursor,
-                    request.batch_size, request.now, request.transitions_source or None,
+                cursor, done, batch = derivation.derive_next_batch(
+                    session, rules, cursor, request.batch_size, request.now,
+                    request.transitions_source or None,
                 )
-                total.add(counts)
+                total.add(batch.counts)
                 activity.heartbeat(cursor)
                 if done:
                     break
@@ -89,6 +87,6 @@ class SyncStoreActivities:
         """Write the run's outcome and return the customer report."""
         with db.session(self.url) as session:
             run = runs.get(session, request.sync_run_id)
-            report = derivation.customer_report(session, run.workspace_id)
+            report = facts.customer_report(session, run.workspace_id)
             runs.finish(session, request, report)
         return report

@@ -1,1 +1,1 @@
-"""Command groups of `starter.py`, one module each."""
+"""Command line: the `revsync` typer app (also `starter.py`), one module per command group."""

@@ -24,7 +24,7 @@ from revsync.store.models import (
     StripeEvent,
     Subscriber,
 )
-from revsync.subscribers import derivation
+from revsync.subscribers import derivation, facts
 
 APPLIED = "applied"
 ALREADY_APPLIED = "already_applied"
@@ -37,32 +37,19 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
     if done is not None:
         session.rollback()
         return EventResult(ALREADY_APPLIED, subscribers=done.subscribers)
-    workspace = workspaces.by_id(session, request.workspace_id)
-    policy = workspaces.policy(workspace)
-    catalogue = derivation.load_catalogue(session, request.workspace_id)
-    if workspace.watch_products and not _watched(
-        session, request, set(workspace.watch_products), catalogue
-    ):
+    rules = derivation.rules_for(session, request.workspace_id)
+    watch = workspaces.by_id(session, request.workspace_id).watch_products
+    if watch and not _watched(session, request, set(watch), rules.catalogue):
         _record(session, request, NOT_WATCHED, 0)
         session.commit()
         return EventResult(NOT_WATCHED)
     subscribers = lock_subscribers(session, request.workspace_id, request.customer_ids)
-    derived: set[int] = set()
-    transitions: list[derivation.Transition] = []
-    while subscribers:
-        # A subscriber that takes over a customer displaces its previous holder, which
-        # is derived next in the same transaction (until no one is displaced).
-        displaced: set[int] = set()
-        _, found = derivation.derive_locked(
-            session, request.workspace_id, policy, catalogue, subscribers, now, displaced
-        )
-        transitions += found
-        derived |= {s.id for s in subscribers if s.id is not None}
-        subscribers = lock_by_id(session, request.workspace_id, displaced - derived)
-    derivation.record_transitions(session, request.workspace_id, request.event_id, transitions)
-    _record(session, request, APPLIED, len(derived))
+    derived = derivation.derive(session, rules, subscribers, now, record_as=request.event_id,
+                                follow_displaced=True)
+    _record(session, request, APPLIED, len(derived.subscriber_ids))
     session.commit()
-    return EventResult(APPLIED, subscribers=len(derived), transitions=len(transitions))
+    return EventResult(APPLIED, subscribers=len(derived.subscriber_ids),
+                       transitions=len(derived.transitions))
 
 
 def lock_subscribers(
@@ -94,19 +81,6 @@ def lock_subscribers(
     ).all()
 
 
-def lock_by_id(
-    session: Session, workspace_id: int, subscriber_ids: set[int]
-) -> Sequence[Subscriber]:
-    if not subscriber_ids:
-        return []
-    return session.exec(
-        select(Subscriber)
-        .where(Subscriber.workspace_id == workspace_id, col(Subscriber.id).in_(subscriber_ids))
-        .order_by(col(Subscriber.id))
-        .with_for_update()
-    ).all()
-
-
 def _watched(
     session: Session, request: ApplyInput, watch: set[str], catalogue: Catalogue
 ) -> bool:
@@ -114,11 +88,12 @@ def _watched(
     about: list[Target] = [t for t in request.targets if t.stream in PRODUCT_STREAMS]
     if not about:
         return True
-    facts = derivation.load_customer_facts(session, request.workspace_id, request.customer_ids)
+    customers = facts.load_customer_facts(session, request.workspace_id,
+                                        request.customer_ids)
     for target in about:
         row = session.get(MIRROR_TABLES[target.stream], (request.workspace_id, target.id))
         data = None if row is None else row.data
-        if object_products(target.stream, data, facts, catalogue) & watch:
+        if object_products(target.stream, data, customers, catalogue) & watch:
             return True
     return False
 

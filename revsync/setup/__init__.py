@@ -1,1 +1,2 @@
-"""The Stripe setup step: products to pick, metadata to carry, a dry run, later changes."""
+"""The Stripe setup step: connecting a key, products to pick, metadata to carry, a dry run,
+later option changes, disconnecting."""

@@ -1,1 +1,1 @@
-"""The project's HTTP app: the Stripe webhook endpoint (and, later, settings pages)."""
+"""The HTTP app: the Stripe webhook endpoint, the settings page and the JSON APIs."""

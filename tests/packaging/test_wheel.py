@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -28,9 +29,15 @@ INSTALL_TIMEOUT = 600
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh virtual environment with the freshly built wheel installed; its bin/."""
     base = tmp_path_factory.mktemp("wheel")
+    # Built from a copy, so the build leaves nothing in the checkout (setuptools writes
+    # build/ and *.egg-info beside the sources); the two package links stay links.
+    source = base / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", ".revsync", "__pycache__", ".*_cache",
+        ".hypothesis"))
     wheels = base / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
-                    str(ROOT)], check=True, timeout=INSTALL_TIMEOUT, env=clean_env())
+                    str(source)], check=True, timeout=INSTALL_TIMEOUT, env=clean_env())
     (wheel,) = wheels.glob("revsync-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(base / "venv")], check=True)
     bin_dir = base / "venv" / "bin"

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from revsync.revenue import RevenuePolicy, derive_subscriber
 
 from .factories import EMPTY, NOW, charge, facts, item, price, subscription
@@ -72,3 +74,37 @@ def test_currency_codes_case_insensitive() -> None:
     sub = subscription(item(price("2000", currency="EUR")), currency="EUR")
     result = derive_subscriber([facts(sub)], EMPTY, POLICY, NOW)
     assert result.mrr == Decimal("21.60")  # 20 x 1.08
+
+
+# Every currency with an exponent other than 2, written out (not read from the code).
+ZERO_DECIMAL = ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
+                "vnd", "vuv", "xaf", "xof", "xpf"]
+THREE_DECIMAL = ["bhd", "jod", "kwd", "omr", "tnd"]
+
+
+def one_currency(currency: str, monthly_minor: int, paid_minor: int) -> tuple[Decimal | None,
+                                                                             Decimal | None]:
+    policy = RevenuePolicy(fx_rates={currency: Decimal("1")})  # 1 unit = 1 USD
+    sub = subscription(item(price(str(monthly_minor), currency=currency)), currency=currency)
+    result = derive_subscriber([facts(sub, charges=[charge(paid_minor, currency=currency)])],
+                               EMPTY, policy, NOW)
+    return result.mrr, result.ltv
+
+
+@pytest.mark.parametrize("currency", ZERO_DECIMAL)
+def test_zero_decimal_currencies_are_whole_units(currency: str) -> None:
+    # 1234 minor units are 1234 major units: 1234.00 at a rate of 1.
+    # LTV: 5 minor units are 5.00 (not 0.05).
+    assert one_currency(currency, 1234, 5) == (Decimal("1234.00"), Decimal("5.00"))
+    assert one_currency(currency.upper(), 1234, 5) == (Decimal("1234.00"), Decimal("5.00"))
+
+
+@pytest.mark.parametrize("currency", THREE_DECIMAL)
+def test_three_decimal_currencies_are_thousandths(currency: str) -> None:
+    # 1234 minor units are 1.234 -> 1.23; 1235 are 1.235 -> 1.24 (half up, rounded once).
+    assert one_currency(currency, 1234, 1235) == (Decimal("1.23"), Decimal("1.24"))
+
+
+def test_a_two_decimal_currency_is_hundredths() -> None:
+    # The contrast: 1234 minor units of eur are 12.34.
+    assert one_currency("eur", 1234, 5) == (Decimal("12.34"), Decimal("0.05"))

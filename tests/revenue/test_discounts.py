@@ -189,3 +189,27 @@ def test_amount_off_currency_mismatch_is_not_applied() -> None:
     result = derive_subscriber([facts(sub)], EMPTY, policy, NOW)
     assert result.mrr == Decimal("22.00")  # 20 EUR x 1.1, coupon not applicable
     assert result.anomalies == {"coupon_currency_mismatch": 1}
+
+
+def test_subscription_amount_off_is_taken_off_the_total_of_several_items_once() -> None:
+    # Items $30 and 2 seats x $10 a month = $50 per invoice; $10 off the invoice -> $40,
+    # not $10 off each item ($30 - $10 + $20 - $10 = $30).
+    sub = subscription(item(price("3000", id="price_a")), item(price("1000", id="price_b"),
+                                                              quantity=2),
+                       discounts=[discount(TEN_OFF)])
+    assert mrr(sub) == Decimal("40.00")
+
+
+def test_subscription_amount_off_over_yearly_items_is_normalised_once() -> None:
+    # $120 and $240 a year = $360 per yearly invoice; $12 off it -> $348 / 12 = $29.00.
+    sub = subscription(item(price("12000", id="price_a", interval="year")),
+                       item(price("24000", id="price_b", interval="year")),
+                       discounts=[discount(coupon(id="TWELVE", amount_off=1200))])
+    assert mrr(sub) == Decimal("29.00")
+
+
+def test_subscription_amount_off_larger_than_all_items_stops_at_zero() -> None:
+    # $5 + $3 a month with $10 off the invoice -> 0, not -$2.
+    sub = subscription(item(price("500", id="price_a")), item(price("300", id="price_b")),
+                       discounts=[discount(TEN_OFF)])
+    assert mrr(sub) == Decimal("0.00")

@@ -6,12 +6,15 @@ Runs on SQLite and on PostgreSQL (the `database_url` fixture).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal as D
 
 import pytest
+from rich.console import Console
 from temporalio.client import Client
 
+from revsync.cli.console import summary_table
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.sync.client import workflow_id
@@ -150,3 +153,34 @@ def set_fx(settings: Settings, name: str, rates: dict[str, str]) -> None:
         workspace.fx_rates = rates
         session.add(workspace)
         session.commit()
+
+
+async def test_amounts_without_a_rate_are_left_out_and_counted_in_the_report(
+    fake: FakeStripeServer, settings: Settings, client: Client, workers: None
+) -> None:
+    s = fake.state
+    # Ivy: $10/month and a $7 charge in usd; a £20/month subscription and a £50 charge
+    # with no gbp rate -> MRR 10.00, LTV 7.00, two gbp amounts left out.
+    ivy = customer(s, "ivy@example.com")
+    subscription(s, ivy, "active", monthly(s, 1000))
+    subscription(s, ivy, "active", monthly(s, 2000, currency="gbp"))
+    charge(s, ivy, 700)
+    charge(s, ivy, 5000, currency="gbp")
+    # Kim pays only in gbp: paid, so eligible, but every amount is left out -> 0.00 / 0.00,
+    # two more gbp amounts.
+    kim = customer(s, "kim@example.com")
+    subscription(s, kim, "active", monthly(s, 3000, currency="gbp"))
+    charge(s, kim, 3000, currency="gbp")
+    workspace = connect_workspace(settings, "fx", fake.base_url)
+    import_emails(settings, workspace, ["ivy@example.com", "kim@example.com"])
+
+    report = await sync(client, settings, workspace)
+
+    values = state(settings, workspace)
+    assert values["ivy@example.com"][:2] == (D("10.00"), D("7.00"))
+    assert values["kim@example.com"][:2] == (D("0.00"), D("0.00"))
+    assert report.derive.unconverted == {"gbp": 4}
+    assert (report.derive.mrr_total, report.derive.ltv_total) == (D("10.00"), D("7.00"))
+    shown = Console(record=True, width=120)
+    shown.print(summary_table(report, "usd"))
+    assert re.search(r"amounts left out \(no FX rate\): gbp\W+4\W", shown.export_text())
