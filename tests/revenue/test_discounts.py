@@ -209,7 +209,10 @@ def test_subscription_amount_off_over_yearly_items_is_normalised_once() -> None:
 
 
 def test_subscription_amount_off_larger_than_all_items_stops_at_zero() -> None:
-    # $5 + $3 a month with $10 off the invoice -> 0, not -$2.
-    sub = subscription(item(price("500", id="price_a")), item(price("300", id="price_b")),
-                       discounts=[discount(TEN_OFF)])
-    assert mrr(sub) == Decimal("0.00")
+    # $5 + $3 a month with $10 off the invoice -> 0, not -$2; beside it a plain $20
+    # subscription: 20.00, not 18.00 (a negative subscription must not eat another's MRR).
+    small = subscription(item(price("500", id="price_a")), item(price("300", id="price_b")),
+                         id="sub_small", discounts=[discount(TEN_OFF)])
+    plain = subscription(item(price("2000", id="price_c")), id="sub_plain")
+    assert mrr(small) == Decimal("0.00")
+    assert mrr(small, plain) == Decimal("20.00")
