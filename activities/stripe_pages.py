@@ -18,7 +18,7 @@ from revsync.activities.gateways import GatewayCache
 from revsync.gateway.stripe_api import StripeGateway
 from revsync.settings import Settings
 from revsync.store import db
-from revsync.sync import runs
+from revsync.sync import checkpoints
 from revsync.sync.partitions import DAY, oldest_search_range, split
 from revsync.sync.types import FetchInput, PartitionInput, StreamState
 
@@ -47,7 +47,7 @@ class StripePageActivities:
         with permanent_errors():
             gateway = self._gateway(request.workspace_id)
             with db.session(url) as session:
-                state = runs.resume_point(session, request.sync_run_id, request.stream)
+                state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
             fetched = 0
             while not state.done and fetched < self.settings.pages_per_activity:
                 activity.heartbeat(state.name, state.cursor, state.pages)
@@ -55,7 +55,7 @@ class StripePageActivities:
                     state.name, state.cursor, state.cursor_created, state.created_filter
                 )
                 with db.session(url) as session:
-                    state = runs.commit_page(
+                    state = checkpoints.commit_page(
                         session, request.workspace_id, request.sync_run_id, state, page
                     )
                 fetched += 1

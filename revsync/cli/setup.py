@@ -16,9 +16,9 @@ from revsync.gateway.stripe_api import StripeGateway
 from revsync.settings import Settings
 from revsync.setup import options as setup_options
 from revsync.setup import reading
+from revsync.setup.client import dry_run as run_dry
+from revsync.setup.client import start_next
 from revsync.setup.disconnect import disconnect as disconnect_workspace
-from revsync.setup.runs import dry_run as run_dry
-from revsync.setup.runs import start_next
 from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace

@@ -1,16 +1,14 @@
-"""Sync run records and stream checkpoints (the durable side of resumability)."""
+"""Sync run records: one row per sync, created at its start, finished with its counts."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any
 
 from sqlmodel import Session, select
 
-from revsync.gateway.stripe_api import Page
-from revsync.store import mirror
-from revsync.store.models import StreamCheckpoint, SyncRun, utcnow
-from revsync.sync.types import FinishInput, StreamState, min_requests
+from revsync.store.models import SyncRun, utcnow
+from revsync.sync.types import FinishInput, min_requests
 
 
 def start(session: Session, workspace_id: int, workflow_id: str, run_key: str) -> SyncRun:
@@ -41,48 +39,6 @@ def get(session: Session, sync_run_id: int) -> SyncRun:
     if run is None:
         raise LookupError(f"sync run {sync_run_id} does not exist")
     return run
-
-
-def checkpoint(session: Session, sync_run_id: int, stream: str) -> StreamCheckpoint | None:
-    return session.get(StreamCheckpoint, (sync_run_id, stream))
-
-
-def resume_point(session: Session, sync_run_id: int, given: StreamState) -> StreamState:
-    """The furthest of the workflow's cursor and the committed checkpoint.
-
-    The checkpoint is written in the same transaction as the page it follows, so a
-    worker killed between commit and reply re-reads nothing it already stored.
-    """
-    saved = checkpoint(session, sync_run_id, given.key)
-    if saved is None or saved.pages <= given.pages:
-        return given
-    return StreamState(**saved.state)
-
-
-def commit_page(
-    session: Session, workspace_id: int, sync_run_id: int, state: StreamState, page: Page
-) -> StreamState:
-    """Store one page and advance the stream's checkpoint, atomically."""
-    stored = mirror.upsert(
-        session, state.name, workspace_id, page.objects, page.requested_at, seen_run=sync_run_id
-    )
-    advanced = replace(
-        state,
-        cursor=page.last_id or state.cursor,
-        cursor_created=page.last_created if page.last_id else state.cursor_created,
-        pages=state.pages + 1,
-        objects=state.objects + len(page.objects),
-        requests=state.requests + page.requests,
-        done=not page.has_more,
-        malformed=state.malformed + page.malformed + len(page.objects) - stored,
-    )
-    row = checkpoint(session, sync_run_id, state.key) or StreamCheckpoint(
-        sync_run_id=sync_run_id, stream=state.key
-    )
-    row.pages, row.state = advanced.pages, asdict(advanced)
-    session.add(row)
-    session.commit()
-    return advanced
 
 
 def finish(session: Session, finish_input: FinishInput, customers: dict[str, int]) -> SyncRun:

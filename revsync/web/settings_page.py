@@ -24,9 +24,9 @@ from temporalio.service import RPCError
 
 from revsync.settings import Settings
 from revsync.setup import connection, oauth, options, reading
+from revsync.setup.client import dry_run, progress, start_next, start_sync_of
 from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
-from revsync.setup.runs import dry_run, progress, start_next, start_sync_of
 from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace
