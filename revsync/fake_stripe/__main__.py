@@ -15,6 +15,20 @@ from .server import FakeStripeServer
 from .store import FakeStripe
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, seed, serve, print the base URL (one line, flushed)."""
     parser = argparse.ArgumentParser(prog="python -m revsync.fake_stripe", description=__doc__)
@@ -26,8 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", action="append", dest="api_keys",
                         help="accepted secret key (repeatable); default sk_test_fake")
     parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--rate-limit-every", type=int, default=0)
-    parser.add_argument("--server-error-every", type=int, default=0)
+    faults = parser.add_argument_group(
+        "faults", "independent of each other; rate limiting is checked first, and a request "
+        "it lets through is one the server-error fault counts")
+    faults.add_argument("--rate-limit-every", type=_non_negative_int, default=0,
+                        help="answer 429 to every Nth request")
+    faults.add_argument("--rate-limit-probability", type=_probability, default=0.0,
+                        help="answer 429 at random with this probability (0 to 1)")
+    faults.add_argument("--server-error-every", type=_non_negative_int, default=0,
+                        help="answer 5xx to every Nth request past the rate limit")
+    faults.add_argument("--server-error-probability", type=_probability, default=0.0,
+                        help="answer 5xx at random with this probability (0 to 1)")
+    faults.add_argument("--server-error-status", type=int, choices=(500, 502, 503, 504),
+                        default=500)
+    faults.add_argument("--fault-seed", type=int, default=0,
+                        help="seed of the random faults (reproducible runs)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -37,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         FaultConfig(
             latency_ms=args.latency_ms,
             rate_limit_every=args.rate_limit_every,
+            rate_limit_probability=args.rate_limit_probability,
             server_error_every=args.server_error_every,
+            server_error_probability=args.server_error_probability,
+            server_error_status=args.server_error_status,
+            seed=args.fault_seed,
         )
     )
     seeded = time.perf_counter() - started

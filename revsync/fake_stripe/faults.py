@@ -14,8 +14,12 @@ from .errors import StripeError
 class FaultConfig:
     """What to inject into ``/v1`` requests (never into ``/_fake``).
 
-    ``*_every = N`` fails every Nth API request; ``*_probability`` fails at random
-    from ``seed``. Rate limiting is checked before server errors.
+    The two faults are independent: each has its own counter and its own random stream
+    (both from ``seed``). Rate limiting comes first, as at Stripe; a request it lets
+    through is one the server-error fault counts. So ``rate_limit_every=10`` with
+    ``server_error_every=10`` answers 429 to requests 10, 20, ... and 500 to every 10th
+    request that got past the rate limit (11, 22, ...). ``*_every = N`` fails every Nth
+    request a fault sees; ``*_probability`` fails each one at random.
     """
 
     latency_ms: float = 0.0
@@ -40,8 +44,8 @@ class Faults:
     """The live fault settings plus the request counter and RNG they use."""
 
     config: FaultConfig = field(default_factory=FaultConfig)
-    _count: int = 0
-    _rng: random.Random = field(default_factory=random.Random)
+    _rate_limit: _Stream = field(default_factory=lambda: _Stream(0))
+    _server_error: _Stream = field(default_factory=lambda: _Stream(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def set(self, config: FaultConfig | None = None, **changes: Any) -> FaultConfig:
@@ -51,8 +55,8 @@ class Faults:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         with self._lock:
             self.config = replace(config or self.config, **changes)
-            self._count = 0
-            self._rng = random.Random(self.config.seed)
+            self._rate_limit = _Stream(self.config.seed * 2)
+            self._server_error = _Stream(self.config.seed * 2 + 1)
             return self.config
 
     def reset(self) -> FaultConfig:
@@ -63,9 +67,7 @@ class Faults:
         """Count one API request and return the error to answer with, if any."""
         with self._lock:
             cfg = self.config
-            self._count += 1
-            n = self._count
-            if _hits(n, cfg.rate_limit_every, cfg.rate_limit_probability, self._rng):
+            if self._rate_limit.hits(cfg.rate_limit_every, cfg.rate_limit_probability):
                 return StripeError(
                     429,
                     "Request rate limit exceeded. You can learn more about rate limits "
@@ -76,7 +78,7 @@ class Faults:
                         "Stripe-Rate-Limited-Reason": "global-rate",
                     },
                 )
-            if _hits(n, cfg.server_error_every, cfg.server_error_probability, self._rng):
+            if self._server_error.hits(cfg.server_error_every, cfg.server_error_probability):
                 return StripeError(
                     cfg.server_error_status,
                     "An unknown error occurred",
@@ -85,7 +87,16 @@ class Faults:
             return None
 
 
-def _hits(n: int, every: int, probability: float, rng: random.Random) -> bool:
-    if every > 0 and n % every == 0:
-        return True
-    return probability > 0 and rng.random() < probability
+class _Stream:
+    """One fault's own request counter and random numbers."""
+
+    def __init__(self, seed: int) -> None:
+        self.count = 0
+        self.rng = random.Random(seed)
+
+    def hits(self, every: int, probability: float) -> bool:
+        """Count a request this fault sees; does it fail?"""
+        self.count += 1
+        if every > 0 and self.count % every == 0:
+            return True
+        return probability > 0 and self.rng.random() < probability

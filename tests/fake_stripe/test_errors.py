@@ -98,6 +98,42 @@ def test_injected_500_is_retried_by_the_sdk(fresh_server: FakeStripeServer) -> N
     assert info.value.http_status == 503
 
 
+def test_rate_limits_and_server_errors_are_independent(fresh_server: FakeStripeServer) -> None:
+    """Both every 10: 429 on requests 10, 20, ..., 100; 500 on every 10th request that got
+    past the rate limit, i.e. request r with r - r // 10 a multiple of 10 (11, 22, ..., 99)."""
+    fresh_server.state.faults.set(rate_limit_every=10, server_error_every=10)
+    auth = {"Authorization": "Bearer sk_test_fake"}
+    statuses = [httpx.get(f"{fresh_server.base_url}/v1/coupons", headers=auth).status_code
+                for _ in range(100)]
+    assert [r for r, s in enumerate(statuses, 1) if s == 429] == list(range(10, 101, 10))
+    assert [r for r, s in enumerate(statuses, 1) if s == 500] == [11, 22, 33, 44, 55, 66, 77,
+                                                                  88, 99]
+
+
+def test_random_faults_of_both_kinds_each_happen(fresh_server: FakeStripeServer) -> None:
+    fresh_server.state.faults.set(rate_limit_probability=0.2, server_error_probability=0.2,
+                                  seed=3)
+    auth = {"Authorization": "Bearer sk_test_fake"}
+    statuses = [httpx.get(f"{fresh_server.base_url}/v1/coupons", headers=auth).status_code
+                for _ in range(100)]
+    assert {200, 429, 500} == set(statuses)
+    fresh_server.state.faults.set(rate_limit_probability=0.2, server_error_probability=0.2,
+                                  seed=3)
+    again = [httpx.get(f"{fresh_server.base_url}/v1/coupons", headers=auth).status_code
+             for _ in range(100)]
+    assert again == statuses  # seeded: the same run twice
+
+
+def test_the_command_line_takes_every_fault_flag_and_refuses_bad_ones() -> None:
+    from revsync.fake_stripe.__main__ import main
+
+    for bad in (["--rate-limit-probability", "1.5"], ["--server-error-probability", "-0.1"],
+                ["--rate-limit-every", "-1"], ["--server-error-status", "418"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--customers", "1", *bad])
+        assert exit_info.value.code == 2, bad
+
+
 def test_probabilistic_faults_are_seeded(fresh_server: FakeStripeServer) -> None:
     client = make_client(fresh_server.base_url)
 
