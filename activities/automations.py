@@ -6,6 +6,7 @@ import asyncio
 
 from temporalio import activity
 
+from revsync.activities.liveness import kept_alive
 from revsync.automations import dispatch, emails
 from revsync.automations.client import send_command
 from revsync.automations.rules import Command, Rule
@@ -24,6 +25,7 @@ class AutomationActivities:
         return self.settings.resolved_database_url
 
     @activity.defn(name="revsync.dispatch_transitions")
+    @kept_alive
     async def dispatch_transitions(self, request: DispatchInput) -> DispatchResult:
         """Signal the automations a source's transitions ask for, then mark them handed over."""
         commands, ids = await asyncio.to_thread(self._plan, request)
@@ -49,6 +51,7 @@ class AutomationActivities:
             dispatch.mark_dispatched(session, request.workspace_id, commands, ids)
 
     @activity.defn(name="revsync.send_automation_email")
+    @kept_alive
     def send_email(self, request: EmailInput) -> EmailResult:
         """Render, write to the outbox under the idempotency key, send over SMTP."""
         with db.session(self.url) as session:

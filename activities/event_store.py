@@ -7,6 +7,7 @@ import time
 from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
+from revsync.activities.liveness import kept_alive
 from revsync.events.apply import apply_event
 from revsync.events.types import ApplyInput, EventResult
 from revsync.settings import Settings
@@ -18,6 +19,7 @@ class EventStoreActivities:
         self.settings = settings
 
     @activity.defn(name="revsync.apply_event")
+    @kept_alive
     def apply_event(self, request: ApplyInput) -> EventResult:
         """Re-derive the event's subscribers and record it; a retry finds it recorded."""
         with permanent_errors(), db.locked_session(self.settings.resolved_database_url) as s:

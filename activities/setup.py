@@ -9,6 +9,7 @@ from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import GatewayCache
+from revsync.activities.liveness import kept_alive, progress
 from revsync.settings import Settings
 from revsync.setup import reading
 from revsync.setup.dry_run import DryRunReport, dry_run
@@ -23,6 +24,7 @@ class SetupActivities:
         self._gateways = GatewayCache(settings)
 
     @activity.defn(name="revsync.dry_run")
+    @kept_alive
     def dry_run(self, request: DryRunInput) -> DryRunReport:
         with permanent_errors():
             with db.session(self.settings.resolved_database_url) as session:
@@ -36,7 +38,7 @@ class SetupActivities:
             )
             gateway = self._gateways.get(request.workspace_id)
             facts, catalogue, _ = reading.account(
-                gateway, bool(policy.products), tick=activity.heartbeat,
+                gateway, bool(policy.products), tick=progress,
                 requests_per_second=self.settings.stripe_requests_per_second,
             )
             return dry_run(facts, policy, catalogue, emails)

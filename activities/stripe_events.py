@@ -10,6 +10,7 @@ from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import GatewayCache
+from revsync.activities.liveness import kept_alive
 from revsync.events import refetch
 from revsync.events.catch_up import applied_event_ids, list_event_page
 from revsync.events.types import CatchUpInput, EventInput, EventPage, Refetched
@@ -23,6 +24,7 @@ class StripeEventActivities:
         self._gateways = GatewayCache(settings)
 
     @activity.defn(name="revsync.refetch_event_objects")
+    @kept_alive
     def refetch_event_objects(self, event: EventInput) -> Refetched:
         """Store the current state of the event's objects; say which customers they touch."""
         with permanent_errors():
@@ -32,6 +34,7 @@ class StripeEventActivities:
             )
 
     @activity.defn(name="revsync.list_event_page")
+    @kept_alive
     def list_event_page(self, request: CatchUpInput) -> EventPage:
         """One page (100) of events since `request.since`, less those already applied."""
         def applied(event_ids: list[str]) -> set[str]:

@@ -2,19 +2,19 @@
 
 It runs on the Stripe task queue, whose server-side activity rate keeps the whole
 fleet within the account's request budget. Each page is committed together with
-the stream's checkpoint, then the cursor is heartbeated; a killed worker loses at
-most the page in flight.
+the stream's checkpoint, then the cursor is heartbeated (and kept alive between pages and
+during backoffs, see `liveness`); a killed worker loses at most the page in flight.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import GatewayCache
+from revsync.activities.liveness import kept_alive, progress
 from revsync.gateway.stripe_api import StripeGateway
 from revsync.settings import Settings
 from revsync.store import db
@@ -23,25 +23,18 @@ from revsync.sync.partitions import DAY, oldest_search_range, split
 from revsync.sync.types import FetchInput, PartitionInput, StreamState
 
 
-def heartbeating_sleep(seconds: float) -> None:
-    """Back off without going silent: a long Retry-After must not look like a dead worker."""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        activity.heartbeat()
-        time.sleep(min(left, 1.0))
-
-
 class StripePageActivities:
     """Holds one Stripe client per workspace so connections are reused across pages."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._gateways = GatewayCache(settings, sleep=heartbeating_sleep)
+        self._gateways = GatewayCache(settings)
 
     def _gateway(self, workspace_id: int) -> StripeGateway:
         return self._gateways.get(workspace_id)
 
     @activity.defn(name="revsync.fetch_stream_pages")
+    @kept_alive
     def fetch_stream_pages(self, request: FetchInput) -> StreamState:
         url = self.settings.resolved_database_url
         with permanent_errors():
@@ -50,7 +43,7 @@ class StripePageActivities:
                 state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
             fetched = 0
             while not state.done and fetched < self.settings.pages_per_activity:
-                activity.heartbeat(state.name, state.cursor, state.pages)
+                progress(state.name, state.cursor, state.pages)
                 page = gateway.list_page(
                     state.name, state.cursor, state.cursor_created, state.created_filter
                 )
@@ -62,6 +55,7 @@ class StripePageActivities:
             return state
 
     @activity.defn(name="revsync.plan_partitions")
+    @kept_alive
     def plan_partitions(self, request: PartitionInput) -> list[StreamState]:
         """Find the stream's oldest object (day precision) and split what is left to read.
 
@@ -78,7 +72,7 @@ class StripePageActivities:
             low, high = oldest_search_range(reached)
             low_day, high_day = low // DAY, -(-high // DAY)
             while older and high_day - low_day > 1:
-                activity.heartbeat(stream.key, low_day, high_day)
+                progress(stream.key, low_day, high_day)
                 middle = (low_day + high_day) // 2
                 found, spent = gateway.exists_before(stream.name, middle * DAY)
                 requests += spent

@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
+from revsync.activities.liveness import kept_alive, progress
 from revsync.gateway.stripe_api import STREAMS, streams_needed
 from revsync.settings import Settings
 from revsync.store import db, mirror, workspaces
@@ -30,6 +31,7 @@ class SyncStoreActivities:
         return self.settings.resolved_database_url
 
     @activity.defn(name="revsync.start_run")
+    @kept_alive
     def start_run(self, workspace_id: int) -> RunStarted:
         """Create (or find, on retry) the run record and list the streams this sync needs."""
         info = activity.info()
@@ -52,6 +54,7 @@ class SyncStoreActivities:
         )
 
     @activity.defn(name="revsync.sweep_mirror")
+    @kept_alive
     def sweep_mirror(self, request: SweepInput) -> dict[str, int]:
         """Forget objects a complete listing no longer returned (deleted in Stripe)."""
         with db.session(self.url) as session:
@@ -64,6 +67,7 @@ class SyncStoreActivities:
         return removed
 
     @activity.defn(name="revsync.derive_subscribers")
+    @kept_alive
     def derive_subscribers(self, request: DeriveInput) -> DeriveResult:
         """Derive a few batches of subscribers; idempotent, so a retry may redo them."""
         total = DeriveCounts()
@@ -77,12 +81,13 @@ class SyncStoreActivities:
                     request.transitions_source or None,
                 )
                 total.add(batch.counts)
-                activity.heartbeat(cursor)
+                progress(cursor)
                 if done:
                     break
         return DeriveResult(last_subscriber_id=cursor, done=done, counts=total)
 
     @activity.defn(name="revsync.finish_run")
+    @kept_alive
     def finish_run(self, request: FinishInput) -> dict[str, int]:
         """Write the run's outcome and return the customer report."""
         with db.session(self.url) as session:

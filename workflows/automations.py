@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from revsync.workflows.retries import DB_RETRY
+from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import (
@@ -63,6 +63,7 @@ async def _email(request: AutomationInput, template: str, key: str,
         ),
         result_type=EmailResult,
         start_to_close_timeout=EMAIL_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
         retry_policy=DB_RETRY,
     )
     return result

@@ -15,7 +15,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
-from revsync.workflows.retries import STRIPE_RETRY
+from revsync.workflows.retries import HEARTBEAT_TIMEOUT, STRIPE_RETRY
 from revsync.workflows.stripe_event import StripeEventWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -42,6 +42,7 @@ class CatchUpWorkflow:
                 result_type=EventPage,
                 task_queue=request.stripe_events_task_queue,
                 start_to_close_timeout=timedelta(minutes=2),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=STRIPE_RETRY,
             )
             children = [await self._start(request.workspace_name, e) for e in page.events]

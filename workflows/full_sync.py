@@ -14,7 +14,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from revsync.workflows.retries import DB_RETRY, STRIPE_RETRY
+from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import DispatchInput, DispatchResult
@@ -35,9 +35,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 DB_TIMEOUT = timedelta(minutes=10)
-# A killed worker is noticed after this long; a single Stripe request or a database
-# lock wait must fit inside it.
-HEARTBEAT = timedelta(seconds=15)
 HISTORY_LIMIT = 2_000
 MAX_PARTITIONS = 16  # per stream: each costs at most one partial page
 
@@ -80,6 +77,7 @@ class FullSyncWorkflow:
                            sorted({s.name for s in state.streams if not s.catalogue})),
                 result_type=dict[str, int],
                 start_to_close_timeout=DB_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             state.phase = "derive"
@@ -91,7 +89,7 @@ class FullSyncWorkflow:
                             sync_source(state) if state.record_transitions else ""),
                 result_type=DeriveResult,
                 start_to_close_timeout=DB_TIMEOUT,
-                heartbeat_timeout=timedelta(minutes=2),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             state.derive_cursor = result.last_subscriber_id
@@ -108,6 +106,7 @@ class FullSyncWorkflow:
                 DispatchInput(request.workspace_id, sync_source(state)),
                 result_type=DispatchResult,
                 start_to_close_timeout=DB_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
 
@@ -117,6 +116,7 @@ class FullSyncWorkflow:
             request.workspace_id,
             result_type=RunStarted,
             start_to_close_timeout=timedelta(minutes=1),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=DB_RETRY,
         )
         record = (request.fire_automations if request.fire_automations is not None
@@ -135,7 +135,7 @@ class FullSyncWorkflow:
                 result_type=StreamState,
                 task_queue=request.stripe_task_queue,
                 start_to_close_timeout=timedelta(minutes=15),
-                heartbeat_timeout=HEARTBEAT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=STRIPE_RETRY,
             )
             self._show()
@@ -169,7 +169,7 @@ class FullSyncWorkflow:
                 result_type=list[StreamState],
                 task_queue=request.stripe_task_queue,
                 start_to_close_timeout=timedelta(minutes=15),
-                heartbeat_timeout=HEARTBEAT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=STRIPE_RETRY,
             )
         self._state.streams[index] = parts[0]
@@ -186,6 +186,7 @@ class FullSyncWorkflow:
             FinishInput(state.sync_run_id, state.streams, state.derive, error),
             result_type=dict[str, int],
             start_to_close_timeout=DB_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=DB_RETRY,
         )
         return report

@@ -1,4 +1,4 @@
-"""Retry policies shared by the workflows."""
+"""Retry policies and the heartbeat timeout shared by the workflows."""
 
 from __future__ import annotations
 
@@ -19,3 +19,7 @@ DB_RETRY = RetryPolicy(
     maximum_attempts=20,  # about 8 minutes, then the run fails and says why
     non_retryable_error_types=["WorkspaceError", "KeyStoreError"],
 )
+
+# Every activity heartbeats while it runs (activities/liveness.py), so a worker that dies
+# mid-activity is noticed after this long and the activity retried on another worker.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from revsync.workflows.retries import DB_RETRY, STRIPE_RETRY
+from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from revsync.setup.dry_run import DryRunReport
@@ -28,7 +28,7 @@ class DryRunWorkflow:
             result_type=DryRunReport,
             task_queue=request.stripe_task_queue,
             start_to_close_timeout=timedelta(hours=2),
-            heartbeat_timeout=timedelta(minutes=1),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=STRIPE_RETRY,
         )
         return report
@@ -48,7 +48,7 @@ class RederiveWorkflow:
                 DeriveInput(request.workspace_id, cursor, now, BATCH, 4),
                 result_type=DeriveResult,
                 start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(minutes=2),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
             total.add(result.counts)

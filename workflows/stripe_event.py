@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from revsync.workflows.retries import DB_RETRY, STRIPE_RETRY
+from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT, STRIPE_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import DispatchInput, DispatchResult
@@ -33,6 +33,7 @@ class StripeEventWorkflow:
             result_type=Refetched,
             task_queue=event.stripe_task_queue,
             start_to_close_timeout=STRIPE_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=STRIPE_RETRY,
         )
         result: EventResult = await workflow.execute_activity(
@@ -47,6 +48,7 @@ class StripeEventWorkflow:
             ),
             result_type=EventResult,
             start_to_close_timeout=DB_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=DB_RETRY,
         )
         result.requests = refetched.requests
@@ -56,6 +58,7 @@ class StripeEventWorkflow:
                 DispatchInput(event.workspace_id, event.event_id),
                 result_type=DispatchResult,
                 start_to_close_timeout=DB_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
         workflow.set_current_details(

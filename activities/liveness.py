@@ -1,0 +1,79 @@
+"""Heartbeats while an activity works, so a killed worker is noticed in seconds.
+
+Temporal retries an activity on another worker when it stops heartbeating for its
+`heartbeat_timeout` (`workflows/retries.py`: HEARTBEAT_TIMEOUT); without heartbeats it
+would wait for the whole start-to-close timeout. `kept_alive` heartbeats from a helper
+(a thread for sync activities, a task for async ones) every `EVERY` seconds while the
+activity runs, repeating the latest progress the activity reported with `progress`, so
+the Temporal UI keeps showing where it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from temporalio import activity
+
+EVERY = 2.0  # seconds; the SDK sends at most one heartbeat per 0.8 x heartbeat_timeout
+
+F = TypeVar("F", bound=Callable[..., Any])
+_latest: contextvars.ContextVar[list[tuple[Any, ...]]] = contextvars.ContextVar("progress")
+
+
+def progress(*details: Any) -> None:
+    """Heartbeat now with these details; the helper repeats them until the next call."""
+    holder = _latest.get(None)
+    if holder is not None:
+        holder[0] = details
+    activity.heartbeat(*details)
+
+
+def kept_alive(fn: F) -> F:
+    """Decorate an activity (under `@activity.defn`) to heartbeat while it runs."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            holder: list[tuple[Any, ...]] = [()]
+            _latest.set(holder)
+
+            async def beat() -> None:
+                while True:
+                    await asyncio.sleep(EVERY)
+                    activity.heartbeat(*holder[0])
+
+            helper = asyncio.create_task(beat())
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                helper.cancel()
+
+        return run_async  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def run_sync(*args: Any, **kwargs: Any) -> Any:
+        holder: list[tuple[Any, ...]] = [()]
+        _latest.set(holder)
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(EVERY):
+                activity.heartbeat(*holder[0])
+
+        helper = threading.Thread(target=contextvars.copy_context().run, args=(beat,),
+                                  name=f"heartbeat {activity.info().activity_type}",
+                                  daemon=True)
+        helper.start()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            stop.set()
+            helper.join()
+
+    return run_sync  # type: ignore[return-value]
