@@ -15,7 +15,7 @@ from temporalio import activity
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import GatewayCache
 from revsync.activities.liveness import kept_alive, progress
-from revsync.gateway.stripe_api import StripeGateway
+from revsync.gateway.stripe_api import StripeGateway, metered
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.sync import checkpoints
@@ -37,7 +37,10 @@ class StripePageActivities:
     @kept_alive
     def fetch_stream_pages(self, request: FetchInput) -> StreamState:
         url = self.settings.resolved_database_url
-        with permanent_errors():
+        key = request.stream.key
+        with permanent_errors(), metered(
+            lambda: checkpoints.count_request(url, request.sync_run_id, key)
+        ):
             gateway = self._gateway(request.workspace_id)
             with db.session(url) as session:
                 state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
@@ -66,7 +69,13 @@ class StripePageActivities:
         reached = stream.cursor_created
         if reached is None or stream.done:
             return [replace(stream, split_pages=stream.pages)]
-        with permanent_errors():
+        url = self.settings.resolved_database_url
+
+        def count() -> None:
+            if request.sync_run_id:
+                checkpoints.count_request(url, request.sync_run_id, stream.key)
+
+        with permanent_errors(), metered(count):
             gateway = self._gateway(request.workspace_id)
             older, requests = gateway.exists_before(stream.name, reached)
             low, high = oldest_search_range(reached)

@@ -9,7 +9,7 @@ from revsync.activities.liveness import kept_alive, progress
 from revsync.gateway.stripe_api import STREAMS, streams_needed
 from revsync.settings import Settings
 from revsync.store import db, mirror, workspaces
-from revsync.subscribers import derivation, facts
+from revsync.subscribers import derivation, derive_checkpoints, facts
 from revsync.sync import runs
 from revsync.sync.types import (
     DeriveCounts,
@@ -69,21 +69,31 @@ class SyncStoreActivities:
     @activity.defn(name="revsync.derive_subscribers")
     @kept_alive
     def derive_subscribers(self, request: DeriveInput) -> DeriveResult:
-        """Derive a few batches of subscribers; idempotent, so a retry may redo them."""
-        total = DeriveCounts()
-        cursor, done = request.after_subscriber_id, False
+        """Derive a few batches of subscribers, each committed with this activity's progress,
+        so a retry resumes after the last committed batch with its counts."""
+        info = activity.info()
+        key = f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"
         # Locked like a webhook event's derivation, so the two never interleave.
         with permanent_errors(), db.locked_session(self.url) as session:
+            saved = derive_checkpoints.load(session, key)
+            if saved is None:
+                derive_checkpoints.prune(session)
+                saved = derive_checkpoints.Resumed(request.after_subscriber_id, False,
+                                                   DeriveCounts())
+            cursor, done, total = saved.cursor, saved.done, saved.counts
             rules = derivation.rules_for(session, request.workspace_id)
             for _ in range(request.max_batches):
+                if done:
+                    break
                 cursor, done, batch = derivation.derive_next_batch(
                     session, rules, cursor, request.batch_size, request.now,
                     request.transitions_source or None,
                 )
                 total.add(batch.counts)
+                derive_checkpoints.save(session, key, cursor, done, total)
+                session.commit()
                 progress(cursor)
-                if done:
-                    break
+            session.commit()
         return DeriveResult(last_subscriber_id=cursor, done=done, counts=total)
 
     @activity.defn(name="revsync.finish_run")

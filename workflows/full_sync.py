@@ -165,7 +165,8 @@ class FullSyncWorkflow:
         else:
             parts = await workflow.execute_activity(
                 "revsync.plan_partitions",
-                PartitionInput(request.workspace_id, stream, request.partitions, first_part),
+                PartitionInput(request.workspace_id, stream, request.partitions, first_part,
+                               self._state.sync_run_id),
                 result_type=list[StreamState],
                 task_queue=request.stripe_task_queue,
                 start_to_close_timeout=timedelta(minutes=15),

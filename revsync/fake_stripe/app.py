@@ -241,6 +241,14 @@ class StripeMiddleware:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
+        self.state.log.received()
+        try:
+            await self._answer(scope, receive, send, headers, extra, log, send_with_headers)
+        finally:
+            self.state.log.answered()
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, headers: Headers,
+                      extra: list[tuple[bytes, bytes]], log: Any, send_with_headers: Any) -> None:
         latency = self.state.faults.config.latency_ms
         if latency > 0:
             await asyncio.sleep(latency / 1000)
@@ -263,6 +271,7 @@ class StripeMiddleware:
                 await self.app(scope, receive, send_with_headers)
         finally:
             log(500)
+
 
 def _endpoint(path: str) -> str:
     """``/v1/customers/cus_1/x`` -> ``/v1/customers/{id}/x`` for per-endpoint counters."""

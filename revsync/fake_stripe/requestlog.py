@@ -31,7 +31,22 @@ class RequestLog:
     def __init__(self, max_entries: int = 100_000) -> None:
         self._entries: deque[LoggedRequest] = deque(maxlen=max_entries)
         self._counts: Counter[str] = Counter()
+        self._in_flight = 0
         self._lock = threading.Lock()
+
+    def received(self) -> None:
+        """An API request arrived (answered later, after any injected latency)."""
+        with self._lock:
+            self._in_flight += 1
+
+    def answered(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def in_flight(self) -> int:
+        """API requests received and not answered yet: a test can kill a client mid-request."""
+        with self._lock:
+            return self._in_flight
 
     def add(self, entry: LoggedRequest) -> None:
         """Record one request."""

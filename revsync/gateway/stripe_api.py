@@ -11,13 +11,30 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 import stripe
+
+# Called before every HTTP attempt made in this context (thread or task): the caller's
+# durable request count. See `metered`.
+REQUEST_METER: ContextVar[Callable[[], None] | None] = ContextVar("request_meter", default=None)
+
+
+@contextmanager
+def metered(count: Callable[[], None]) -> Iterator[None]:
+    """Call `count` before each Stripe request the gateway sends inside this block."""
+    token = REQUEST_METER.set(count)
+    try:
+        yield
+    finally:
+        REQUEST_METER.reset(token)
+
 
 PAGE_SIZE = 100
 RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
@@ -189,6 +206,9 @@ class StripeGateway:
         sent: list[float] = []
 
         def attempt() -> Any:
+            meter = REQUEST_METER.get()
+            if meter is not None:
+                meter()  # counted before it is sent: a request in flight at a kill counts
             sent.append(time.time())
             return self.client.raw_request("get", path, **self._account(params))
 

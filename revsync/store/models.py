@@ -163,6 +163,21 @@ class StreamCheckpoint(SQLModel, table=True):
     stream: str = Field(primary_key=True, max_length=40)
     pages: int = 0
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Every Stripe request of the stream, counted (and committed) before it is sent, so
+    # the one in flight when a worker dies is counted too.
+    requests_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class DeriveCheckpoint(SQLModel, table=True):
+    """Where one derive activity got to and what it counted, committed with each batch,
+    so a retry after a kill resumes there with the counts intact."""
+
+    __tablename__ = "derive_checkpoint"
+    key: str = Field(primary_key=True, max_length=400)  # workflow id/run id/activity id
+    cursor: int = 0
+    done: bool = False
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class StripeEvent(SQLModel, table=True):

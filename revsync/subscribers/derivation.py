@@ -78,7 +78,8 @@ def derive_next_batch(
     session: Session, rules: Rules, after_id: int, batch_size: int, now: int,
     record_as: str | None = None,
 ) -> tuple[int, bool, Derivation]:
-    """Lock and derive the next `batch_size` subscribers after `after_id`, and commit.
+    """Lock and derive the next `batch_size` subscribers after `after_id`; the caller
+    commits (with its own progress record, see `derive_checkpoints`).
 
     Returns the last subscriber id, whether the workspace is done, and what changed.
     """
@@ -90,7 +91,6 @@ def derive_next_batch(
         .with_for_update()
     ).all()
     done = derive(session, rules, subscribers, now, record_as)
-    session.commit()
     if not subscribers:
         return after_id, True, done
     last = subscribers[-1].id

@@ -2,22 +2,39 @@
 
 A page and the checkpoint after it commit in one transaction, so a worker killed
 between the commit and its reply to the workflow loses nothing and re-reads nothing.
+The same row counts every Stripe request of the stream before it is sent
+(`count_request`), so the run's request count is exact after a kill too.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, replace
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from revsync.gateway.stripe_api import Page
-from revsync.store import mirror
+from revsync.store import db, mirror
 from revsync.store.models import StreamCheckpoint
 from revsync.sync.types import StreamState
 
 
 def checkpoint(session: Session, sync_run_id: int, stream: str) -> StreamCheckpoint | None:
     return session.get(StreamCheckpoint, (sync_run_id, stream))
+
+
+def count_request(url: str, sync_run_id: int, stream: str) -> None:
+    """Count one Stripe request of the stream, committed before the request is sent."""
+    with db.session(url) as session:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = StreamCheckpoint.__table__  # type: ignore[attr-defined]
+        statement = insert(table).values(sync_run_id=sync_run_id, stream=stream, pages=0,
+                                         state={}, requests_sent=1)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["sync_run_id", "stream"],
+            set_={"requests_sent": table.c.requests_sent + 1}))
+        session.commit()
 
 
 def resume_point(session: Session, sync_run_id: int, given: StreamState) -> StreamState:
@@ -27,9 +44,11 @@ def resume_point(session: Session, sync_run_id: int, given: StreamState) -> Stre
     worker killed between commit and reply re-reads nothing it already stored.
     """
     saved = checkpoint(session, sync_run_id, given.key)
-    if saved is None or saved.pages <= given.pages:
+    if saved is None:
         return given
-    return StreamState(**saved.state)
+    state = given if saved.pages <= given.pages else StreamState(**saved.state)
+    # The request ledger also holds the requests of pages that never committed.
+    return replace(state, requests=max(state.requests, saved.requests_sent))
 
 
 def commit_page(
@@ -52,6 +71,7 @@ def commit_page(
     row = checkpoint(session, sync_run_id, state.key) or StreamCheckpoint(
         sync_run_id=sync_run_id, stream=state.key
     )
+    advanced = replace(advanced, requests=max(advanced.requests, row.requests_sent))
     row.pages, row.state = advanced.pages, asdict(advanced)
     session.add(row)
     session.commit()

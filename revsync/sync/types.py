@@ -136,6 +136,7 @@ class PartitionInput:
     stream: StreamState
     parts: int
     first_part: int
+    sync_run_id: int = 0  # whose request ledger counts the search's requests (0: none)
 
 
 @dataclass

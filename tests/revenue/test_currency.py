@@ -108,3 +108,4 @@ def test_three_decimal_currencies_are_thousandths(currency: str) -> None:
 def test_a_two_decimal_currency_is_hundredths() -> None:
     # The contrast: 1234 minor units of eur are 12.34.
     assert one_currency("eur", 1234, 5) == (Decimal("12.34"), Decimal("0.05"))
+

@@ -1,5 +1,6 @@
 """SIGKILL the worker process mid-sync: a new worker finishes the same sync with the
-state of an uninterrupted run, re-fetching at most the page in flight per stream."""
+state of an uninterrupted run, re-fetching at most the page in flight per stream, and
+the run record counts every request that reached Stripe, the one in flight included."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ async def test_sigkill_mid_sync_resumes_to_the_same_state(
     import_emails(settings, workspace, emails)
     temporal = client.service_client.config.target_host
     first = worker_process(settings, temporal)
+    before = len(server.state.log.entries())  # connecting checked the key
     handle = await start_sync(client, settings, workspace)
 
     # Wait until the charges stream has committed a few pages, then kill -9.
@@ -67,8 +69,17 @@ async def test_sigkill_mid_sync_resumes_to_the_same_state(
         await asyncio.sleep(0.05)
     else:
         pytest.fail("the sync made no progress")
+    # Slow Stripe down and kill while a request is in flight (the fake holds it).
+    server.state.faults.set(latency_ms=3000)
+    for _ in range(600):
+        if server.state.log.in_flight():
+            break
+        await asyncio.sleep(0.01)
+    else:
+        pytest.fail("no request in flight")
     first.send_signal(signal.SIGKILL)
     first.wait()
+    server.state.faults.set(latency_ms=40)
     second = worker_process(settings, temporal)
     try:
         result = await asyncio.wait_for(handle.result(follow_runs=True), timeout=180)
@@ -77,7 +88,10 @@ async def test_sigkill_mid_sync_resumes_to_the_same_state(
         second.wait(timeout=30)
 
     assert result.status == "completed"
-    now = int(last_run(settings, workspace).started_at.timestamp())
+    run = last_run(settings, workspace)
+    # Every request that reached the fake is counted: the fake's log is the truth.
+    assert run.requests == result.requests == len(server.state.log.entries()) - before
+    now = int(run.started_at.timestamp())
     expected = expected_state(server.state, emails, RevenuePolicy(), now)
     assert synced_values(settings, workspace) == expected
     # Each stream read each cursor once, except at most the one page in flight at the kill.

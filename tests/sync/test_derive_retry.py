@@ -1,0 +1,72 @@
+"""A derive activity that dies after committing some of its batches: the retry resumes
+after the last committed batch with that batch's counts, so the run's counts equal an
+uninterrupted run's. The real activity, through Temporal's activity test environment,
+on both databases."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+import revsync.activities.sync_store as sync_store
+from revsync.activities.sync_store import SyncStoreActivities
+from revsync.settings import Settings
+from revsync.store import db, mirror, workspaces
+from revsync.subscribers import csv_import
+from revsync.sync.types import DeriveInput
+
+PEOPLE = 6  # three batches of two
+
+
+class WorkerDied(Exception):
+    pass
+
+
+def paying_people(settings: Settings) -> int:
+    """Six subscribers, each with a customer who paid $10 once (LTV 10.00 each)."""
+    with db.session(settings.resolved_database_url) as session:
+        ws = workspaces.get_or_create(session, "retry")
+        assert ws.id is not None
+        csv_import.import_rows(session, ws.id, [(n, {"email": f"p{n}@x.io"})
+                                                for n in range(PEOPLE)])
+        mirror.upsert(session, "customers", ws.id,
+                      [{"id": f"cus_{n}", "email": f"p{n}@x.io"} for n in range(PEOPLE)], 1.0)
+        mirror.upsert(session, "charges", ws.id, [
+            {"id": f"ch_{n}", "customer": f"cus_{n}", "status": "succeeded", "amount": 1000,
+             "amount_captured": 1000, "amount_refunded": 0, "currency": "usd", "captured": True}
+            for n in range(PEOPLE)], 1.0)
+        session.commit()
+        return ws.id
+
+
+def test_a_retry_after_a_kill_mid_activity_keeps_the_counts(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace_id = paying_people(settings)
+    request = DeriveInput(workspace_id, after_subscriber_id=0, now=1_750_000_000,
+                          batch_size=2, max_batches=3)
+    activities = SyncStoreActivities(settings)
+    env = ActivityEnvironment()
+    committed = 0
+
+    def dies_after_two_batches(*details: Any) -> None:
+        nonlocal committed
+        committed += 1  # reported after each batch's commit
+        if committed == 2:
+            raise WorkerDied
+
+    monkeypatch.setattr(sync_store, "progress", dies_after_two_batches)
+    with pytest.raises(WorkerDied):
+        env.run(activities.derive_subscribers, request)
+    monkeypatch.setattr(sync_store, "progress", lambda *details: None)
+
+    retried = env.run(activities.derive_subscribers, request)  # same activity id: a retry
+
+    counts = retried.counts
+    assert (counts.subscribers_seen, counts.subscribers_changed) == (PEOPLE, PEOPLE)
+    assert (counts.subscribers_matched, counts.ltv_total) == (PEOPLE, D("60.00"))
+    assert counts.customers_eligible == PEOPLE
+
