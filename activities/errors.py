@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import stripe
 from temporalio.exceptions import ApplicationError
 
+from revsync.revenue import RevenueError
 from revsync.store.keystore import KeyStoreError
 from revsync.store.workspaces import WorkspaceError
 
@@ -18,6 +19,7 @@ PERMANENT: tuple[type[Exception], ...] = (
     stripe.InvalidRequestError,  # a request Stripe refuses will be refused again
     WorkspaceError,
     KeyStoreError,
+    RevenueError,  # a rule that cannot give a number for the workspace's options
 )
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 MIN_ADMIN_TOKEN = 16
 
@@ -111,8 +113,17 @@ class Settings(BaseSettings):
     def _known_scheme(cls, value: str | None) -> str | None:
         if value is None or value.strip() == "":
             return None
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("DATABASE_URL must start with sqlite:// or postgresql://")
+        shape = "DATABASE_URL must be sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(shape) from None
+        if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql",
+                                  "postgresql+psycopg"):
+            raise ValueError(f"{shape}, not {url.drivername}://...")
+        if url.drivername.startswith("sqlite") and url.database in (None, "", ":memory:"):
+            raise ValueError("in-memory SQLite keeps nothing once the command ends; give a "
+                             "file: sqlite:///PATH")
         if value.startswith("postgresql://"):
             # Use psycopg 3, the driver the project depends on.
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")

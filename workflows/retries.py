@@ -17,7 +17,7 @@ DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=20,  # about 8 minutes, then the run fails and says why
-    non_retryable_error_types=["WorkspaceError", "KeyStoreError"],
+    non_retryable_error_types=["WorkspaceError", "KeyStoreError", "RevenueError"],
 )
 
 # Every activity heartbeats while it runs (activities/liveness.py), so a worker that dies

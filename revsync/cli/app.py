@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from revsync.cli import automations as automations_cli
 from revsync.cli import segments as segments_cli
@@ -52,13 +53,18 @@ def import_subscribers(
     except csv_import.ImportFileError as error:
         raise fail(str(error)) from None
     with db.session(settings.resolved_database_url) as session:
-        ws = workspaces.get_or_create(session, workspace)
+        try:
+            ws = workspaces.get_or_create(session, workspace)
+        except workspaces.WorkspaceError as error:
+            raise fail(escape(str(error))) from None
         assert ws.id is not None
         result = csv_import.import_rows(session, ws.id, rows)
     console.print(f"created {result.created}, updated {result.updated}, "
-                  f"rejected {len(result.rejected)}")
+                  f"rejected {len(result.rejected)}, merged {len(result.merged)}")
     for line, reason in result.rejected[:20]:
-        console.print(f"  line {line}: {reason}")
+        console.print(f"  line {line}: {escape(reason)}")
+    for line, into in result.merged[:20]:
+        console.print(f"  line {line}: the same address as line {into}; merged into it")
 
 
 @app.command()
@@ -115,7 +121,7 @@ def connect(
                                      webhook_url=webhook_url, webhook_secrets=secrets)
         connection.connect(settings, workspace, key, options)
     except connection.ConnectError as error:
-        raise fail(str(error)) from None
+        raise fail(str(error), code=error.exit_code) from None
     console.print(f"workspace {workspace!r} connected to Stripe")
 
 
@@ -175,7 +181,11 @@ def export(
         if output is None:
             exporter.write(session, ws.id, sys.stdout, fmt)
         else:
-            with output.open("w", newline="") as handle:
+            try:
+                handle = output.open("w", newline="")
+            except OSError as error:
+                raise fail(f"cannot write {output}: {error.strerror or error}") from None
+            with handle:
                 count = exporter.write(session, ws.id, handle, fmt)
             console.print(f"wrote {count} subscribers to {output}")
 

@@ -31,7 +31,10 @@ def load_settings() -> Settings:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise fail(f"invalid settings: {problems}") from None
-    db.migrate(settings.resolved_database_url)
+    try:
+        db.migrate(settings.resolved_database_url)
+    except db.DatabaseUnavailable as error:
+        raise fail(str(error), code=1) from None
     return settings
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
+import stripe
 import typer
 from rich.table import Table
 
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings
 from revsync.cli.console import console
-from revsync.gateway.stripe_api import StripeGateway
+from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
 from revsync.settings import Settings
 from revsync.setup import options as setup_options
 from revsync.setup import reading
@@ -21,6 +24,7 @@ from revsync.setup.client import start_next
 from revsync.setup.disconnect import disconnect as disconnect_workspace
 from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
+from revsync.store.keystore import KeyStoreError
 from revsync.store.models import Workspace
 from revsync.temporal.client import connect
 from revsync.temporal.dev_server import ensure_dev_server
@@ -33,13 +37,29 @@ def _connected(settings: Settings, name: str) -> tuple[Workspace, StripeGateway]
             return workspace, workspaces.gateway(settings, workspace)
         except workspaces.WorkspaceError as error:
             raise fail(str(error)) from None
+        except KeyStoreError as error:  # another deployment's REVSYNC_SECRET_KEY
+            raise fail(str(error), code=1) from None
+
+
+@contextmanager
+def _stripe_answers() -> Iterator[None]:
+    """Stripe's refusals and outages as one line (exit 1: the account or the network)."""
+    try:
+        yield
+    except StripeUnavailable as error:
+        raise fail(f"could not reach Stripe: {error}", code=1) from None
+    except stripe.StripeError as error:
+        message = getattr(error, "user_message", None) or type(error).__name__
+        raise fail(f"Stripe refused: {message}", code=1) from None
 
 
 def products(workspace: WorkspaceOption = "default") -> None:
     """The account's products, to pick `--products` from."""
     _, gateway = _connected(load_settings(), workspace)
     table = Table("id", "name", "active")
-    for product in reading.products(gateway)[0]:
+    with _stripe_answers():
+        listed = reading.products(gateway)[0]
+    for product in listed:
         table.add_row(product["id"], product["name"], "yes" if product["active"] else "no")
     console.print(table)
 
@@ -47,7 +67,8 @@ def products(workspace: WorkspaceOption = "default") -> None:
 def suggest_metadata(workspace: WorkspaceOption = "default") -> None:
     """Metadata keys of the newest 100 customers and subscriptions (two requests)."""
     _, gateway = _connected(load_settings(), workspace)
-    customers, subscriptions, _ = reading.sample(gateway)
+    with _stripe_answers():
+        customers, subscriptions, _ = reading.sample(gateway)
     table = Table("key", "on", "filled", "example")
     for s in suggest(customers, subscriptions):
         table.add_row(s.key, s.source, f"{s.filled} of {s.sampled}", s.example)

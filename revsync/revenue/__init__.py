@@ -41,6 +41,7 @@ from .model import (
     StripeObject,
     Tally,
 )
+from .money import RevenueError
 from .mrr import (
     customer_mrr,
     customer_mrr_exact,
@@ -64,6 +65,7 @@ __all__ = [
     "CustomerFacts",
     "Derived",
     "ItemCharge",
+    "RevenueError",
     "RevenuePolicy",
     "StripeObject",
     "Tally",

@@ -22,6 +22,31 @@ THREE_DECIMAL_CURRENCIES: frozenset[str] = frozenset({"bhd", "jod", "kwd", "omr"
 CENT = Decimal("0.01")
 
 
+MIN_FX_RATE = Decimal("0.000000001")
+MAX_FX_RATE = Decimal("1000000")
+# No revenue figure is this large; a converted amount beyond it means a rate is wrong.
+MAX_CONVERTED = 10**15
+
+
+class RevenueError(ValueError):
+    """A rule cannot give a number (the message says which amount and currency): no
+    retry can fix it, only a change of the workspace's options."""
+
+
+def check_fx_rate(currency: str, rate: object) -> Decimal:
+    """A rate as given by a person (`eur=1.08`), bounded to what a real rate can be."""
+    try:
+        number = Decimal(str(rate).strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or not MIN_FX_RATE <= number <= MAX_FX_RATE:
+        raise ValueError(
+            f"FX rate for {currency!r} must be a number from {MIN_FX_RATE:f} to "
+            f"{MAX_FX_RATE:,}, not {rate!r}"
+        )
+    return number
+
+
 def normalize_currency(currency: str) -> str:
     """Currency codes compare case-insensitively (Stripe sends lowercase, people type USD)."""
     return currency.strip().lower()
@@ -127,4 +152,11 @@ def convert_exact(
     rate = fx_rate(currency, reporting_currency, rates)
     if rate is None:
         return None
-    return amount_major * Fraction(rate)
+    converted = amount_major * Fraction(rate)
+    if abs(converted) > MAX_CONVERTED:
+        raise RevenueError(
+            f"{fraction_to_decimal(amount_major).normalize():f} {normalize_currency(currency)} "
+            f"at FX rate {rate} is more than {MAX_CONVERTED:,} {reporting_currency}; check the "
+            "workspace's FX rates"
+        )
+    return converted

@@ -60,10 +60,19 @@ def clean_name(name: str) -> str:
     """Trimmed; 1-200 characters without control characters (names show in tables)."""
     cleaned = name.strip()
     if not cleaned or len(cleaned) > MAX_NAME:
-        raise InvalidSegmentName(f"segment names are 1-{MAX_NAME} characters, not {name!r}")
+        raise InvalidSegmentName(f"segment names are 1-{MAX_NAME} characters, not "
+                                 f"{shown(name)}")
     if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
-        raise InvalidSegmentName(f"segment names cannot contain control characters: {name!r}")
+        raise InvalidSegmentName(f"segment names cannot contain control characters: "
+                                 f"{shown(name)}")
     return cleaned
+
+
+def shown(name: str, limit: int = 60) -> str:
+    """A name as an error message shows it: quoted, and cut when long (with its length)."""
+    if len(name) <= limit:
+        return repr(name)
+    return f"{name[:limit]!r}... ({len(name)} characters)"
 
 
 def list_segments(session: Session, workspace_id: int) -> list[Segment]:

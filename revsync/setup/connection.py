@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 import stripe
@@ -11,13 +10,16 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from revsync.events.parsing import HANDLED_TYPES
 from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
+from revsync.revenue.money import check_fx_rate
 from revsync.segments.defaults import ensure_default_segments
 from revsync.settings import Settings
+from revsync.setup import reading
 from revsync.store import db, keystore, workspaces
 
 KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_]+$")
 SECRET_PATTERN = re.compile(r"^whsec_[A-Za-z0-9_+/=]+$")
+DEFAULT_API_BASE = "https://api.stripe.com"
 
 
 def product_ids(value: list[str] | None) -> list[str] | None:
@@ -32,6 +34,14 @@ def product_ids(value: list[str] | None) -> list[str] | None:
 
 class ConnectError(Exception):
     """The key or an option is unusable; nothing was stored."""
+
+    exit_code = 2  # the input is wrong
+
+
+class StripeUnreachable(ConnectError):
+    """Stripe (or the API base given) did not answer: the environment, not the input."""
+
+    exit_code = 1
 
 
 class Options(BaseModel):
@@ -60,13 +70,9 @@ class Options(BaseModel):
     def _rates(cls, value: dict[str, str]) -> dict[str, str]:
         rates: dict[str, str] = {}
         for currency, rate in value.items():
-            try:
-                number = Decimal(rate)
-            except InvalidOperation:
-                raise ValueError(f"FX rate for {currency!r} is not a number: {rate!r}") from None
-            if not re.fullmatch(r"[A-Za-z]{3}", currency) or not number.is_finite() or number <= 0:
-                raise ValueError(f"FX rates are CUR=positive number, not {currency}={rate}")
-            rates[currency.lower()] = str(number)
+            if not re.fullmatch(r"[A-Za-z]{3}", currency):
+                raise ValueError(f"FX rates are CUR=number (eur=1.08), not {currency}={rate}")
+            rates[currency.lower()] = str(check_fx_rate(currency, rate))
         return rates
 
     @field_validator("api_base")
@@ -160,8 +166,12 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         raise ConnectError("Stripe rejected the key (authentication failed)") from None
     except stripe.PermissionError:
         raise ConnectError("the key may not list customers; grant read access") from None
-    except (StripeUnavailable, stripe.StripeError) as error:
-        raise ConnectError(f"could not reach Stripe: {type(error).__name__}") from None
+    except StripeUnavailable as error:
+        raise StripeUnreachable(
+            f"could not reach Stripe at {opts.api_base or DEFAULT_API_BASE}: {error}") from None
+    except stripe.StripeError as error:
+        raise ConnectError(f"Stripe refused the key check: {_said(error)}") from None
+    _check_products(gateway, opts)
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, workspace_name)
         secrets = [keystore.encrypt(settings, secret) for secret in opts.webhook_secrets]
@@ -186,6 +196,26 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         session.add(workspace)
         session.commit()
     ensure_default_segments(settings.resolved_database_url, workspace_name)
+
+
+def _check_products(gateway: StripeGateway, opts: Options) -> None:
+    """Every product to sync exists in the account (the setup options check the same)."""
+    if not opts.products:
+        return
+    try:
+        known = {p["id"] for p in reading.products(gateway)[0]}
+    except StripeUnavailable as error:
+        raise StripeUnreachable(
+            f"could not reach Stripe at {opts.api_base or DEFAULT_API_BASE}: {error}") from None
+    except stripe.StripeError as error:
+        raise ConnectError(f"could not list the account's products: {_said(error)}") from None
+    unknown = sorted(set(opts.products) - known)
+    if unknown:
+        raise ConnectError(f"unknown product ids: {', '.join(unknown)}")
+
+
+def _said(error: stripe.StripeError) -> str:
+    return getattr(error, "user_message", None) or type(error).__name__
 
 
 def _register_endpoint(

@@ -11,6 +11,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -80,12 +82,35 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened or reached: the environment, not the input."""
+
+
 def migrate(url: str) -> None:
     """Bring the schema to the newest revision; safe to call on every start, and from
     several processes at once (a worker, the web app and a command started together):
-    one upgrades while the others wait, then finds nothing left to do."""
-    with migration_lock(url):
-        command.upgrade(alembic_config(url), "head")
+    one upgrades while the others wait, then finds nothing left to do.
+
+    A database that is down, missing or cannot be created raises `DatabaseUnavailable`
+    with one line saying which and why (never the password).
+    """
+    try:
+        with migration_lock(url):
+            command.upgrade(alembic_config(url), "head")
+    except (OperationalError, OSError) as error:
+        raise DatabaseUnavailable(_unavailable(url, error)) from None
+
+
+def _unavailable(url: str, error: Exception) -> str:
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        reason = getattr(error, "strerror", None) or str(getattr(error, "orig", error))
+        return f"cannot open the database {parsed.database}: {reason}"
+    reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if "does not exist" in reason:
+        return f"the database {parsed.database!r} does not exist on {where}: create it first"
+    return f"cannot reach the database at {where}: {reason}"
 
 
 MIGRATION_LOCK_KEY = 0x72657673796E63  # "revsync": one advisory lock id for the upgrade

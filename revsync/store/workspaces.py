@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
 from revsync.gateway.stripe_api import StripeGateway
 from revsync.revenue import RevenuePolicy
+from revsync.revenue.money import check_fx_rate
 from revsync.settings import Settings
 from revsync.store import keystore
 from revsync.store.models import Workspace
@@ -59,9 +60,9 @@ def policy(workspace: Workspace) -> RevenuePolicy:
     rates: dict[str, Decimal] = {}
     for currency, rate in workspace.fx_rates.items():
         try:
-            rates[currency.lower()] = Decimal(str(rate))
-        except InvalidOperation as error:
-            raise WorkspaceError(f"FX rate for {currency!r} is not a number: {rate!r}") from error
+            rates[currency.lower()] = check_fx_rate(currency, rate)
+        except ValueError as error:
+            raise WorkspaceError(str(error)) from None
     return RevenuePolicy(
         reporting_currency=workspace.reporting_currency,
         fx_rates=rates,

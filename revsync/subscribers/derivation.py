@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from revsync.revenue import Catalogue, CustomerFacts, Derived, RevenuePolicy, eligibility
+from revsync.revenue import (
+    Catalogue,
+    CustomerFacts,
+    Derived,
+    RevenueError,
+    RevenuePolicy,
+    eligibility,
+)
 from revsync.revenue import derive_subscriber as derive_by_rules
 from revsync.store import workspaces
 from revsync.store.models import Subscriber
@@ -127,7 +134,10 @@ def _derive_locked(
     for subscriber in subscribers:
         assert subscriber.id is not None
         mine = known.get(subscriber.email_norm, [])
-        derived = derive_by_rules(mine, rules.catalogue, rules.policy, now)
+        try:
+            derived = derive_by_rules(mine, rules.catalogue, rules.policy, now)
+        except RevenueError as error:
+            raise RevenueError(f"subscriber {subscriber.id}: {error}") from None
         _count(done.counts, mine, derived, rules)
         transition = changes.write(session, subscriber, derived,
                                    set(old_tags.get(subscriber.id, set())), displaced)

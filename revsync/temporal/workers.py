@@ -51,8 +51,17 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    """`worker.py` and `revsync worker`: serve, then leave without interpreter finalization."""
+    """`worker.py` and `revsync worker`: serve, then leave without interpreter finalization.
+
+    A database that is down or missing is one line and exit 1, not a traceback.
+    """
+    from revsync.cli.console import console
+    from revsync.store.db import DatabaseUnavailable
     from revsync.temporal.process_exit import exit_now
 
-    asyncio.run(serve(get_settings()))
+    try:
+        asyncio.run(serve(get_settings()))
+    except DatabaseUnavailable as error:
+        console.print(f"[red]error:[/red] {error}")
+        exit_now(1)
     exit_now(0)

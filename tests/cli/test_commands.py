@@ -67,9 +67,11 @@ def test_import_rejects_unusable_files(env: dict[str, str], tmp_path: Path,
     (["--api-key-env", "STRIPE_TEST_KEY", "--products", "prod_ok,shoes"],
      "not Stripe product ids: shoes"),
     (["--api-key-env", "WRONG_KEY"], "Stripe rejected the key"),
-    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur=abc"], "is not a number"),
-    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur"], "is not a number"),
-    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur=-1"], "positive number"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur=abc"],
+     "FX rate for 'eur' must be a number from 0.000000001 to 1,000,000, not 'abc'"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur"], "FX rate for 'eur' must be"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "eur=-1"], "not '-1'"),
+    (["--api-key-env", "STRIPE_TEST_KEY", "--fx-rates", "euro=1"], "FX rates are CUR=number"),
     (["--api-key-env", "STRIPE_TEST_KEY", "--reporting-currency", "dollars"],
      "not an ISO currency code"),
     (["--api-key-env", "STRIPE_TEST_KEY", "--products", "prod_a", "--watch-products",
@@ -97,6 +99,8 @@ def test_connect_rejects_bad_input_and_stores_nothing(
 
 def test_connect_stores_the_key_encrypted_with_options(env: dict[str, str],
                                                         fake: FakeStripeServer) -> None:
+    for product in ("prod_a", "prod_b"):
+        fake.state.put("product", {"id": product, "name": product})
     code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
                     "--products", "prod_b,prod_a", "--metadata-keys", "plan,company",
                     "--sync-without-payment", "--workspace", "shop",
@@ -108,11 +112,13 @@ def test_connect_stores_the_key_encrypted_with_options(env: dict[str, str],
     assert (ws.products, ws.metadata_keys, ws.sync_without_payment) == (
         ["prod_a", "prod_b"], ["plan", "company"], True)
     assert ws.fx_rates == {"eur": "1.08", "jpy": "0.0066"}
-    assert fake.state.log.count() == 1  # one cheap call checked the key
+    # One cheap call checked the key, one listed the products to check the ids.
+    assert fake.state.log.counts() == {"GET /v1/customers": 1, "GET /v1/products": 1}
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("DATABASE_URL", "mysql://root@localhost/x", "must start with sqlite:// or postgresql://"),
+    ("DATABASE_URL", "mysql://root@localhost/x",
+     "must be sqlite:///PATH or postgresql://USER@HOST/DATABASE, not mysql://"),
     ("REVSYNC_STRIPE_REQUESTS_PER_SECOND", "fast", "valid number"),
     ("REVSYNC_STRIPE_REQUESTS_PER_SECOND", "500", "less than or equal to 100"),
     ("REVSYNC_PAGES_PER_ACTIVITY", "0", "greater than or equal to 1"),

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from revsync.revenue import RevenuePolicy, derive_subscriber
+from revsync.revenue import RevenueError, RevenuePolicy, derive_subscriber
 
 from .factories import EMPTY, NOW, charge, facts, item, price, subscription
 
@@ -109,3 +109,11 @@ def test_a_two_decimal_currency_is_hundredths() -> None:
     # The contrast: 1234 minor units of eur are 12.34.
     assert one_currency("eur", 1234, 5) == (Decimal("12.34"), Decimal("0.05"))
 
+
+def test_an_fx_rate_that_overflows_names_the_amount_and_currency() -> None:
+    # 50.00 eur at 1e999 is not a number any report can hold: refused, saying what.
+    policy = RevenuePolicy(fx_rates={"eur": Decimal("1e999")})
+    sub = subscription(item(price("5000", currency="eur")), currency="eur")
+    with pytest.raises(RevenueError, match=r"50 eur at FX rate 1E\+999"):
+        derive_subscriber([facts(sub, charges=[charge(5000, currency="eur")])], EMPTY, policy,
+                          NOW)

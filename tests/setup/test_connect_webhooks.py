@@ -77,6 +77,8 @@ def test_secrets_given_by_hand_allow_rotation(settings: Settings, fake: FakeStri
 
 
 def test_watched_products_are_synced_products(settings: Settings, fake: FakeStripeServer) -> None:
+    for product in ("prod_A", "prod_B"):  # connect checks products against the account
+        fake.state.put("product", {"id": product, "name": product})
     with pytest.raises(ConnectError, match="not synced: prod_C"):
         connect_workspace(settings, "w", fake.base_url, products=["prod_A"],
                           watch_products=["prod_A", "prod_C"])

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 import revsync.activities.sync_store as sync_store
@@ -70,3 +71,18 @@ def test_a_retry_after_a_kill_mid_activity_keeps_the_counts(
     assert (counts.subscribers_matched, counts.ltv_total) == (PEOPLE, D("60.00"))
     assert counts.customers_eligible == PEOPLE
 
+
+def test_a_stored_fx_rate_out_of_range_fails_at_once_saying_which(settings: Settings) -> None:
+    """A rate stored before rates were bounded: no retry can fix it, so it is permanent."""
+    workspace_id = paying_people(settings)
+    with db.session(settings.resolved_database_url) as session:
+        ws = workspaces.by_id(session, workspace_id)
+        ws.fx_rates = {"eur": "1e999"}
+        session.add(ws)
+        session.commit()
+    request = DeriveInput(workspace_id, after_subscriber_id=0, now=1_750_000_000,
+                          batch_size=2, max_batches=3)
+    with pytest.raises(ApplicationError) as info:
+        ActivityEnvironment().run(SyncStoreActivities(settings).derive_subscribers, request)
+    assert info.value.non_retryable
+    assert "FX rate for 'eur'" in str(info.value) and "1e999" in str(info.value)
