@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT
+from revsync.workflows.retries import database
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import (
@@ -62,9 +62,7 @@ async def _email(request: AutomationInput, template: str, key: str,
             transition_id=transition_id,
         ),
         result_type=EmailResult,
-        start_to_close_timeout=EMAIL_TIMEOUT,
-        heartbeat_timeout=HEARTBEAT_TIMEOUT,
-        retry_policy=DB_RETRY,
+        **database(EMAIL_TIMEOUT),
     )
     return result
 

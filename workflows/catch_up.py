@@ -15,7 +15,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
-from revsync.workflows.retries import HEARTBEAT_TIMEOUT, STRIPE_RETRY
+from revsync.workflows.retries import stripe
 from revsync.workflows.stripe_event import StripeEventWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -41,9 +41,7 @@ class CatchUpWorkflow:
                 request,
                 result_type=EventPage,
                 task_queue=request.stripe_events_task_queue,
-                start_to_close_timeout=timedelta(minutes=2),
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=STRIPE_RETRY,
+                **stripe(timedelta(minutes=2)),
             )
             children = [await self._start(request.workspace_name, e) for e in page.events]
             started = [child for child in children if child is not None]

@@ -14,7 +14,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT, STRIPE_RETRY
+from revsync.workflows.retries import database, stripe
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import DispatchInput, DispatchResult
@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         min_requests,
     )
 
-DB_TIMEOUT = timedelta(minutes=10)
 HISTORY_LIMIT = 2_000
 MAX_PARTITIONS = 16  # per stream: each costs at most one partial page
 
@@ -76,9 +75,7 @@ class FullSyncWorkflow:
                 SweepInput(request.workspace_id, state.sync_run_id, state.listed_since,
                            sorted({s.name for s in state.streams if not s.catalogue})),
                 result_type=dict[str, int],
-                start_to_close_timeout=DB_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=DB_RETRY,
+                **database(),
             )
             state.phase = "derive"
         while state.phase == "derive":
@@ -88,9 +85,7 @@ class FullSyncWorkflow:
                             request.derive_batch_size, request.derive_batches_per_activity,
                             sync_source(state) if state.record_transitions else ""),
                 result_type=DeriveResult,
-                start_to_close_timeout=DB_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=DB_RETRY,
+                **database(),
             )
             state.derive_cursor = result.last_subscriber_id
             state.derive.add(result.counts)
@@ -105,9 +100,7 @@ class FullSyncWorkflow:
                 "revsync.dispatch_transitions",
                 DispatchInput(request.workspace_id, sync_source(state)),
                 result_type=DispatchResult,
-                start_to_close_timeout=DB_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=DB_RETRY,
+                **database(),
             )
 
     async def _start(self, request: SyncInput) -> SyncState:
@@ -115,9 +108,7 @@ class FullSyncWorkflow:
             "revsync.start_run",
             request.workspace_id,
             result_type=RunStarted,
-            start_to_close_timeout=timedelta(minutes=1),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=DB_RETRY,
+            **database(timedelta(minutes=1)),
         )
         record = (request.fire_automations if request.fire_automations is not None
                   else not started.first_sync)
@@ -134,9 +125,7 @@ class FullSyncWorkflow:
                 FetchInput(request.workspace_id, self._state.sync_run_id, stream),
                 result_type=StreamState,
                 task_queue=request.stripe_task_queue,
-                start_to_close_timeout=timedelta(minutes=15),
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=STRIPE_RETRY,
+                **stripe(),
             )
             self._show()
             if self._worth_splitting(request, stream):
@@ -169,9 +158,7 @@ class FullSyncWorkflow:
                                self._state.sync_run_id),
                 result_type=list[StreamState],
                 task_queue=request.stripe_task_queue,
-                start_to_close_timeout=timedelta(minutes=15),
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=STRIPE_RETRY,
+                **stripe(),
             )
         self._state.streams[index] = parts[0]
         first = len(self._state.streams)
@@ -186,9 +173,7 @@ class FullSyncWorkflow:
             "revsync.finish_run",
             FinishInput(state.sync_run_id, state.streams, state.derive, error),
             result_type=dict[str, int],
-            start_to_close_timeout=DB_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=DB_RETRY,
+            **database(),
         )
         return report
 

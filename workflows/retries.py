@@ -1,8 +1,10 @@
-"""Retry policies and the heartbeat timeout shared by the workflows."""
+"""How the workflows call activities: retry policies, the heartbeat timeout, and the two
+sets of options every call uses (`database(...)`, `stripe(...)`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio.common import RetryPolicy
 
@@ -23,3 +25,21 @@ DB_RETRY = RetryPolicy(
 # Every activity heartbeats while it runs (activities/liveness.py), so a worker that dies
 # mid-activity is noticed after this long and the activity retried on another worker.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+
+
+class ActivityOptions(TypedDict):
+    start_to_close_timeout: timedelta
+    heartbeat_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
+def database(start_to_close: timedelta = timedelta(minutes=10)) -> ActivityOptions:
+    """Database work: heartbeated, retried a limited number of times."""
+    return ActivityOptions(start_to_close_timeout=start_to_close,
+                           heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=DB_RETRY)
+
+
+def stripe(start_to_close: timedelta = timedelta(minutes=15)) -> ActivityOptions:
+    """Stripe calls: heartbeated, retried until Stripe answers (throttling is waited out)."""
+    return ActivityOptions(start_to_close_timeout=start_to_close,
+                           heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=STRIPE_RETRY)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT, STRIPE_RETRY
+from revsync.workflows.retries import database, stripe
 
 with workflow.unsafe.imports_passed_through():
     from revsync.setup.dry_run import DryRunReport
@@ -27,9 +27,7 @@ class DryRunWorkflow:
             request,
             result_type=DryRunReport,
             task_queue=request.stripe_task_queue,
-            start_to_close_timeout=timedelta(hours=2),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=STRIPE_RETRY,
+            **stripe(timedelta(hours=2)),
         )
         return report
 
@@ -47,9 +45,7 @@ class RederiveWorkflow:
                 "revsync.derive_subscribers",
                 DeriveInput(request.workspace_id, cursor, now, BATCH, 4),
                 result_type=DeriveResult,
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=DB_RETRY,
+                **database(timedelta(minutes=10)),
             )
             total.add(result.counts)
             cursor = result.last_subscriber_id

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from revsync.workflows.retries import DB_RETRY, HEARTBEAT_TIMEOUT, STRIPE_RETRY
+from revsync.workflows.retries import database, stripe
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import DispatchInput, DispatchResult
@@ -32,9 +32,7 @@ class StripeEventWorkflow:
             event,
             result_type=Refetched,
             task_queue=event.stripe_task_queue,
-            start_to_close_timeout=STRIPE_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=STRIPE_RETRY,
+            **stripe(STRIPE_TIMEOUT),
         )
         result: EventResult = await workflow.execute_activity(
             "revsync.apply_event",
@@ -47,9 +45,7 @@ class StripeEventWorkflow:
                 customer_ids=refetched.customer_ids,
             ),
             result_type=EventResult,
-            start_to_close_timeout=DB_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=DB_RETRY,
+            **database(DB_TIMEOUT),
         )
         result.requests = refetched.requests
         if result.transitions:
@@ -57,9 +53,7 @@ class StripeEventWorkflow:
                 "revsync.dispatch_transitions",
                 DispatchInput(event.workspace_id, event.event_id),
                 result_type=DispatchResult,
-                start_to_close_timeout=DB_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=DB_RETRY,
+                **database(DB_TIMEOUT),
             )
         workflow.set_current_details(
             f"{event.event_type}: {result.outcome}, {result.subscribers} subscriber(s), "

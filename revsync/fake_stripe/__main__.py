@@ -60,17 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     state = FakeStripe(api_keys=args.api_keys or ["sk_test_fake"], seed=args.seed)
     state.load(generate_account(args.customers, args.seed, now=args.now))
-    state.faults.set(
-        FaultConfig(
-            latency_ms=args.latency_ms,
-            rate_limit_every=args.rate_limit_every,
-            rate_limit_probability=args.rate_limit_probability,
-            server_error_every=args.server_error_every,
-            server_error_probability=args.server_error_probability,
-            server_error_status=args.server_error_status,
-            seed=args.fault_seed,
-        )
-    )
+    flags = ("latency_ms", "rate_limit_every", "rate_limit_probability", "server_error_every",
+             "server_error_probability", "server_error_status")
+    state.faults.set(FaultConfig(seed=args.fault_seed,
+                                 **{name: getattr(args, name) for name in flags}))
     seeded = time.perf_counter() - started
     server = FakeStripeServer(
         state, host=args.host, port=args.port, deliver_webhooks=True

@@ -36,7 +36,7 @@ from revsync.store.models import Subscriber, Workspace
 from revsync.sync.client import start_sync
 from revsync.temporal.client import connect
 from tests.helpers.e2e import KEY, ROOT, connect_workspace, import_emails, process_env
-from tests.helpers.stripe_objects import charge, customer, monthly
+from tests.helpers.stripe_objects import charge, customer, monthly, subscription
 
 RECOVERY_BOUND_SECONDS = 20.0
 EMAILS = ["ann@x.io", "ben@x.io"]
@@ -47,13 +47,10 @@ def fake() -> Iterator[FakeStripeServer]:
     """ann pays $20/month; ben paid once and cancelled (churned: a win-back email)."""
     s = FakeStripe(api_keys=[KEY])
     price = monthly(s, 2000)
-    ann, ben = customer(s, "ann@x.io"), customer(s, "ben@x.io")
-    s.put("subscription", {"customer": ann, "status": "active", "items": {"data": [
-        {"price": price}]}})
-    charge(s, ann, 2000)
-    s.put("subscription", {"customer": ben, "status": "canceled", "items": {"data": [
-        {"price": price}]}})
-    charge(s, ben, 2000)
+    for email, status in (("ann@x.io", "active"), ("ben@x.io", "canceled")):
+        paying = customer(s, email)
+        subscription(s, paying, status, price)
+        charge(s, paying, 2000)
     with FakeStripeServer(s) as server:
         yield server
 
