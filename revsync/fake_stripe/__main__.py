@@ -14,11 +14,20 @@ from .generator import DEFAULT_NOW, generate_account
 from .server import FakeStripeServer
 from .store import FakeStripe
 
+TEST_MODE_LIMIT = 25.0  # Stripe's test mode: 25 requests/s (live: 100), 25/s per endpoint
+
 
 def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
 
 
@@ -29,8 +38,8 @@ def _probability(text: str) -> float:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, seed, serve, print the base URL (one line, flushed)."""
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; exits 2 with a message on a bad value."""
     parser = argparse.ArgumentParser(prog="python -m revsync.fake_stripe", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
@@ -55,15 +64,38 @@ def main(argv: list[str] | None = None) -> int:
                         default=500)
     faults.add_argument("--fault-seed", type=int, default=0,
                         help="seed of the random faults (reproducible runs)")
+    limits = parser.add_argument_group(
+        "Stripe's rate limits", "429 with Stripe-Rate-Limited-Reason past them, per account")
+    limits.add_argument("--enforce-rate-limits", action="store_true",
+                        help=f"enforce Stripe's test-mode limits ({TEST_MODE_LIMIT:g}/s per "
+                             f"account and per endpoint) unless given below")
+    limits.add_argument("--account-rate-limit", type=_non_negative_float, default=None,
+                        help="requests per second per account (0: none)")
+    limits.add_argument("--endpoint-rate-limit", type=_non_negative_float, default=None,
+                        help="requests per second per endpoint of an account (0: none)")
     args = parser.parse_args(argv)
+    default_limit = TEST_MODE_LIMIT if args.enforce_rate_limits else 0.0
+    for name in ("account_rate_limit", "endpoint_rate_limit"):
+        if getattr(args, name) is None:
+            setattr(args, name, default_limit)
+    return args
 
+
+def fault_config(args: argparse.Namespace) -> FaultConfig:
+    """The faults and limits the command line asks for."""
+    flags = ("latency_ms", "rate_limit_every", "rate_limit_probability", "server_error_every",
+             "server_error_probability", "server_error_status", "account_rate_limit",
+             "endpoint_rate_limit")
+    return FaultConfig(seed=args.fault_seed, **{name: getattr(args, name) for name in flags})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, seed, serve, print the base URL (one line, flushed)."""
+    args = parse(argv)
     started = time.perf_counter()
     state = FakeStripe(api_keys=args.api_keys or ["sk_test_fake"], seed=args.seed)
     state.load(generate_account(args.customers, args.seed, now=args.now))
-    flags = ("latency_ms", "rate_limit_every", "rate_limit_probability", "server_error_every",
-             "server_error_probability", "server_error_status")
-    state.faults.set(FaultConfig(seed=args.fault_seed,
-                                 **{name: getattr(args, name) for name in flags}))
+    state.faults.set(fault_config(args))
     seeded = time.perf_counter() - started
     server = FakeStripeServer(
         state, host=args.host, port=args.port, deliver_webhooks=True

@@ -231,6 +231,7 @@ class StripeMiddleware:
                     timestamp=time.time(),
                     endpoint=f"{scope['method']} {_endpoint(path)}",
                     duration_ms=(time.perf_counter() - started) * 1000,
+                    account=_account_of(scope),
                 )
             )
 
@@ -253,13 +254,14 @@ class StripeMiddleware:
         if latency > 0:
             await asyncio.sleep(latency / 1000)
         try:
-            scope[_ACCOUNT] = resolve_account(
+            scope[_ACCOUNT] = account = resolve_account(
                 self.state,
                 request_key(headers.get("authorization", "")),
                 headers.get("stripe-account"),
                 scope["method"],
             )
-            error = self.state.faults.next_fault()
+            error = self.state.faults.next_fault(account.account_id or PLATFORM,
+                                                 f"{scope['method']} {_endpoint(scope['path'])}")
             if headers.get("stripe-account"):
                 extra.append((b"stripe-account", headers["stripe-account"].encode()))
         except StripeError as exc:
@@ -271,6 +273,15 @@ class StripeMiddleware:
                 await self.app(scope, receive, send_with_headers)
         finally:
             log(500)
+
+
+PLATFORM = "platform"  # the account a platform key without `Stripe-Account` acts on
+
+
+def _account_of(scope: Scope) -> str:
+    """The account the request acted on, once resolved; "" when it was refused first."""
+    account = scope.get(_ACCOUNT)
+    return "" if account is None else (account.account_id or PLATFORM)
 
 
 def _endpoint(path: str) -> str:

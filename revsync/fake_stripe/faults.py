@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .errors import StripeError
+from .rate_limits import GLOBAL_RATE, RateLimits
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class FaultConfig:
     server_error_probability: float = 0.0
     server_error_status: int = 500
     seed: int = 0
+    # Stripe's limits, enforced (0: not): requests per second per account, and per
+    # endpoint of an account; checked before the injected faults.
+    account_rate_limit: float = 0.0
+    endpoint_rate_limit: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -47,6 +52,7 @@ class Faults:
     _rate_limit: _Stream = field(default_factory=lambda: _Stream(0))
     _server_error: _Stream = field(default_factory=lambda: _Stream(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    limits: RateLimits = field(default_factory=RateLimits)
 
     def set(self, config: FaultConfig | None = None, **changes: Any) -> FaultConfig:
         """Replace or patch the settings; restarts the request counter and RNG."""
@@ -57,27 +63,22 @@ class Faults:
             self.config = replace(config or self.config, **changes)
             self._rate_limit = _Stream(self.config.seed * 2)
             self._server_error = _Stream(self.config.seed * 2 + 1)
+            self.limits.set(self.config.account_rate_limit, self.config.endpoint_rate_limit)
             return self.config
 
     def reset(self) -> FaultConfig:
         """No faults."""
         return self.set(FaultConfig())
 
-    def next_fault(self) -> StripeError | None:
-        """Count one API request and return the error to answer with, if any."""
+    def next_fault(self, account: str = "platform", endpoint: str = "") -> StripeError | None:
+        """Count one API request of `account` to `endpoint`; the error to answer, if any."""
+        reason = self.limits.refused(account, endpoint)
+        if reason is not None:
+            return _rate_limited(reason, self.config.retry_after)
         with self._lock:
             cfg = self.config
             if self._rate_limit.hits(cfg.rate_limit_every, cfg.rate_limit_probability):
-                return StripeError(
-                    429,
-                    "Request rate limit exceeded. You can learn more about rate limits "
-                    "here https://stripe.com/docs/rate-limits.",
-                    code="rate_limit",
-                    headers={
-                        "Retry-After": str(cfg.retry_after),
-                        "Stripe-Rate-Limited-Reason": "global-rate",
-                    },
-                )
+                return _rate_limited(GLOBAL_RATE, cfg.retry_after)
             if self._server_error.hits(cfg.server_error_every, cfg.server_error_probability):
                 return StripeError(
                     cfg.server_error_status,
@@ -85,6 +86,16 @@ class Faults:
                     type="api_error",
                 )
             return None
+
+
+def _rate_limited(reason: str, retry_after: int) -> StripeError:
+    return StripeError(
+        429,
+        "Request rate limit exceeded. You can learn more about rate limits here "
+        "https://stripe.com/docs/rate-limits.",
+        code="rate_limit",
+        headers={"Retry-After": str(retry_after), "Stripe-Rate-Limited-Reason": reason},
+    )
 
 
 class _Stream:

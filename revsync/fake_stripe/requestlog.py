@@ -19,6 +19,7 @@ class LoggedRequest:
     timestamp: float
     endpoint: str
     duration_ms: float
+    account: str = ""  # acct_... of a connected account, "platform", or "" if refused first
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -125,12 +125,12 @@ def test_random_faults_of_both_kinds_each_happen(fresh_server: FakeStripeServer)
 
 
 def test_the_command_line_takes_every_fault_flag_and_refuses_bad_ones() -> None:
-    from revsync.fake_stripe.__main__ import main
+    from revsync.fake_stripe.__main__ import parse
 
     for bad in (["--rate-limit-probability", "1.5"], ["--server-error-probability", "-0.1"],
                 ["--rate-limit-every", "-1"], ["--server-error-status", "418"]):
         with pytest.raises(SystemExit) as exit_info:
-            main(["--customers", "1", *bad])
+            parse(["--customers", "1", *bad])
         assert exit_info.value.code == 2, bad
 
 
