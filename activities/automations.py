@@ -54,5 +54,7 @@ class AutomationActivities:
     @kept_alive
     def send_email(self, request: EmailInput) -> EmailResult:
         """Render, write to the outbox under the idempotency key, send over SMTP."""
-        with db.session(self.url) as session:
+        # Not cancelled between SMTP accepting the message and the outbox saying so, or
+        # a retry would send it again.
+        with activity.shield_thread_cancel_exception(), db.session(self.url) as session:
             return emails.send(self.settings, session, request)

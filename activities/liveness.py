@@ -6,6 +6,11 @@ would wait for the whole start-to-close timeout. `kept_alive` heartbeats from a 
 (a thread for sync activities, a task for async ones) every `EVERY` seconds while the
 activity runs, repeating the latest progress the activity reported with `progress`, so
 the Temporal UI keeps showing where it is.
+
+The helper proves the worker process is alive, not that the activity is making progress:
+an activity stuck on a lock is ended by its start-to-close timeout, not by heartbeats. A
+heartbeat that fails (the worker's event loop busy or closing) is logged and the helper
+keeps going, so one hiccup never lets a second attempt start beside a live one.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,6 +29,7 @@ from temporalio import activity
 EVERY = 2.0  # seconds; the SDK sends at most one heartbeat per 0.8 x heartbeat_timeout
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 _latest: contextvars.ContextVar[list[tuple[Any, ...]]] = contextvars.ContextVar("progress")
 
 
@@ -46,7 +53,7 @@ def kept_alive(fn: F) -> F:
             async def beat() -> None:
                 while True:
                     await asyncio.sleep(EVERY)
-                    activity.heartbeat(*holder[0])
+                    _heartbeat(holder[0])
 
             helper = asyncio.create_task(beat())
             try:
@@ -64,16 +71,24 @@ def kept_alive(fn: F) -> F:
 
         def beat() -> None:
             while not stop.wait(EVERY):
-                activity.heartbeat(*holder[0])
+                _heartbeat(holder[0])
 
         helper = threading.Thread(target=contextvars.copy_context().run, args=(beat,),
                                   name=f"heartbeat {activity.info().activity_type}",
                                   daemon=True)
-        helper.start()
         try:
+            helper.start()
             return fn(*args, **kwargs)
         finally:
             stop.set()
-            helper.join()
+            if helper.is_alive():
+                helper.join()
 
     return run_sync  # type: ignore[return-value]
+
+
+def _heartbeat(details: tuple[Any, ...]) -> None:
+    try:
+        activity.heartbeat(*details)
+    except Exception:  # keep beating: a missed beat is retried in EVERY seconds
+        log.warning("heartbeat of %s failed", activity.info().activity_type, exc_info=True)

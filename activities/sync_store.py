@@ -75,14 +75,15 @@ class SyncStoreActivities:
         key = f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"
         # Locked like a webhook event's derivation, so the two never interleave.
         with permanent_errors(), db.locked_session(self.url) as session:
-            saved = derive_checkpoints.load(session, key)
-            if saved is None:
-                derive_checkpoints.prune(session)
-                saved = derive_checkpoints.Resumed(request.after_subscriber_id, False,
-                                                   DeriveCounts())
-            cursor, done, total = saved.cursor, saved.done, saved.counts
+            derive_checkpoints.prune(session)
             rules = derivation.rules_for(session, request.workspace_id)
+            cursor, done, total = request.after_subscriber_id, False, DeriveCounts()
             for _ in range(request.max_batches):
+                # Each batch's transaction starts from the committed progress, read locked,
+                # so no attempt ever works from a stale cursor.
+                saved = derive_checkpoints.claim(session, key, info.attempt)
+                if saved is not None:
+                    cursor, done, total = saved.cursor, saved.done, saved.counts
                 if done:
                     break
                 cursor, done, batch = derivation.derive_next_batch(
@@ -90,7 +91,7 @@ class SyncStoreActivities:
                     request.transitions_source or None,
                 )
                 total.add(batch.counts)
-                derive_checkpoints.save(session, key, cursor, done, total)
+                derive_checkpoints.save(session, key, info.attempt, cursor, done, total)
                 session.commit()
                 progress(cursor)
             session.commit()

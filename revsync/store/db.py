@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,11 +95,13 @@ def migrate(url: str) -> None:
     A database that is down, missing or cannot be created raises `DatabaseUnavailable`
     with one line saying which and why (never the password).
     """
-    try:
-        with migration_lock(url):
-            command.upgrade(alembic_config(url), "head")
+    try:  # only reaching the database is classified; a failing migration stays loud
+        with get_engine(url).connect():
+            pass
     except (OperationalError, OSError) as error:
         raise DatabaseUnavailable(_unavailable(url, error)) from None
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), "head")
 
 
 def _unavailable(url: str, error: Exception) -> str:
@@ -114,6 +117,7 @@ def _unavailable(url: str, error: Exception) -> str:
 
 
 MIGRATION_LOCK_KEY = 0x72657673796E63  # "revsync": one advisory lock id for the upgrade
+MIGRATION_LOCK_WAIT = 300.0  # seconds a process waits for another's migration
 
 
 @contextmanager
@@ -138,15 +142,21 @@ def migration_lock(url: str) -> Iterator[None]:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return
-    with get_engine(url).connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        connection.commit()
+    # Autocommit: waiting for the lock must not hold a transaction open (a migration that
+    # waits for older transactions, such as CREATE INDEX CONCURRENTLY, would never finish).
+    with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        deadline = time.monotonic() + MIGRATION_LOCK_WAIT
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                               {"key": MIGRATION_LOCK_KEY}).scalar():
+            if time.monotonic() > deadline:
+                raise DatabaseUnavailable(
+                    f"another process has held the migration lock for {MIGRATION_LOCK_WAIT:.0f}"
+                    " s (a migration waiting on old connections?); nothing was changed")
+            time.sleep(0.2)
         try:
             yield
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"),
-                               {"key": MIGRATION_LOCK_KEY})
-            connection.commit()
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def session(url: str) -> Session:

@@ -177,6 +177,7 @@ class DeriveCheckpoint(SQLModel, table=True):
     cursor: int = 0
     done: bool = False
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempt: int = 1  # the activity attempt that wrote it: an older one still running stops
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -5,6 +5,11 @@ only when it returns. Saving the cursor and the running counts in each batch's o
 transaction lets a retry after a kill resume at the next batch with the counts of the
 batches already done, instead of re-deriving them (which would find nothing left to
 change and under-count `subscribers_changed`).
+
+Each row names the attempt that wrote it. An attempt the server already gave up on (its
+worker stalled past the heartbeat timeout) may still be running beside its retry; the
+first time it sees a newer attempt's row it stops, so the two never count one batch
+each (`Superseded`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from revsync.sync.types import DeriveCounts
 KEEP = timedelta(days=7)  # far longer than any retry; older rows are pruned
 
 
+class Superseded(Exception):
+    """A newer attempt of this activity has taken over; this one must stop."""
+
+
 @dataclass
 class Resumed:
     cursor: int
@@ -30,19 +39,23 @@ class Resumed:
     counts: DeriveCounts
 
 
-def load(session: Session, key: str) -> Resumed | None:
-    """The saved progress of this activity (`key`: workflow id/run id/activity id)."""
-    row = session.get(DeriveCheckpoint, key)
+def claim(session: Session, key: str, attempt: int) -> Resumed | None:
+    """This activity's saved progress (`key`: workflow id/run id/activity id), read and
+    locked in the caller's transaction; `Superseded` if a newer attempt wrote it."""
+    row = session.get(DeriveCheckpoint, key, with_for_update=True)
     if row is None:
         return None
+    if row.attempt > attempt:
+        raise Superseded(f"attempt {row.attempt} of {key} took over from attempt {attempt}")
     return Resumed(row.cursor, row.done, counts_from_json(row.counts))
 
 
-def save(session: Session, key: str, cursor: int, done: bool, counts: DeriveCounts) -> None:
+def save(session: Session, key: str, attempt: int, cursor: int, done: bool,
+         counts: DeriveCounts) -> None:
     """Record progress in the caller's transaction (the one holding the batch)."""
     row = session.get(DeriveCheckpoint, key) or DeriveCheckpoint(key=key)
     row.cursor, row.done, row.counts = cursor, done, counts_to_json(counts)
-    row.updated_at = utcnow()
+    row.attempt, row.updated_at = attempt, utcnow()
     session.add(row)
 
 

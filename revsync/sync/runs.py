@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from revsync.store.models import SyncRun, utcnow
+from revsync.store.models import StreamCheckpoint, SyncRun, utcnow
 from revsync.sync.types import FinishInput, min_requests
 
 
@@ -48,16 +48,22 @@ def finish(session: Session, finish_input: FinishInput, customers: dict[str, int
     run.status = "failed" if finish_input.error else "completed"
     run.error = finish_input.error
     run.finished_at = utcnow()
-    run.requests = sum(s.requests for s in streams)
+    # The request ledger also holds requests of a stream that failed before committing.
+    ledger = session.exec(select(func.coalesce(func.sum(StreamCheckpoint.requests_sent), 0))
+                          .where(StreamCheckpoint.sync_run_id == run.id)).one()
+    run.requests = max(sum(s.requests for s in streams), int(ledger))
     run.min_requests = min_requests(streams)
     counts: dict[str, Any] = asdict(finish_input.derive)
     counts["mrr_total"] = str(finish_input.derive.mrr_total)
     counts["ltv_total"] = str(finish_input.derive.ltv_total)
     counts["customers"] = customers
-    counts["streams"] = {
-        s.name: {"objects": s.objects, "requests": s.requests, "malformed": s.malformed}
-        for s in streams
-    }
+    by_name: dict[str, dict[str, int]] = {}
+    for s in streams:  # a stream's partitions add up under its name
+        totals = by_name.setdefault(s.name, {"objects": 0, "requests": 0, "malformed": 0})
+        totals["objects"] += s.objects
+        totals["requests"] += s.requests
+        totals["malformed"] += s.malformed
+    counts["streams"] = by_name
     counts["catalogue_requests"] = sum(s.requests for s in streams if s.catalogue)
     run.counts = counts
     session.add(run)

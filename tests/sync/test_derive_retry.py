@@ -5,6 +5,7 @@ on both databases."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal as D
 from typing import Any
 
@@ -16,7 +17,7 @@ import revsync.activities.sync_store as sync_store
 from revsync.activities.sync_store import SyncStoreActivities
 from revsync.settings import Settings
 from revsync.store import db, mirror, workspaces
-from revsync.subscribers import csv_import
+from revsync.subscribers import csv_import, derive_checkpoints
 from revsync.sync.types import DeriveInput
 
 PEOPLE = 6  # three batches of two
@@ -86,3 +87,24 @@ def test_a_stored_fx_rate_out_of_range_fails_at_once_saying_which(settings: Sett
         ActivityEnvironment().run(SyncStoreActivities(settings).derive_subscribers, request)
     assert info.value.non_retryable
     assert "FX rate for 'eur'" in str(info.value) and "1e999" in str(info.value)
+
+
+def test_an_attempt_the_server_gave_up_on_stops_once_its_retry_has_written(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stalled attempt 1 wakes up after attempt 2 committed a batch: it stops rather than
+    derive from its stale cursor (and attempt 2's counts stay exact)."""
+    workspace_id = paying_people(settings)
+    request = DeriveInput(workspace_id, after_subscriber_id=0, now=1_750_000_000,
+                          batch_size=2, max_batches=1)
+    activities = SyncStoreActivities(settings)
+    retry = ActivityEnvironment()
+    retry.info = dataclasses.replace(retry.info, attempt=2)
+    first = retry.run(activities.derive_subscribers, request)
+    assert first.counts.subscribers_changed == 2
+    stalled = ActivityEnvironment()  # attempt 1, the same activity
+    with pytest.raises(derive_checkpoints.Superseded):
+        stalled.run(activities.derive_subscribers, request)
+    resumed = retry.run(activities.derive_subscribers,
+                        dataclasses.replace(request, max_batches=3))
+    assert (resumed.counts.subscribers_seen, resumed.counts.subscribers_changed) == (6, 6)

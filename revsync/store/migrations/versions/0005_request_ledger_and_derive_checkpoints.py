@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("cursor", sa.Integer(), nullable=False),
         sa.Column("done", sa.Boolean(), nullable=False),
         sa.Column("counts", sa.JSON(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
