@@ -128,6 +128,12 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
         current = acct.webhooks.retrieve(endpoint_id)
         return _json(acct.webhooks.update(endpoint_id, update_fields(params, current)))
 
+    async def account_info(request: Request) -> Response:
+        """The account the key (and `Stripe-Account`) acts on, as `GET /v1/account`."""
+        acct = account(request)
+        return _json({"id": acct.account_id or state.platform_account_id, "object": "account",
+                      "livemode": False, "type": "standard"})
+
     async def unknown(request: Request) -> Response:
         raise _unrecognized(request)
 
@@ -179,6 +185,7 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
         *oauth_routes(state),
         Route("/v1/webhook_endpoints", webhook_list_or_create, methods=["GET", "POST"]),
         Route("/v1/webhook_endpoints/{id}", webhook_one, methods=["GET", "POST", "DELETE"]),
+        Route("/v1/account", account_info, methods=["GET"]),
         Route("/v1/{collection}", list_or_create, methods=["GET", "POST"]),
         Route("/v1/{collection}/{id}", one, methods=["GET", "POST", "DELETE"]),
         Route("/v1/{collection}/{id}/{action}", action, methods=["POST"]),

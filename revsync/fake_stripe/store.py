@@ -127,6 +127,8 @@ class FakeStripe:
         self.seed = seed
         #: ``acct_`` id of a connected account; None for the platform itself.
         self.account_id: str | None = None
+        #: What ``GET /v1/account`` answers for the platform's own keys.
+        self.platform_account_id = f"acct_platform{seed:010d}"
         self.clock: Callable[[], int] = clock or (lambda: int(time.time()))
         self.emit_events = emit_events
         self.log = RequestLog()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -179,6 +180,18 @@ class StripeGateway:
         """One object's current state, the requests it took and when it was requested."""
         params: dict[str, Any] = {"expand": list(expand)} if expand else {}
         return self.get_timed(f"/v1/{resource}/{quote(object_id, safe='')}", params)
+
+    def account_id(self) -> str | None:
+        """The Stripe account this key acts on (`GET /v1/account`); None when the key may
+        not read it (a restricted key without that permission)."""
+        try:
+            body = self.get("/v1/account", {})[0]
+        except stripe.PermissionError:
+            return None
+        found = body.get("id")
+        if not isinstance(found, str) or not re.fullmatch(r"acct_[A-Za-z0-9]{1,255}", found):
+            raise StripeUnavailable("Stripe answered /v1/account without an account id")
+        return found
 
     def check_key(self) -> int:
         """One cheap call that fails fast on a bad key: list one customer."""

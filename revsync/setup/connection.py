@@ -172,6 +172,13 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
     except stripe.StripeError as error:
         raise ConnectError(f"Stripe refused the key check: {_said(error)}") from None
     _check_products(gateway, opts)
+    try:
+        account_id = gateway.account_id()  # whose rate limits this workspace shares
+    except StripeUnavailable as error:
+        raise StripeUnreachable(
+            f"could not reach Stripe at {opts.api_base or DEFAULT_API_BASE}: {error}") from None
+    except stripe.StripeError as error:
+        raise ConnectError(f"could not read the key's account: {_said(error)}") from None
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, workspace_name)
         secrets = [keystore.encrypt(settings, secret) for secret in opts.webhook_secrets]
@@ -184,6 +191,7 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         if secrets:
             workspace.webhook_secrets_encrypted = secrets
         workspace.stripe_key_encrypted = encrypted
+        workspace.stripe_account_id = account_id
         workspace.api_base = opts.api_base
         workspace.products = opts.products
         watch = workspace.watch_products if opts.watch_products is None else opts.watch_products

@@ -62,6 +62,7 @@ def complete(settings: Settings, workspace_name: str, code: str) -> str:
         workspace = workspaces.get_or_create(session, workspace_name)
         workspace.stripe_key_encrypted = keystore.encrypt(settings, platform_key)
         workspace.stripe_account = account
+        workspace.stripe_account_id = account
         workspace.api_base = settings.stripe_api_base
         session.add(workspace)
         session.commit()

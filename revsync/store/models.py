@@ -50,6 +50,9 @@ class Workspace(SQLModel, table=True):
     webhook_endpoint_id: str | None = Field(default=None, max_length=255)
     # Stripe Connect: the connected account (`Stripe-Account`) the platform key reads.
     stripe_account: str | None = Field(default=None, max_length=255)
+    # The Stripe account whose rate limits the workspace's requests count against: the
+    # key's own account (read at connect) or the connected account (OAuth).
+    stripe_account_id: str | None = Field(default=None, max_length=255, index=True)
     # Set once the default segments exist, so a deleted default is never re-created.
     default_segments_created: bool = False
     created_at: datetime = Field(default_factory=utcnow)

@@ -112,8 +112,10 @@ def test_connect_stores_the_key_encrypted_with_options(env: dict[str, str],
     assert (ws.products, ws.metadata_keys, ws.sync_without_payment) == (
         ["prod_a", "prod_b"], ["plan", "company"], True)
     assert ws.fx_rates == {"eur": "1.08", "jpy": "0.0066"}
-    # One cheap call checked the key, one listed the products to check the ids.
-    assert fake.state.log.counts() == {"GET /v1/customers": 1, "GET /v1/products": 1}
+    # One cheap call checked the key, one listed the products to check the ids, one read
+    # the key's account (whose rate budget the workspace shares).
+    assert fake.state.log.counts() == {"GET /v1/customers": 1, "GET /v1/products": 1,
+                                       "GET /v1/account": 1}
 
 
 @pytest.mark.parametrize("name, value, message", [

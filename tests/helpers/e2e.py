@@ -40,8 +40,9 @@ def process_env(settings: Settings, temporal: str) -> dict[str, str]:
     }
 
 
-def connect_workspace(settings: Settings, name: str, base_url: str, **options: Any) -> Workspace:
-    connection.connect(settings, name, KEY, connection.options(api_base=base_url, **options))
+def connect_workspace(settings: Settings, name: str, base_url: str, key: str = KEY,
+                      **options: Any) -> Workspace:
+    connection.connect(settings, name, key, connection.options(api_base=base_url, **options))
     with db.session(settings.resolved_database_url) as session:
         return workspaces.by_name(session, name)
 

@@ -83,7 +83,7 @@ async def test_connect_then_sync_the_connected_account(
     assert "Stripe connected through Stripe Connect (acct_shop)" in shown
     with db.session(connect_settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, name)
-    assert workspace.stripe_account == "acct_shop"
+    assert workspace.stripe_account == workspace.stripe_account_id == "acct_shop"
     await sync(client, connect_settings, workspace)
     # The connected account's ann paid $70; the platform's ann paid nothing.
     assert state(connect_settings, workspace)["ann@x.io"][1] == D("70.00")
