@@ -37,10 +37,8 @@ class StripePageActivities:
     @kept_alive
     def fetch_stream_pages(self, request: FetchInput) -> StreamState:
         url = self.settings.resolved_database_url
-        key = request.stream.key
-        with permanent_errors(), metered(
-            lambda: checkpoints.count_request(url, request.sync_run_id, key)
-        ):
+        counter = checkpoints.request_counter(url, request.sync_run_id, request.stream.key)
+        with permanent_errors(), metered(counter):
             gateway = self._gateway(request.workspace_id)
             with db.session(url) as session:
                 state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
@@ -69,13 +67,9 @@ class StripePageActivities:
         reached = stream.cursor_created
         if reached is None or stream.done:
             return [replace(stream, split_pages=stream.pages)]
-        url = self.settings.resolved_database_url
-
-        def count() -> None:
-            if request.sync_run_id:
-                checkpoints.count_request(url, request.sync_run_id, stream.key)
-
-        with permanent_errors(), metered(count):
+        counter = checkpoints.request_counter(self.settings.resolved_database_url,
+                                              request.sync_run_id, stream.key)
+        with permanent_errors(), metered(counter):
             gateway = self._gateway(request.workspace_id)
             older, requests = gateway.exists_before(stream.name, reached)
             low, high = oldest_search_range(reached)

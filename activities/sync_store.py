@@ -41,6 +41,8 @@ class SyncStoreActivities:
             run_key = f"{info.workflow_id}/{info.workflow_run_id}"
             assert info.workflow_id is not None
             run = runs.start(session, workspace_id, info.workflow_id, run_key)
+            derive_checkpoints.prune(session)  # once per sync, not per derive activity
+            session.commit()
             assert run.id is not None
             first_sync = not runs.completed_before(session, workspace_id, run.id)
             names = streams_needed(bool(workspace.products))
@@ -75,7 +77,6 @@ class SyncStoreActivities:
         key = f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"
         # Locked like a webhook event's derivation, so the two never interleave.
         with permanent_errors(), db.locked_session(self.url) as session:
-            derive_checkpoints.prune(session)
             rules = derivation.rules_for(session, request.workspace_id)
             cursor, done, total = request.after_subscriber_id, False, DeriveCounts()
             for _ in range(request.max_batches):

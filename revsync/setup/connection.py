@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import stripe
@@ -160,25 +162,21 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
     except keystore.KeyStoreError as error:
         raise ConnectError(str(error)) from None
     gateway = StripeGateway(api_key=api_key, api_base=opts.api_base, max_retries=2)
-    try:
-        gateway.check_key()
-    except stripe.AuthenticationError:
-        raise ConnectError("Stripe rejected the key (authentication failed)") from None
-    except stripe.PermissionError:
-        raise ConnectError("the key may not list customers; grant read access") from None
-    except StripeUnavailable as error:
-        raise StripeUnreachable(
-            f"could not reach Stripe at {opts.api_base or DEFAULT_API_BASE}: {error}") from None
-    except stripe.StripeError as error:
-        raise ConnectError(f"Stripe refused the key check: {_said(error)}") from None
-    _check_products(gateway, opts)
-    try:
+    with _asking_stripe(opts, "Stripe refused the key check"):
+        try:
+            gateway.check_key()
+        except stripe.AuthenticationError:
+            raise ConnectError("Stripe rejected the key (authentication failed)") from None
+        except stripe.PermissionError:
+            raise ConnectError("the key may not list customers; grant read access") from None
+    if opts.products:
+        with _asking_stripe(opts, "could not list the account's products"):
+            known = {p["id"] for p in reading.products(gateway)[0]}
+        unknown = sorted(set(opts.products) - known)
+        if unknown:
+            raise ConnectError(f"unknown product ids: {', '.join(unknown)}")
+    with _asking_stripe(opts, "could not read the key's account"):
         account_id = gateway.account_id()  # whose rate limits this workspace shares
-    except StripeUnavailable as error:
-        raise StripeUnreachable(
-            f"could not reach Stripe at {opts.api_base or DEFAULT_API_BASE}: {error}") from None
-    except stripe.StripeError as error:
-        raise ConnectError(f"could not read the key's account: {_said(error)}") from None
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, workspace_name)
         secrets = [keystore.encrypt(settings, secret) for secret in opts.webhook_secrets]
@@ -206,24 +204,18 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
     ensure_default_segments(settings.resolved_database_url, workspace_name)
 
 
-def _check_products(gateway: StripeGateway, opts: Options) -> None:
-    """Every product to sync exists in the account (the setup options check the same)."""
-    if not opts.products:
-        return
+@contextmanager
+def _asking_stripe(opts: Options, refused: str) -> Iterator[None]:
+    """Stripe not answering is the environment (exit 1, saying where and why); Stripe
+    refusing is the input (saying what was refused)."""
     try:
-        known = {p["id"] for p in reading.products(gateway)[0]}
+        yield
     except StripeUnavailable as error:
         raise StripeUnreachable(
             f"could not reach Stripe at {opts.api_base or DEFAULT_API_BASE}: {error}") from None
     except stripe.StripeError as error:
-        raise ConnectError(f"could not list the account's products: {_said(error)}") from None
-    unknown = sorted(set(opts.products) - known)
-    if unknown:
-        raise ConnectError(f"unknown product ids: {', '.join(unknown)}")
-
-
-def _said(error: stripe.StripeError) -> str:
-    return getattr(error, "user_message", None) or type(error).__name__
+        said = getattr(error, "user_message", None) or type(error).__name__
+        raise ConnectError(f"{refused}: {said}") from None
 
 
 def _register_endpoint(

@@ -61,9 +61,9 @@ def dispose_all() -> None:
 def _create(url: str) -> Engine:
     """`hide_parameters`: SQL errors travel into Temporal failures; emails must not."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
@@ -73,6 +73,12 @@ def _create(url: str) -> Engine:
     return create_engine(
         url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
     )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL; None when it is in memory."""
+    path = url.split("///", 1)[-1]
+    return None if not path or path == ":memory:" else Path(path)
 
 
 def alembic_config(url: str) -> Config:
@@ -129,11 +135,11 @@ def migration_lock(url: str) -> Iterator[None]:
     transaction would block alembic's own connection).
     """
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if not path or path == ":memory:":
+        path = _sqlite_file(url)
+        if path is None:
             yield
             return
-        lock_path = Path(path + ".migrate-lock")
+        lock_path = path.with_name(path.name + ".migrate-lock")
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with lock_path.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)

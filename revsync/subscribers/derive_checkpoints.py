@@ -60,7 +60,7 @@ def save(session: Session, key: str, attempt: int, cursor: int, done: bool,
 
 
 def prune(session: Session) -> None:
-    """Forget progress rows no retry can still need."""
+    """Forget progress rows no retry can still need (called when a sync starts)."""
     session.execute(delete(DeriveCheckpoint).where(
         col(DeriveCheckpoint.updated_at) < utcnow() - KEEP))
 

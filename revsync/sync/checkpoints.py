@@ -8,6 +8,7 @@ The same row counts every Stripe request of the stream before it is sent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, replace
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +22,12 @@ from revsync.sync.types import StreamState
 
 def checkpoint(session: Session, sync_run_id: int, stream: str) -> StreamCheckpoint | None:
     return session.get(StreamCheckpoint, (sync_run_id, stream))
+
+
+def request_counter(url: str, sync_run_id: int, stream: str) -> Callable[[], None]:
+    """What `gateway.metered` calls before each request of the stream: count it in the
+    run's ledger (nothing to count outside a run, `sync_run_id` 0)."""
+    return lambda: count_request(url, sync_run_id, stream) if sync_run_id else None
 
 
 def count_request(url: str, sync_run_id: int, stream: str) -> None:

@@ -12,10 +12,14 @@ from temporalio.worker import Worker
 from revsync.settings import Settings, get_settings
 
 
-def build_workers(client: Client, settings: Settings) -> list[Worker]:
+def task_queues(settings: Settings) -> tuple[str, str, str]:
     """Workflows and database activities; full-sync Stripe calls; webhook refetches."""
-    queues = (settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue)
-    return [Worker(client, task_queue=queue) for queue in queues]
+    return settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue
+
+
+def build_workers(client: Client, settings: Settings) -> list[Worker]:
+    """One worker per task queue; the plugin decides what each runs."""
+    return [Worker(client, task_queue=queue) for queue in task_queues(settings)]
 
 
 async def run_until(client: Client, settings: Settings, stop: asyncio.Event) -> None:
@@ -41,9 +45,8 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    queues = (settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue)
     console.print(
-        f"workers polling {', '.join(map(repr, queues))} (Stripe budget: sync "
+        f"workers polling {', '.join(map(repr, task_queues(settings)))} (Stripe budget: sync "
         f"{settings.stripe_requests_per_second}/s, webhooks "
         f"{settings.stripe_event_requests_per_second}/s)"
     )

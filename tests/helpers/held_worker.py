@@ -22,6 +22,7 @@ from temporalio.worker import (
 from revsync.settings import get_settings
 from revsync.store import db
 from revsync.temporal.client import connect
+from revsync.temporal.workers import task_queues
 
 
 class HoldFirstAttempt(Interceptor):
@@ -51,9 +52,8 @@ async def main(activity_type: str) -> None:
     settings = get_settings()
     db.migrate(settings.resolved_database_url)
     client = await connect(settings)
-    queues = (settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue)
     workers = [Worker(client, task_queue=q, interceptors=[HoldFirstAttempt(activity_type)])
-               for q in queues]
+               for q in task_queues(settings)]
     print("ready", flush=True)
     await asyncio.gather(*(w.run() for w in workers))
 

@@ -9,16 +9,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
-from typer.testing import CliRunner
 
-from revsync.cli.app import app
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.store import db
 from revsync.store.models import EmailEvent, Segment
+from tests.helpers.cli import run
 from tests.helpers.e2e import KEY
 from tests.segments import dataset
-
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -37,11 +34,6 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> s
 def fake() -> Iterator[FakeStripeServer]:
     with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
         yield server
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, " ".join(result.output.split())
 
 
 def segments(url: str) -> list[tuple[str, str]]:
