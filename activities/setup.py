@@ -10,6 +10,7 @@ from temporalio import activity
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import GatewayCache
 from revsync.activities.liveness import kept_alive, progress
+from revsync.budget.lookup import budget_of
 from revsync.settings import Settings
 from revsync.setup import reading
 from revsync.setup.dry_run import DryRunReport, dry_run
@@ -29,6 +30,7 @@ class SetupActivities:
         with permanent_errors():
             with db.session(self.settings.resolved_database_url) as session:
                 workspace = workspaces.by_id(session, request.workspace_id)
+                budget = budget_of(session, self.settings, workspace)
                 emails = set(session.exec(select(Subscriber.email_norm).where(
                     Subscriber.workspace_id == request.workspace_id)).all())
             policy = dataclasses.replace(
@@ -39,6 +41,6 @@ class SetupActivities:
             gateway = self._gateways.get(request.workspace_id)
             facts, catalogue, _ = reading.account(
                 gateway, bool(policy.products), tick=progress,
-                requests_per_second=self.settings.stripe_requests_per_second,
+                requests_per_second=budget.requests_per_second(self.settings),
             )
             return dry_run(facts, policy, catalogue, emails)

@@ -8,6 +8,7 @@ during backoffs, see `liveness`); a killed worker loses at most the page in flig
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from temporalio import activity
@@ -45,12 +46,14 @@ class StripePageActivities:
             fetched = 0
             while not state.done and fetched < self.settings.pages_per_activity:
                 progress(state.name, state.cursor, state.pages)
+                asked = time.monotonic()
                 page = gateway.list_page(
                     state.name, state.cursor, state.cursor_created, state.created_filter
                 )
                 with db.session(url) as session:
                     state = checkpoints.commit_page(
-                        session, request.workspace_id, request.sync_run_id, state, page
+                        session, request.workspace_id, request.sync_run_id, state, page,
+                        seconds=time.monotonic() - asked,
                     )
                 fetched += 1
             return state

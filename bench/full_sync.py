@@ -12,22 +12,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
 from cryptography.fernet import Fernet
 from temporalio.testing import WorkflowEnvironment
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import (
+    database,
+    fake_requests,
+    is_listing,
+    peak_rss_mib,
+    profile,
+    start_fake,
+    start_worker,
+)
 from revsync.fake_stripe import generate_account, subscriber_emails
 from revsync.settings import Settings
 from revsync.setup import connection
@@ -36,37 +41,10 @@ from revsync.subscribers import csv_import
 from revsync.sync.client import start_sync
 from revsync.sync.types import SyncReport
 from revsync.temporal.client import connect
-from revsync.temporal.dev_server import temporal_binary
+from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.process_exit import exit_now
 
 KEY = "sk_test_bench"
-PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def start_fake(customers: int, seed: int, latency_ms: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "revsync.fake_stripe", "--port", "0", "--customers",
-         str(customers), "--seed", str(seed), "--api-key", KEY, "--latency-ms",
-         str(latency_ms)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )
-    assert process.stdout is not None
-    return process, process.stdout.readline().strip()
-
-
-def database(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.sqlite'}"
-    name = f"revsync_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -77,7 +55,7 @@ async def main(args: argparse.Namespace) -> None:
                         pages_per_activity=args.pages_per_activity)
     db.migrate(settings.resolved_database_url)
     t0 = time.perf_counter()
-    fake, base_url = start_fake(args.customers, args.seed, args.latency_ms)
+    fake, base_url = start_fake(args.customers, args.seed, args.latency_ms, KEY)
     emails = subscriber_emails(generate_account(args.customers, args.seed), seed=args.seed)
     print(f"fake Stripe seeded with {args.customers:,} customers in "
           f"{time.perf_counter() - t0:.1f}s; {len(emails):,} subscribers")
@@ -89,14 +67,15 @@ async def main(args: argparse.Namespace) -> None:
         csv_import.import_rows(session, workspace.id, [(n, {"email": e})
                                                         for n, e in enumerate(emails)])
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
-                                                ui=False, dev_server_log_level="error")
+                                                ui=False, dev_server_log_level="error",
+                                                dev_server_extra_args=dynamic_config_args())
     target = env.client.service_client.config.target_host
-    worker = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env={
-        **os.environ, "TEMPORAL_ADDRESS": target, "DATABASE_URL": url,
+    worker = start_worker({
+        "TEMPORAL_ADDRESS": target, "DATABASE_URL": url,
         "REVSYNC_SECRET_KEY": settings.secret_key or "", "REVSYNC_DATA_DIR": str(tmp),
         "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(args.budget),
         "REVSYNC_PAGES_PER_ACTIVITY": str(args.pages_per_activity),
-    }, stdout=subprocess.DEVNULL)
+    })
     try:
         client = await connect(settings, target_host=target)
         started = time.perf_counter()
@@ -113,12 +92,14 @@ async def main(args: argparse.Namespace) -> None:
         report = result.result()
         wall = time.perf_counter() - started
         rss = peak_rss_mib(worker.pid)
+        listed = [e["timestamp"] for e in fake_requests(base_url) if is_listing(e)]
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
         fake.terminate()
         await env.shutdown()
     print_report(args, report, wall, rss, phases)
+    print("requests/s per 10 s " + " ".join(f"{r:.1f}" for r in profile(listed)))
 
 
 def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss: float,
@@ -153,7 +134,7 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--budget", type=float, default=100.0,
                         help="Stripe requests/s (the product default is 10)")
-    parser.add_argument("--pages-per-activity", type=int, default=10)
+    parser.add_argument("--pages-per-activity", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     asyncio.run(main(parser.parse_args()))
     exit_now(0)

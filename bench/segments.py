@@ -30,15 +30,13 @@ from sqlalchemy import Engine, event
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import PG_ADMIN
+from bench.common import database as fresh_database
 from revsync.segments import parse, store
 from revsync.segments.sql import count_statement, members_statement
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Segment, Workspace
-
-sys.path.insert(0, str(ROOT / "bench"))
-from full_sync import PG_ADMIN
-from full_sync import database as fresh_database
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 SEGMENTS = [

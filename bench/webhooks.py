@@ -51,9 +51,9 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fake_stripe_serve import percentile
-from full_sync import KEY, PG_ADMIN, database, start_fake
-
+from bench.common import PG_ADMIN, database, start_fake
+from bench.fake_stripe_serve import percentile
+from bench.full_sync import KEY
 from revsync.events.client import WORKFLOW as EVENT_WORKFLOW
 from revsync.events.parsing import parse_event
 from revsync.fake_stripe import generate_account, subscriber_emails
@@ -518,7 +518,7 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
     info: dict[str, Any] = {"tmp": tmp}
     secret = f"whsec_{secrets.token_hex(16)}"
     logs: list[IO[bytes]] = []
-    fake, fake_url = start_fake(args.customers, args.seed, args.latency_ms)
+    fake, fake_url = start_fake(args.customers, args.seed, args.latency_ms, KEY)
     processes: dict[str, subprocess.Popen[Any]] = {"fake Stripe": fake}
     env: WorkflowEnvironment | None = None
     watcher: RowWatcher | None = None

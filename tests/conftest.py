@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,12 +20,13 @@ import pytest
 from cryptography.fernet import Fernet
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.temporal.client import connect
-from revsync.temporal.dev_server import temporal_binary
+from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.workers import run_until
 
 # No Hypothesis deadlines: a loaded 2-core runner makes any per-example time limit flaky,
@@ -42,6 +45,26 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         ui=False,
         search_attributes=[SearchAttributeKey.for_keyword("RevsyncWorkspace")],
         dev_server_log_level="error",
+        dev_server_extra_args=dynamic_config_args(),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+def time_server_binary() -> str:
+    found = shutil.which("temporal-test-server") or str(
+        Path(sys.executable).parent / "temporal-test-server")
+    return found
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping server: a 7-day timer completes in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=time_server_binary(),
+        data_converter=pydantic_data_converter,
     )
     try:
         yield env

@@ -18,7 +18,7 @@ from revsync.workflows.retries import database, stripe
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import DispatchInput, DispatchResult
-    from revsync.sync.partitions import lower_bound, split
+    from revsync.sync.partitions import lower_bound, parts_for, split
     from revsync.sync.types import (
         DeriveInput,
         DeriveResult,
@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 HISTORY_LIMIT = 2_000
-MAX_PARTITIONS = 16  # per stream: each costs at most one partial page
+MAX_PARTITIONS = 32  # per stream: each costs at most one partial page
 
 
 @workflow.defn(name="StripeFullSync")
@@ -116,7 +116,7 @@ class FullSyncWorkflow:
                          record_transitions=record)
 
     async def _stream(self, request: SyncInput, index: int) -> None:
-        """Fetch one stream to its end, a few pages per activity."""
+        """Fetch one stream to its end, a few pages per activity, splitting it as it goes."""
         assert self._state is not None
         while not self._state.streams[index].done and not self._history_full():
             stream = self._state.streams[index]
@@ -128,9 +128,42 @@ class FullSyncWorkflow:
                 **stripe(),
             )
             self._show()
-            if self._worth_splitting(request, stream):
-                await self._split(request, index)
+            parts = await self._parts(request, stream)
+            if len(parts) > 1:
+                await self._run_parts(request, index, parts)
                 return
+            if parts:
+                self._state.streams[index] = parts[0]
+
+    async def _parts(self, request: SyncInput, stream: StreamState) -> list[StreamState]:
+        """The stream cut into created-time partitions to list concurrently; [] for none.
+
+        Cut wherever fewer cursors are in flight than the account's budget needs at the
+        latency seen (`partitions.parts_for`), from a lower bound known without a request.
+        A stream with no bound known yet is cut after `split_after_pages` pages, probing
+        Stripe for its oldest object first.
+        """
+        assert self._state is not None
+        first_part = 1 + max(s.part for s in self._state.streams if s.name == stream.name)
+        if workflow.patched("split-to-budget"):
+            count, low = parts_for(stream, self._state.streams, request.requests_per_second,
+                                   MAX_PARTITIONS)
+            if count and low is not None:
+                return split(stream, low, count, first_part)
+        if not self._worth_splitting(request, stream):
+            return []
+        oldest = lower_bound(stream)
+        if oldest is not None:
+            return split(stream, oldest, request.partitions, first_part)
+        parts: list[StreamState] = await workflow.execute_activity(
+            "revsync.plan_partitions",
+            PartitionInput(request.workspace_id, stream, request.partitions, first_part,
+                           self._state.sync_run_id),
+            result_type=list[StreamState],
+            task_queue=request.stripe_task_queue,
+            **stripe(),
+        )
+        return parts
 
     def _worth_splitting(self, request: SyncInput, stream: StreamState) -> bool:
         assert self._state is not None
@@ -139,27 +172,10 @@ class FullSyncWorkflow:
                 and stream.pages - stream.split_pages >= request.split_after_pages
                 and siblings + request.partitions - 1 <= MAX_PARTITIONS)
 
-    async def _split(self, request: SyncInput, index: int) -> None:
-        """Split a long stream into created-time partitions and list them concurrently.
-
-        The first split probes Stripe for the oldest object; later ones cut a partition
-        between its own bounds, here, with no request.
-        """
+    async def _run_parts(self, request: SyncInput, index: int, parts: list[StreamState]
+                         ) -> None:
+        """The stream continues as the first part; the others list at the same time."""
         assert self._state is not None
-        stream = self._state.streams[index]
-        first_part = 1 + max(s.part for s in self._state.streams if s.name == stream.name)
-        oldest = lower_bound(stream)
-        if oldest is not None:
-            parts = split(stream, oldest, request.partitions, first_part)
-        else:
-            parts = await workflow.execute_activity(
-                "revsync.plan_partitions",
-                PartitionInput(request.workspace_id, stream, request.partitions, first_part,
-                               self._state.sync_run_id),
-                result_type=list[StreamState],
-                task_queue=request.stripe_task_queue,
-                **stripe(),
-            )
         self._state.streams[index] = parts[0]
         first = len(self._state.streams)
         self._state.streams.extend(parts[1:])

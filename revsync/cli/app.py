@@ -205,6 +205,25 @@ def webhooks_serve(
     exit_now(code)
 
 
+@webhooks_app.command("register-connect")
+def webhooks_register_connect(
+    url: Annotated[str, typer.Option(help="Public base URL of `webhooks serve`, "
+                                          "https://... .")],
+) -> None:
+    """Register the platform's one Connect endpoint (once), for every OAuth workspace."""
+    from revsync.setup.connection import ConnectError, register_connect_endpoint
+
+    if not url.startswith(("https://", "http://")):
+        raise fail(f"--url must be an http(s) URL, not {url!r}")
+    try:
+        endpoint_id, secret = register_connect_endpoint(load_settings(), url)
+    except ConnectError as error:
+        raise fail(str(error), code=1) from None
+    console.print(f"registered {endpoint_id} for {url.rstrip('/')}/webhooks/stripe/connect")
+    console.print("Stripe shows its signing secret only now; set it on the webhook servers:")
+    console.print(f"REVSYNC_STRIPE_CONNECT_WEBHOOK_SECRET={secret}", markup=False)
+
+
 @app.command("catch-up")
 def catch_up(
     workspace: WorkspaceOption = "default",

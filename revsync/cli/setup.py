@@ -13,6 +13,7 @@ import stripe
 import typer
 from rich.table import Table
 
+from revsync.cli.budget import budget
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings
 from revsync.cli.console import console
 from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
@@ -153,3 +154,4 @@ def register(app: typer.Typer) -> None:
     app.command("dry-run")(dry_run)
     app.command("options")(set_options)
     app.command("disconnect")(disconnect)
+    app.command("budget")(budget)

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from revsync.budget.lookup import priority_of
 from revsync.events.types import EVENT_WINDOW_SECONDS, CatchUpInput, CatchUpResult
 from revsync.settings import Settings
 from revsync.store import db
@@ -63,4 +64,5 @@ async def start_catch_up(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         static_summary=f"Replay Stripe events of workspace {workspace.name} since {since}",
+        priority=priority_of(settings, workspace),  # event workflows inherit it
     )

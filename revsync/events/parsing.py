@@ -59,6 +59,7 @@ class ParsedEvent:
     type: str
     created: int
     targets: tuple[Target, ...]
+    account: str | None = None  # a connected account's event, as Connect endpoints get it
 
     @property
     def handled(self) -> bool:
@@ -89,8 +90,11 @@ def event_from_dict(event: Any) -> ParsedEvent:
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
         raise EventError("`data.object` must be an object")
+    account = event.get("account")
+    if account is not None and not _is_id(account, "acct_"):
+        raise EventError("`account` must be a Stripe account id (acct_...)")
     found = targets(event_type, obj) if event_type in HANDLED_TYPES else ()
-    return ParsedEvent(event_id, event_type, created, tuple(found))
+    return ParsedEvent(event_id, event_type, created, tuple(found), account)
 
 
 def targets(event_type: str, obj: Mapping[str, Any]) -> list[Target]:

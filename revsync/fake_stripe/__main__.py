@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 
 from .faults import FaultConfig
 from .generator import DEFAULT_NOW, generate_account
@@ -38,6 +39,24 @@ def _probability(text: str) -> float:
     return value
 
 
+@dataclass(frozen=True)
+class AccountSpec:
+    """Another account the server holds: its id, its own secret key, its size."""
+
+    account_id: str
+    key: str
+    customers: int
+
+
+def _account_spec(text: str) -> AccountSpec:
+    parts = text.split(":")
+    if (len(parts) != 3 or not parts[0].startswith("acct_") or len(parts[0]) < 6
+            or not parts[1].startswith("sk_") or not parts[2].isdigit()):
+        raise argparse.ArgumentTypeError(
+            f"an account is ACCT_ID:SECRET_KEY:CUSTOMERS (acct_..:sk_..:200), not {text!r}")
+    return AccountSpec(parts[0], parts[1], int(parts[2]))
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; exits 2 with a message on a bad value."""
     parser = argparse.ArgumentParser(prog="python -m revsync.fake_stripe", description=__doc__)
@@ -48,6 +67,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--now", type=int, default=DEFAULT_NOW, help="unix time of 'now'")
     parser.add_argument("--api-key", action="append", dest="api_keys",
                         help="accepted secret key (repeatable); default sk_test_fake")
+    parser.add_argument("--account", action="append", dest="accounts", type=_account_spec,
+                        default=[], metavar="ACCT_ID:SECRET_KEY:CUSTOMERS",
+                        help="another Stripe account with its own key and generated data "
+                             "(repeatable); rate limits count per account")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     faults = parser.add_argument_group(
         "faults", "independent of each other; rate limiting is checked first, and a request "
@@ -95,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     state = FakeStripe(api_keys=args.api_keys or ["sk_test_fake"], seed=args.seed)
     state.load(generate_account(args.customers, args.seed, now=args.now))
+    for n, spec in enumerate(args.accounts, 1):
+        account = state.add_connected_account(spec.account_id, connected=False,
+                                              api_keys=[spec.key])
+        account.load(generate_account(spec.customers, args.seed + n, now=args.now))
     state.faults.set(fault_config(args))
     seeded = time.perf_counter() - started
     server = FakeStripeServer(
@@ -102,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     ).start()
     print(
         f"seeded {state.count('customer')} customers, {state.count('subscription')} "
-        f"subscriptions, {state.count('charge')} charges in {seeded:.1f}s",
+        f"subscriptions, {state.count('charge')} charges and {len(args.accounts)} more "
+        f"accounts in {seeded:.1f}s",
         file=sys.stderr,
     )
     print(server.base_url, flush=True)

@@ -109,7 +109,10 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
             return _json(acct.webhooks.list(**list_args(params)))
         params = await _form(request)
         _no_expand(params)
-        return _json(acct.webhooks.create(**create_args(params)))
+        args = create_args(params)
+        if args.get("connect") and acct.account_id is not None:
+            raise invalid_param("connect", "Only a platform account has Connect endpoints.")
+        return _json(acct.webhooks.create(**args))
 
     async def webhook_one(request: Request) -> Response:
         acct = account(request)

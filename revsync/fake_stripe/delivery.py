@@ -105,6 +105,7 @@ class WebhookDelivery:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop listening and sending; queued events stay queued for a later start."""
         self.state.remove_event_listener(self._on_event)
+        self.state.remove_connect_listener(self._on_connected_event)
         self._listening = False
         with self._cond:
             thread, self._thread = self._thread, None
@@ -172,10 +173,19 @@ class WebhookDelivery:
     def _listen(self) -> None:
         if not self._listening:
             self.state.add_event_listener(self._on_event)
+            self.state.add_connect_listener(self._on_connected_event)
             self._listening = True
 
     def _on_event(self, event: StripeObject) -> None:
-        targets = self.state.webhooks.targets(event["type"])
+        self._enqueue(event, self.state.webhooks.targets(event["type"]))
+
+    def _on_connected_event(self, account_id: str, event: StripeObject) -> None:
+        """A connected account's event, to the platform's Connect endpoints, naming the
+        account as Stripe does."""
+        targets = self.state.webhooks.targets(event["type"], connect=True)
+        self._enqueue({**event, "account": account_id}, targets)
+
+    def _enqueue(self, event: StripeObject, targets: list[StripeObject]) -> None:
         if not targets:
             return
         snapshot: StripeObject = orjson.loads(orjson.dumps(event))  # later edits can't leak in

@@ -347,10 +347,15 @@ def build_event(record: Mapping[str, Any]) -> StripeObject:
     return merge("event", record)
 
 
+CONNECT_APPLICATION = "ca_fake_platform"
+
+
 def build_webhook_endpoint(record: Mapping[str, Any], *, with_secret: bool) -> StripeObject:
     """A webhook endpoint; Stripe shows ``secret`` only in the create response."""
     obj = merge("webhook_endpoint", record)
     secret = obj.pop("secret", None)
+    # A Connect endpoint belongs to the platform's Connect application, as Stripe shows it.
+    obj["application"] = CONNECT_APPLICATION if obj.pop("connect", False) else None
     if with_secret:
         obj["secret"] = secret
     return obj

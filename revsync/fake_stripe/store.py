@@ -8,6 +8,7 @@ thread-safe, because the server answers from its own thread.
 from __future__ import annotations
 
 import builtins
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -105,6 +106,8 @@ _DERIVED_KEYS: Final[dict[str, frozenset[str]]] = {
 _EVENT_PREFIX: Final = {"subscription": "customer.subscription"}
 
 EventListener = Callable[[StripeObject], None]
+#: Called with a connected account's id and an event it emitted, while it is connected.
+ConnectListener = Callable[[str, StripeObject], None]
 
 
 class FakeStripe:
@@ -142,6 +145,7 @@ class FakeStripe:
         self._lock = threading.RLock()
         self._price_cache: dict[str, tuple[StripeObject, StripeObject]] = {}
         self._listeners: list[EventListener] = []
+        self._connect_listeners: list[ConnectListener] = []
         self.webhooks = WebhookEndpoints(self._lock, lambda: self.clock())
         self.connect = ConnectedAccounts()
         self.oauth = OAuthApp(self)
@@ -193,6 +197,7 @@ class FakeStripe:
             account.account_id = account_id
             account.ids = IdFactory(f"fake-stripe-{self.seed}-{account_id}", sequential=True)
             self.connect.add(account_id, account)
+            account.add_event_listener(functools.partial(self._emit_connected, account_id))
             if connected:
                 self.connect.connect(account_id, scope)
             return account
@@ -200,6 +205,22 @@ class FakeStripe:
     def add_event_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` for every event a mutation emits."""
         self._listeners.append(listener)
+
+    def add_connect_listener(self, listener: ConnectListener) -> None:
+        """Call ``listener(account_id, event)`` for every event a connected account emits
+        while connected: what Stripe sends to the platform's Connect endpoints."""
+        self._connect_listeners.append(listener)
+
+    def remove_connect_listener(self, listener: ConnectListener) -> None:
+        with self._lock:
+            if listener in self._connect_listeners:
+                self._connect_listeners.remove(listener)
+
+    def _emit_connected(self, account_id: str, event: StripeObject) -> None:
+        if self.connect.scope(account_id) is None:
+            return  # a disconnected account's events no longer reach the platform
+        for listener in list(self._connect_listeners):
+            listener(account_id, event)
 
     def remove_event_listener(self, listener: EventListener) -> None:
         """Stop calling ``listener`` (no error if it was not added)."""

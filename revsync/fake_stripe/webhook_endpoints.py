@@ -51,8 +51,10 @@ class WebhookEndpoints:
         api_version: str | None = None,
         description: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        connect: bool = False,
     ) -> StripeObject:
-        """Add an enabled endpoint; the result carries its new ``secret``."""
+        """Add an enabled endpoint; the result carries its new ``secret``. A ``connect``
+        endpoint receives the events of the platform's connected accounts instead."""
         rec: Record = {
             "url": _check_url(url),
             "enabled_events": _check_events(enabled_events),
@@ -60,6 +62,7 @@ class WebhookEndpoints:
             "description": description,
             "metadata": dict(metadata or {}),
             "status": "enabled",
+            "connect": connect,
             "secret": "whsec_" + "".join(secrets.choice(_ALPHANUMERIC) for _ in range(32)),
         }
         with self._lock:
@@ -139,13 +142,15 @@ class WebhookEndpoints:
         with self._lock:
             return [build_webhook_endpoint(r, with_secret=True) for r in self._table.newest_first()]
 
-    def targets(self, event_type: str) -> builtins.list[StripeObject]:
-        """Enabled endpoints subscribed to ``event_type`` (or ``*``), oldest first."""
+    def targets(self, event_type: str, connect: bool = False) -> builtins.list[StripeObject]:
+        """Enabled endpoints subscribed to ``event_type`` (or ``*``), oldest first; the
+        account's own events go to its plain endpoints, its connected accounts' events
+        to its ``connect`` ones."""
         with self._lock:
             return [
                 build_webhook_endpoint(rec, with_secret=True)
                 for rec in reversed(list(self._table.newest_first()))
-                if rec["status"] == "enabled"
+                if rec["status"] == "enabled" and bool(rec.get("connect")) == connect
                 and ("*" in rec["enabled_events"] or event_type in rec["enabled_events"])
             ]
 

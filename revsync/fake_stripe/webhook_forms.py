@@ -31,7 +31,7 @@ def create_args(params: Mapping[str, Any]) -> dict[str, Any]:
         "enabled_events": _events(params["enabled_events"]),
     }
     if to_bool(params.get("connect", False), "connect"):
-        raise invalid_param("connect", "The fake has no connected accounts (connect=true).")
+        args["connect"] = True
     if "api_version" in params:
         args["api_version"] = _str(params["api_version"], "api_version")
     if "description" in params:

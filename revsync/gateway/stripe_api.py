@@ -87,6 +87,12 @@ class Page:
     requested_at: float = 0.0
 
     @property
+    def newest_created(self) -> int | None:
+        """The largest integer `created` on the page (lists are newest first)."""
+        stamps = [o["created"] for o in self.objects if isinstance(o.get("created"), int)]
+        return max(stamps, default=None)
+
+    @property
     def last_created(self) -> int | None:
         """`created` of the cursor object, the fallback if that object is deleted."""
         keyed = [o for o in self.objects if isinstance(o.get("id"), str) and o["id"]]

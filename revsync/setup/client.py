@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
+from revsync.budget.lookup import priority_of
 from revsync.settings import Settings
 from revsync.setup import options
 from revsync.setup.dry_run import DryRunReport
@@ -32,6 +33,7 @@ async def dry_run(client: Client, settings: Settings, workspace: Workspace,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         static_summary=f"Dry run of workspace {workspace.name}",
+        priority=priority_of(settings, workspace),
     )
     return report
 

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import stripe
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from revsync.budget.rates import is_live_key
 from revsync.events.parsing import HANDLED_TYPES
 from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
 from revsync.revenue.money import check_fx_rate
@@ -151,10 +152,7 @@ def stored_options(settings: Settings, workspace_name: str, **overrides: object)
 def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options) -> None:
     """Store the key and options only after one cheap call proves the key works."""
     if not workspaces.valid_name(workspace_name):
-        raise ConnectError(
-            "workspace names are 1-100 letters, digits, '_', '.', '-' (first a letter or "
-            f"digit), not {workspace_name!r}"
-        )
+        raise ConnectError(f"{workspaces.NAME_RULE}, not {workspace_name!r}")
     if not KEY_PATTERN.match(api_key):
         raise ConnectError("that is not a Stripe secret (sk_) or restricted (rk_) key")
     try:
@@ -190,6 +188,7 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
             workspace.webhook_secrets_encrypted = secrets
         workspace.stripe_key_encrypted = encrypted
         workspace.stripe_account_id = account_id
+        workspace.stripe_livemode = is_live_key(api_key)
         workspace.api_base = opts.api_base
         workspace.products = opts.products
         watch = workspace.watch_products if opts.watch_products is None else opts.watch_products
@@ -218,8 +217,22 @@ def _asking_stripe(opts: Options, refused: str) -> Iterator[None]:
         raise ConnectError(f"{refused}: {said}") from None
 
 
+def register_connect_endpoint(settings: Settings, base_url: str) -> tuple[str, str]:
+    """Register the platform's one Connect endpoint (`connect=true`): every connected
+    account's events, to `<base_url>/webhooks/stripe/connect`. Its id and signing secret,
+    which Stripe shows only now: set it as REVSYNC_STRIPE_CONNECT_WEBHOOK_SECRET."""
+    if settings.stripe_platform_key is None:
+        raise ConnectError("set REVSYNC_STRIPE_PLATFORM_KEY, the platform's secret key")
+    gateway = StripeGateway(api_key=settings.stripe_platform_key.get_secret_value(),
+                            api_base=settings.stripe_api_base, max_retries=2)
+    url = f"{base_url.rstrip('/')}/webhooks/stripe/connect"
+    endpoint_id, secret = _register_endpoint(gateway, None, url, connect=True)
+    assert secret is not None  # always a new endpoint
+    return endpoint_id, secret
+
+
 def _register_endpoint(
-    gateway: StripeGateway, endpoint_id: str | None, url: str
+    gateway: StripeGateway, endpoint_id: str | None, url: str, connect: bool = False
 ) -> tuple[str, str | None]:
     """Create the webhook endpoint, or point the registered one at `url`.
 
@@ -227,6 +240,7 @@ def _register_endpoint(
     The endpoint's `api_version` is the SDK's, so payloads have the shape we parse.
     """
     fields = {"url": url, "enabled_events": sorted(HANDLED_TYPES)}
+    created_only = {"api_version": stripe.api_version, **({"connect": True} if connect else {})}
     try:
         if endpoint_id:
             try:
@@ -235,9 +249,7 @@ def _register_endpoint(
             except stripe.InvalidRequestError as error:
                 if error.http_status != 404:
                     raise
-        created = gateway.post(
-            "/v1/webhook_endpoints", {**fields, "api_version": stripe.api_version}
-        )
+        created = gateway.post("/v1/webhook_endpoints", {**fields, **created_only})
     except (StripeUnavailable, stripe.StripeError) as error:
         message = getattr(error, "user_message", None) or type(error).__name__
         raise ConnectError(f"could not register the webhook endpoint: {message}") from None

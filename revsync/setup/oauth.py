@@ -63,6 +63,7 @@ def complete(settings: Settings, workspace_name: str, code: str) -> str:
         workspace.stripe_key_encrypted = keystore.encrypt(settings, platform_key)
         workspace.stripe_account = account
         workspace.stripe_account_id = account
+        workspace.stripe_livemode = body.get("livemode") is True
         workspace.api_base = settings.stripe_api_base
         session.add(workspace)
         session.commit()

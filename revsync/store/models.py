@@ -53,6 +53,11 @@ class Workspace(SQLModel, table=True):
     # The Stripe account whose rate limits the workspace's requests count against: the
     # key's own account (read at connect) or the connected account (OAuth).
     stripe_account_id: str | None = Field(default=None, max_length=255, index=True)
+    # A live key (sk_live_, rk_live_, or a live OAuth grant): a larger default budget.
+    stripe_livemode: bool = False
+    # Share of the fleet and of the Stripe budget against workspaces of other accounts
+    # (1.0 = equal); workspaces sharing an account share the largest of their weights.
+    budget_weight: float = 1.0
     # Set once the default segments exist, so a deleted default is never re-created.
     default_segments_created: bool = False
     created_at: datetime = Field(default_factory=utcnow)

@@ -22,18 +22,21 @@ class WorkspaceError(Exception):
     """A workspace is missing or not connected to Stripe."""
 
 
+# Paths of their own under /webhooks/stripe/, so never a workspace's name.
+RESERVED_NAMES = frozenset({"connect"})
+NAME_RULE = ("workspace names are 1-100 letters, digits, '_', '.', '-' (first a letter or "
+             "digit), and not 'connect'")
+
+
 def valid_name(name: str) -> bool:
-    return NAME_PATTERN.fullmatch(name) is not None
+    return NAME_PATTERN.fullmatch(name) is not None and name.lower() not in RESERVED_NAMES
 
 
 def get_or_create(session: Session, name: str) -> Workspace:
     workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
     if workspace is None:
         if not valid_name(name):
-            raise WorkspaceError(
-                f"workspace names are 1-100 letters, digits, '_', '.', '-' (first a letter "
-                f"or digit), not {name!r}"
-            )
+            raise WorkspaceError(f"{NAME_RULE}, not {name!r}")
         workspace = Workspace(name=name)
         session.add(workspace)
         session.commit()

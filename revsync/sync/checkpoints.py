@@ -59,9 +59,11 @@ def resume_point(session: Session, sync_run_id: int, given: StreamState) -> Stre
 
 
 def commit_page(
-    session: Session, workspace_id: int, sync_run_id: int, state: StreamState, page: Page
+    session: Session, workspace_id: int, sync_run_id: int, state: StreamState, page: Page,
+    seconds: float = 0.0,
 ) -> StreamState:
-    """Store one page and advance the stream's checkpoint, atomically."""
+    """Store one page and advance the stream's checkpoint, atomically; `seconds` is how
+    long Stripe took to answer."""
     stored = mirror.upsert(
         session, state.name, workspace_id, page.objects, page.requested_at, seen_run=sync_run_id
     )
@@ -74,6 +76,8 @@ def commit_page(
         requests=state.requests + page.requests,
         done=not page.has_more,
         malformed=state.malformed + page.malformed + len(page.objects) - stored,
+        newest_created=state.newest_created or page.newest_created,
+        seconds=state.seconds + seconds,
     )
     row = checkpoint(session, sync_run_id, state.key) or StreamCheckpoint(
         sync_run_id=sync_run_id, stream=state.key

@@ -23,7 +23,9 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError
 
+from revsync.budget.lookup import budget_of, priority
 from revsync.settings import Settings
+from revsync.store import db
 from revsync.store.models import Workspace
 from revsync.sync.types import SyncInput, SyncReport
 
@@ -68,6 +70,8 @@ async def start_sync(
     `options` override `SyncInput` tuning fields (history_limit, split_after_pages, ...).
     """
     assert workspace.id is not None
+    with db.session(settings.resolved_database_url) as session:
+        budget = budget_of(session, settings, workspace)
     attributes = TypedSearchAttributes(
         [SearchAttributePair(WORKSPACE_ATTRIBUTE, workspace.name)]
         if await ensure_search_attribute(client)
@@ -78,6 +82,7 @@ async def start_sync(
         SyncInput(
             workspace_id=workspace.id,
             stripe_task_queue=settings.stripe_task_queue,
+            requests_per_second=budget.requests_per_second(settings),
             **options,
         ),
         id=workflow_id(workspace.name),
@@ -88,6 +93,7 @@ async def start_sync(
         static_summary=f"Stripe full sync of workspace {workspace.name}",
         memo={"workspace": workspace.name},
         search_attributes=attributes,
+        priority=priority(budget),  # every Stripe call of the sync runs under it
     )
 
 

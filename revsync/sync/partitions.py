@@ -8,6 +8,7 @@ and the rate budget, not the round trip, becomes the limit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from revsync.sync.types import StreamState
@@ -57,3 +58,59 @@ def lower_bound(stream: StreamState) -> int | None:
 def oldest_search_range(newest: int, years: int = 20) -> tuple[int, int]:
     """Where to look for the oldest object: a day-precise binary search below `newest`."""
     return max(newest - years * 365 * DAY, 0), newest
+
+
+# A new partition must have this many pages ahead of it: each costs at most one partial
+# page at its end (half a page on average), so splitting keeps requests within about 6%
+# of the minimum, and a stream's last pages are still shared out.
+MIN_PAGES_PER_PART = 8
+MIN_CURSORS = 4
+
+
+def cursors_wanted(requests_per_second: float, streams: list[StreamState]) -> int:
+    """Cursors in flight that keep the budget busy: budget x latency, with slack.
+
+    Each cursor has one request in flight at a time, so it lists at 1/latency requests per
+    second at best (less the database write and the round trip through Temporal); twice
+    as many keep tasks waiting whenever Temporal's rate limit frees a slot.
+    """
+    requests = sum(s.requests for s in streams)
+    seconds = sum(s.seconds for s in streams)
+    latency = seconds / requests if requests else 0.0
+    return max(MIN_CURSORS, math.ceil(requests_per_second * latency * 2) + 1)
+
+
+def floor_hint(streams: list[StreamState]) -> int | None:
+    """The oldest `created` any finished stream read: the account's history starts about
+    there. Only a hint for where to cut: the lowest partition keeps no lower bound."""
+    reached = [s.cursor_created for s in streams if s.done and s.cursor_created is not None]
+    return min(reached, default=None)
+
+
+def pages_left(stream: StreamState, low: int) -> float:
+    """Pages still to read down to `low`, at the density read so far."""
+    top, reached = stream.newest_created, stream.cursor_created
+    if top is None or reached is None or reached <= low:
+        return 0.0
+    density = stream.objects / max(top - reached, 1)  # objects per second of history
+    return density * (reached - low) / 100
+
+
+def parts_for(stream: StreamState, streams: list[StreamState], requests_per_second: float,
+              max_partitions: int) -> tuple[int, int | None]:
+    """How many parts to cut `stream` into now (0: none), and the lower bound to cut from.
+
+    Cut while fewer cursors are in flight than the budget needs, as far as the pages
+    ahead pay for the partitions; no request is spent finding where to cut.
+    """
+    low = lower_bound(stream)
+    if low is None:
+        low = floor_hint(streams)
+    if stream.catalogue or stream.done or low is None:
+        return 0, None
+    active = sum(1 for s in streams if not s.done)
+    siblings = sum(1 for s in streams if s.name == stream.name)
+    parts = min(cursors_wanted(requests_per_second, streams) - active + 1,
+                max_partitions - siblings + 1,
+                math.floor(pages_left(stream, low) / MIN_PAGES_PER_PART))
+    return (parts, low) if parts >= 2 else (0, None)

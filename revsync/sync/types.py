@@ -28,7 +28,9 @@ class StreamState:
     created_gte: int | None = None
     created_lt: int | None = None
     split_pages: int = 0  # `pages` when this partition was last split (or created)
-    floor: int | None = None  # a known lower bound of `created`, once probed
+    floor: int | None = None  # a lower bound of `created`, probed or estimated
+    newest_created: int | None = None  # `created` of the first object read
+    seconds: float = 0.0  # spent waiting on Stripe: with `requests`, the latency
 
     @property
     def created_filter(self) -> dict[str, int]:
@@ -105,6 +107,8 @@ class SyncInput:
     split_after_pages: int = 150
     partitions: int = 4
     history_limit: int = 0  # continue-as-new past this many events; 0 = the default
+    # The account's budget: with the latency seen, how many cursors keep it busy.
+    requests_per_second: float = 10.0
     # Automations for what the sync changes. None: not on the workspace's first sync
     # (it would fire for all of history), yes on later ones.
     fire_automations: bool | None = None

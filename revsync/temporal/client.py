@@ -19,9 +19,10 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
-async def connect(settings: Settings, target_host: str | None = None) -> Client:
+async def connect(settings: Settings, target_host: str | None = None,
+                  plugin: RevenueSyncPlugin | None = None) -> Client:
     """A client with the plugin installed; workers made from it get the plugin too."""
     config = connect_config()
     if target_host:
         config["target_host"] = target_host
-    return await Client.connect(**config, plugins=[RevenueSyncPlugin(settings)])
+    return await Client.connect(**config, plugins=[plugin or RevenueSyncPlugin(settings)])

@@ -6,20 +6,27 @@
     Worker(client, task_queue=settings.stripe_events_task_queue)   # webhook refetches
 
 The plugin decides what each worker runs from its task queue. Every Stripe-calling
-activity runs on one of the two Stripe task queues, and the plugin sets each queue's
-server-side activity rate on every worker of it, so the whole fleet shares the
-budget. Webhook refetches have their own queue so a long sync never delays them.
+activity runs on one of the two Stripe task queues, under its workflow's fairness key,
+the workspace's Stripe account (see `revsync.budget`). When a Stripe worker starts,
+the plugin writes each queue's per-account rate into the server's task queue config,
+so every account has its own budget, held across the whole fleet. A server that
+cannot take that config falls back to one rate for the fleet, set on every worker;
+`revsync worker` finds out before it builds its workers. Webhook refetches have their
+own queue so a long sync never delays them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkerConfig
+from temporalio.worker import Worker, WorkerConfig
 
 from revsync.activities.automations import AutomationActivities
 from revsync.activities.event_store import EventStoreActivities
@@ -27,12 +34,15 @@ from revsync.activities.setup import SetupActivities
 from revsync.activities.stripe_events import StripeEventActivities
 from revsync.activities.stripe_pages import StripePageActivities
 from revsync.activities.sync_store import SyncStoreActivities
+from revsync.budget.task_queues import BudgetScope, BudgetUnavailable, apply_budget
 from revsync.settings import Settings, get_settings
 from revsync.workflows.automations import NotifyWorkflow, WinBackWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
 from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
 from revsync.workflows.stripe_event import StripeEventWorkflow
+
+log = logging.getLogger(__name__)
 
 WORKFLOWS: list[type] = [
     FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, WinBackWorkflow, NotifyWorkflow,
@@ -68,26 +78,66 @@ class RevenueSyncPlugin(SimplePlugin):
             automations.send_email,
         ]
         self._max_threads = max_threads
+        # Set by `resolve_budget` (or the first Stripe worker to start); None: not yet known.
+        self.budget: BudgetScope | None = None
+        self._resolving = asyncio.Lock()
         super().__init__("revsync.RevenueSyncPlugin", data_converter=pydantic_data_converter)
+
+    async def resolve_budget(self, client: Client) -> BudgetScope:
+        """Configure the per-account budget on the server, or learn that the fleet scope
+        applies; call before building Stripe workers so the fallback is automatic."""
+        async with self._resolving:  # the Stripe workers of one process ask once
+            self.budget = await apply_budget(client, self.settings)
+        return self.budget
 
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
         config = super().configure_worker(config)
         activities = list(config.get("activities") or [])
         queue = config.get("task_queue")
-        if queue == self.settings.stripe_task_queue:
-            activities += self.stripe_activities
-            # Server-side, across every worker of the queue: the shared Stripe budget.
-            config["max_task_queue_activities_per_second"] = self.settings.activities_per_second
-        elif queue == self.settings.stripe_events_task_queue:
-            activities += self.stripe_event_activities
-            rate = self.settings.event_activities_per_second
-            config["max_task_queue_activities_per_second"] = rate
+        threads = self._max_threads
+        if queue in self._stripe_queues():
+            activities += (self.stripe_activities if queue == self.settings.stripe_task_queue
+                           else self.stripe_event_activities)
+            threads = self.settings.stripe_worker_threads  # they wait on the network
+            if self._fleet_scope():
+                config["max_task_queue_activities_per_second"] = self._fleet_rate(queue)
         else:
             activities += self.store_activities
             config["workflows"] = [*(config.get("workflows") or []), *WORKFLOWS]
         config["activities"] = activities
         if config.get("activity_executor") is None:
-            config["activity_executor"] = ThreadPoolExecutor(self._max_threads)
+            config["activity_executor"] = ThreadPoolExecutor(threads)
             # A task waiting for a thread cannot heartbeat: never accept more than we run.
-            config["max_concurrent_activities"] = self._max_threads
+            config["max_concurrent_activities"] = threads
         return config
+
+    async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]
+                         ) -> None:
+        """A Stripe worker starts only once its queue's budget is in force."""
+        if worker.task_queue in self._stripe_queues():
+            async with self._resolving:
+                if self.budget is None:
+                    self.budget = await apply_budget(worker.client, self.settings)
+            assert self.budget is not None
+            limited = worker.config(active_config=True).get(
+                "max_task_queue_activities_per_second") is not None
+            if self.budget.scope == "fleet" and not limited:
+                raise BudgetUnavailable(
+                    f"{self.budget.reason}; this worker was built before that was known, so "
+                    "it has no Stripe budget. Call `await plugin.resolve_budget(client)` "
+                    "before building workers, or set REVSYNC_STRIPE_BUDGET_SCOPE=fleet.")
+            log.info("Stripe budget on %s: %s scope (%s)", worker.task_queue,
+                     self.budget.scope, self.budget.reason)
+        await super().run_worker(worker, next)
+
+    def _stripe_queues(self) -> tuple[str, str]:
+        return self.settings.stripe_task_queue, self.settings.stripe_events_task_queue
+
+    def _fleet_scope(self) -> bool:
+        return self.settings.stripe_budget_scope == "fleet" or (
+            self.budget is not None and self.budget.scope == "fleet")
+
+    def _fleet_rate(self, queue: str) -> float:
+        if queue == self.settings.stripe_task_queue:
+            return self.settings.fleet_activities_per_second
+        return self.settings.event_activities_per_second

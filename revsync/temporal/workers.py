@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from revsync.budget.task_queues import BudgetScope
 from revsync.settings import Settings, get_settings
 
 
@@ -20,6 +21,18 @@ def task_queues(settings: Settings) -> tuple[str, str, str]:
 def build_workers(client: Client, settings: Settings) -> list[Worker]:
     """One worker per task queue; the plugin decides what each runs."""
     return [Worker(client, task_queue=queue) for queue in task_queues(settings)]
+
+
+def budget_line(settings: Settings, budget: BudgetScope) -> str:
+    """What the worker says at start about how Stripe calls are limited."""
+    if budget.scope == "account":
+        return (f"Stripe budget per account: sync {settings.stripe_requests_per_second}/s "
+                f"(live keys {settings.stripe_live_requests_per_second}/s), webhooks "
+                f"{settings.stripe_event_requests_per_second}/s, enforced by Temporal")
+    return (f"[yellow]Stripe budget for the whole fleet[/yellow]: sync "
+            f"{settings.stripe_fleet_requests_per_second}/s, webhooks "
+            f"{settings.stripe_event_requests_per_second}/s shared by every account, because "
+            f"{budget.reason}")
 
 
 async def run_until(client: Client, settings: Settings, stop: asyncio.Event) -> None:
@@ -37,19 +50,19 @@ async def serve(settings: Settings) -> None:
     from revsync.store import db
     from revsync.temporal.client import connect
     from revsync.temporal.dev_server import ensure_dev_server
+    from revsync.temporal.plugin import RevenueSyncPlugin
 
     db.migrate(settings.resolved_database_url)
     ensure_dev_server(settings.data_dir)
-    client = await connect(settings)
+    plugin = RevenueSyncPlugin(settings)
+    client = await connect(settings, plugin=plugin)
+    budget = await plugin.resolve_budget(client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    console.print(
-        f"workers polling {', '.join(map(repr, task_queues(settings)))} (Stripe budget: sync "
-        f"{settings.stripe_requests_per_second}/s, webhooks "
-        f"{settings.stripe_event_requests_per_second}/s)"
-    )
+    console.print(f"workers polling {', '.join(map(repr, task_queues(settings)))}")
+    console.print(budget_line(settings, budget))
     await run_until(client, settings, stop)
 
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from revsync.settings import Settings
 from revsync.web import segments_api, setup_api
+from revsync.web.connect_webhooks import ConnectWebhookEndpoint
 from revsync.web.settings_page import SettingsPage, session_secret
 from revsync.web.webhooks import WebhookEndpoint
 
@@ -19,9 +20,12 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
     async def health(_request: object) -> Response:
         return JSONResponse({"ok": True})
 
-    return Starlette(
+    connect_webhooks = ConnectWebhookEndpoint(settings, client)
+    app = Starlette(
         routes=[
             Route("/healthz", health, methods=["GET"]),
+            # Before the per-workspace route: "connect" is not a workspace name.
+            Route("/webhooks/stripe/connect", connect_webhooks.handle, methods=["POST"]),
             Route(
                 "/webhooks/stripe/{workspace}",
                 WebhookEndpoint(settings, client).handle,
@@ -37,3 +41,5 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
                        https_only=False, max_age=8 * 3600),
         ],
     )
+    app.state.connect_webhooks = connect_webhooks  # its count of unknown accounts
+    return app

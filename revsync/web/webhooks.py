@@ -12,14 +12,16 @@ import time
 from dataclasses import dataclass
 
 import anyio.to_thread
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from temporalio.client import Client
+from temporalio.common import Priority
 from temporalio.service import RPCError
 
+from revsync.budget.lookup import budget_of, priority
 from revsync.events.client import start_event_workflow
-from revsync.events.parsing import EventError, parse_event
+from revsync.events.parsing import EventError, ParsedEvent, parse_event
 from revsync.gateway.signatures import SignatureError, verify
 from revsync.settings import Settings
 from revsync.store import db, keystore
@@ -34,6 +36,7 @@ SECRET_CACHE_SECONDS = 2.0  # a rotated secret is picked up within this long
 class Signing:
     workspace_id: int
     secrets: tuple[str, ...]
+    priority: Priority  # the account's budget key and weight
 
 
 class WebhookEndpoint:
@@ -49,37 +52,20 @@ class WebhookEndpoint:
         if not valid_name(name):
             return _error(404, "unknown workspace")
         try:
-            body = await read_limited(request, self.settings.webhook_max_body_bytes)
-        except BodyTooLarge:
-            return _error(413, f"body larger than {self.settings.webhook_max_body_bytes} bytes")
-        except ClientDisconnect:
-            return _error(400, "client disconnected")
-        signing = await self._signing(name)
-        if signing is None:
-            return _error(404, "unknown workspace")
+            body = await read_body(request, self.settings)
+            signing = await self._signing(name)
+            if signing is None:
+                return _error(404, "unknown workspace")
+            event = verified_event(body, request, self.settings, signing.secrets)
+        except Refused as refused:
+            return refused.response
+        ignored = ignored_reason(event)
+        if ignored:
+            return JSONResponse({"received": True, "ignored": ignored})
         try:
-            verify(
-                body,
-                request.headers.get("stripe-signature"),
-                signing.secrets,
-                tolerance=self.settings.webhook_tolerance_seconds,
-            )
-            event = parse_event(body)
-        except (SignatureError, EventError) as error:
-            return _error(400, str(error))
-        if not event.handled:
-            return JSONResponse({"received": True, "ignored": f"type {event.type} not handled"})
-        if not event.targets:
-            return JSONResponse({"received": True, "ignored": "no object to refetch"})
-        try:
-            workflow_id, fresh = await start_event_workflow(
-                self.client, self.settings, name, signing.workspace_id, event
-            )
-        except RPCError as error:
-            # Stripe retries a 5xx: the event is not lost while Temporal is away.
-            return _error(503, f"could not start the event workflow: {error.status.name}")
-        except RuntimeError as error:  # a lazy client that cannot connect
-            return _error(503, f"could not start the event workflow: {error}")
+            workflow_id, fresh = await start(self.client, self.settings, name, signing, event)
+        except Refused as refused:
+            return refused.response
         return JSONResponse(
             {"received": True, "workflow_id": workflow_id, "duplicate": not fresh}
         )
@@ -96,12 +82,67 @@ class WebhookEndpoint:
     def _load_signing(self, name: str) -> Signing | None:
         with db.session(self.settings.resolved_database_url) as session:
             workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
-        if workspace is None or workspace.id is None:
-            return None
-        secrets = tuple(
-            keystore.decrypt(self.settings, token) for token in workspace.webhook_secrets_encrypted
-        )
-        return Signing(workspace_id=workspace.id, secrets=secrets)
+            if workspace is None or workspace.id is None:
+                return None
+            secrets = tuple(keystore.decrypt(self.settings, token)
+                            for token in workspace.webhook_secrets_encrypted)
+            return signing_of(session, self.settings, workspace, secrets)
+
+
+class Refused(Exception):
+    """The request gets this answer and nothing else happens."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.response = _error(status, message)
+
+
+async def read_body(request: Request, settings: Settings) -> bytes:
+    try:
+        return await read_limited(request, settings.webhook_max_body_bytes)
+    except BodyTooLarge:
+        raise Refused(413, f"body larger than {settings.webhook_max_body_bytes} bytes") from None
+    except ClientDisconnect:
+        raise Refused(400, "client disconnected") from None
+
+
+def verified_event(body: bytes, request: Request, settings: Settings,
+                   secrets: tuple[str, ...]) -> ParsedEvent:
+    """The event, once its signature matches one of `secrets`; else Refused (400)."""
+    try:
+        verify(body, request.headers.get("stripe-signature"), secrets,
+               tolerance=settings.webhook_tolerance_seconds)
+        return parse_event(body)
+    except (SignatureError, EventError) as error:
+        raise Refused(400, str(error)) from None
+
+
+def ignored_reason(event: ParsedEvent) -> str | None:
+    """Why a verified event starts nothing (answered 2xx so Stripe keeps the endpoint)."""
+    if not event.handled:
+        return f"type {event.type} not handled"
+    if not event.targets:
+        return "no object to refetch"
+    return None
+
+
+async def start(client: Client, settings: Settings, name: str, signing: Signing,
+                event: ParsedEvent) -> tuple[str, bool]:
+    """Start the event's workflow for one workspace; Temporal away is a 503 Stripe retries."""
+    try:
+        return await start_event_workflow(client, settings, name, signing.workspace_id, event,
+                                          signing.priority)
+    except RPCError as error:
+        raise Refused(503, f"could not start the event workflow: {error.status.name}") from None
+    except RuntimeError as error:  # a lazy client that cannot connect
+        raise Refused(503, f"could not start the event workflow: {error}") from None
+
+
+def signing_of(session: Session, settings: Settings, workspace: Workspace,
+               secrets: tuple[str, ...]) -> Signing:
+    assert workspace.id is not None
+    budget = budget_of(session, settings, workspace)
+    return Signing(workspace_id=workspace.id, secrets=secrets, priority=priority(budget))
 
 
 def _error(status: int, message: str) -> JSONResponse:

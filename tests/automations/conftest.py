@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from revsync.settings import Settings
 
@@ -59,20 +54,3 @@ def mail_settings(settings: Settings, smtp: tuple[Inbox, int]) -> Settings:
                                        "team_alert_to": "team@shop.example"})
 
 
-def time_server_binary() -> str:
-    found = shutil.which("temporal-test-server") or str(
-        Path(sys.executable).parent / "temporal-test-server")
-    return found
-
-
-@pytest.fixture(scope="session")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping server: a 7-day timer completes in milliseconds."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_server_binary(),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()

@@ -35,6 +35,8 @@ def process_env(settings: Settings, temporal: str) -> dict[str, str]:
         "REVSYNC_STRIPE_EVENT_REQUESTS_PER_SECOND": str(settings.stripe_event_requests_per_second),
         "REVSYNC_PAGES_PER_ACTIVITY": str(settings.pages_per_activity),
         "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(settings.stripe_requests_per_second),
+        "REVSYNC_STRIPE_BUDGET_SCOPE": settings.stripe_budget_scope,
+        "REVSYNC_STRIPE_FLEET_REQUESTS_PER_SECOND": str(settings.stripe_fleet_requests_per_second),
         "REVSYNC_DATA_DIR": str(settings.data_dir),
         "COLUMNS": "200",
     }

@@ -22,6 +22,7 @@ from temporalio.worker import (
 from revsync.settings import get_settings
 from revsync.store import db
 from revsync.temporal.client import connect
+from revsync.temporal.plugin import RevenueSyncPlugin
 from revsync.temporal.workers import task_queues
 
 
@@ -51,7 +52,9 @@ class _Hold(ActivityInboundInterceptor):
 async def main(activity_type: str) -> None:
     settings = get_settings()
     db.migrate(settings.resolved_database_url)
-    client = await connect(settings)
+    plugin = RevenueSyncPlugin(settings)
+    client = await connect(settings, plugin=plugin)
+    await plugin.resolve_budget(client)  # as `revsync worker` does
     workers = [Worker(client, task_queue=q, interceptors=[HoldFirstAttempt(activity_type)])
                for q in task_queues(settings)]
     print("ready", flush=True)

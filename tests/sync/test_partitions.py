@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from revsync.sync.partitions import boundaries, lower_bound, split
+from revsync.sync.partitions import (
+    MIN_CURSORS,
+    boundaries,
+    cursors_wanted,
+    lower_bound,
+    pages_left,
+    parts_for,
+    split,
+)
 from revsync.sync.types import StreamState, min_requests
 
 
@@ -62,3 +72,56 @@ def test_partitions_count_as_one_stream_for_the_minimum() -> None:
                StreamState(name="charges", part=1, objects=60),
                StreamState(name="charges", part=2, objects=40)]
     assert min_requests(streams) == 3
+
+
+def running(objects: int, newest: int, reached: int) -> StreamState:
+    """A stream that has read `objects` from `newest` down to `reached`."""
+    return StreamState(name="charges", cursor="ch_x", newest_created=newest,
+                       cursor_created=reached, objects=objects, pages=objects // 100,
+                       requests=objects // 100)
+
+
+def test_the_cursors_wanted_follow_budget_times_latency() -> None:
+    # 300 ms per request, 10 requests/s: 3 cursors busy, twice that plus one.
+    streams = [replace(running(1000, 2_000, 1_000), seconds=3.0)]
+    assert cursors_wanted(10, streams) == 7
+    # At 30 ms the minimum of 4 holds.
+    assert cursors_wanted(10, [replace(streams[0], seconds=0.3)]) == MIN_CURSORS
+
+
+def test_a_long_stream_is_cut_from_the_oldest_point_a_finished_stream_reached() -> None:
+    # 500 objects over 5,000 s read; 100,000 s left at that density = 100 pages left.
+    stream = replace(running(500, 200_000, 195_000), seconds=1.5)
+    prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=95_000)
+    parts, low = parts_for(stream, [stream, prices], 10, max_partitions=32)
+    # 10/s x 0.3 s x 2 + 1 = 7 cursors wanted, 1 running: 7 parts (the 100 pages left
+    # would pay for 100 / 8 = 12).
+    assert (parts, low) == (7, 95_000)
+
+
+def test_pages_ahead_pay_for_each_part() -> None:
+    # 0.1 objects per second read: 15,000 s left = 15 pages, one part of 8 only.
+    stream = replace(running(500, 200_000, 195_000), seconds=1.5)
+    prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=180_000)
+    assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (0, None)
+    prices = replace(prices, cursor_created=175_000)  # 20 pages: two parts of 8
+    assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (2, 175_000)
+    prices = replace(prices, cursor_created=155_000)  # 40 pages: five parts
+    assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (5, 155_000)
+
+
+def test_no_cut_without_a_bound_enough_cursors_or_room() -> None:
+    stream = replace(running(500, 200_000, 195_000), seconds=1.5)
+    assert parts_for(stream, [stream], 10, max_partitions=32) == (0, None)  # no bound
+    bounded = replace(stream, created_gte=100_000)
+    busy = [bounded, *(StreamState(name=f"s{n}") for n in range(6))]
+    assert parts_for(bounded, busy, 10, max_partitions=32) == (0, None)  # 7 in flight
+    assert parts_for(bounded, [bounded], 10, max_partitions=1) == (0, None)  # no room
+    assert parts_for(replace(bounded, done=True), [bounded], 10, 32) == (0, None)
+    # 95 pages down to the partition's own bound would pay for 11; 7 are wanted.
+    assert parts_for(bounded, [bounded], 10, max_partitions=32) == (7, 100_000)
+
+
+def test_pages_left_is_zero_below_the_bound() -> None:
+    assert pages_left(running(500, 200_000, 195_000), low=196_000) == 0.0
+    assert pages_left(StreamState(name="charges"), low=0) == 0.0

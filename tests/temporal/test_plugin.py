@@ -22,14 +22,25 @@ def names(config: dict[str, Any]) -> set[str]:
     return {f.__temporal_activity_definition.name for f in config["activities"]}
 
 
-def test_stripe_queue_gets_the_stripe_activity_and_the_budget() -> None:
-    settings = Settings(stripe_requests_per_second=12, pages_per_activity=4)
+def test_stripe_queue_gets_the_stripe_activities_and_no_worker_side_rate() -> None:
+    """Per-account budgets live in the server's task queue config, not on the worker:
+    a worker-side rate would cap every account together."""
+    settings = Settings(stripe_requests_per_second=12, pages_per_activity=4,
+                        stripe_worker_threads=40)
     config = configure(settings, settings.stripe_task_queue)
     assert names(config) == {"revsync.fetch_stream_pages", "revsync.plan_partitions",
                              "revsync.dry_run"}
+    assert "max_task_queue_activities_per_second" not in config
+    assert config["max_concurrent_activities"] == 40
+    assert "workflows" not in config
+
+
+def test_fleet_scope_sets_one_rate_for_every_account() -> None:
+    settings = Settings(stripe_budget_scope="fleet", stripe_fleet_requests_per_second=12,
+                        pages_per_activity=4)
+    config = configure(settings, settings.stripe_task_queue)
     # 12 requests/s at 4 pages per activity = 3 activities/s, enforced by the server.
     assert config["max_task_queue_activities_per_second"] == 3.0
-    assert "workflows" not in config
 
 
 def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> None:
@@ -47,7 +58,7 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
 
 
 def test_events_queue_gets_the_refetch_activities_and_its_own_budget() -> None:
-    settings = Settings(stripe_event_requests_per_second=30)
+    settings = Settings(stripe_event_requests_per_second=30, stripe_budget_scope="fleet")
     config = configure(settings, settings.stripe_events_task_queue)
     assert names(config) == {"revsync.refetch_event_objects", "revsync.list_event_page"}
     # 30 requests/s, at most 2 refetches per event = 15 event activities/s.

@@ -1,0 +1,81 @@
+"""What the benchmarks share: the fake Stripe process, a fresh database, a worker process,
+and figures read off the fake's request log."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def start_fake(customers: int, seed: int, latency_ms: float, key: str,
+               extra: Sequence[str] = ()) -> tuple[subprocess.Popen[str], str]:
+    """The fake Stripe server as its own process; its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "revsync.fake_stripe", "--port", "0", "--customers",
+         str(customers), "--seed", str(seed), "--api-key", key, "--latency-ms",
+         str(latency_ms), *extra], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def database(kind: str, tmp: Path) -> str:
+    """A new, empty SQLite file or PostgreSQL database."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'bench.sqlite'}"
+    name = f"revsync_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`worker.py` with these settings on top of this process's environment."""
+    return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT,
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def fake_requests(base_url: str) -> list[dict[str, Any]]:
+    """Every request the fake answered, with its account, status and time."""
+    entries: list[dict[str, Any]] = httpx.get(f"{base_url}/_fake/requests",
+                                               timeout=60).json()["requests"]
+    return entries
+
+
+def is_listing(entry: dict[str, Any]) -> bool:
+    return str(entry["method"]) == "GET" and entry["endpoint"] not in ("GET /v1/account",)
+
+
+def rate(stamps: list[float]) -> float:
+    """Requests per second from the first to the last."""
+    stamps = sorted(stamps)
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
+
+
+def profile(stamps: list[float], window: float = 10.0) -> list[float]:
+    """Requests per second in consecutive windows from the first request."""
+    if not stamps:
+        return []
+    start = min(stamps)
+    counts = [0] * (int((max(stamps) - start) // window) + 1)
+    for stamp in stamps:
+        counts[int((stamp - start) // window)] += 1
+    return [count / window for count in counts]

@@ -1,0 +1,1 @@
+"""One Stripe rate budget per Stripe account, enforced by Temporal for the whole fleet."""
