@@ -20,7 +20,14 @@ from rich.markup import escape
 from revsync.cli import automations as automations_cli
 from revsync.cli import segments as segments_cli
 from revsync.cli import setup as setup_cli
-from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, pairs
+from revsync.cli.common import (
+    WorkspaceOption,
+    csv_list,
+    fail,
+    load_settings,
+    pairs,
+    workspace_or_fail,
+)
 from revsync.cli.console import console
 from revsync.store import db, workspaces
 from revsync.subscribers import csv_import
@@ -173,10 +180,7 @@ def export(
         raise fail(f"--format must be jsonl or csv, not {fmt!r}")
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
-        try:
-            ws = workspaces.by_name(session, workspace)
-        except workspaces.WorkspaceError as error:
-            raise fail(str(error)) from None
+        ws = workspace_or_fail(session, workspace)
         assert ws.id is not None
         if output is None:
             exporter.write(session, ws.id, sys.stdout, fmt)

@@ -8,9 +8,9 @@ import typer
 
 from revsync.budget.lookup import budget_of, set_weight
 from revsync.budget.rates import MAX_WEIGHT, MIN_WEIGHT
-from revsync.cli.common import WorkspaceOption, fail, load_settings
+from revsync.cli.common import WorkspaceOption, load_settings, workspace_or_fail
 from revsync.cli.console import console
-from revsync.store import db, workspaces
+from revsync.store import db
 
 
 def budget(
@@ -23,10 +23,7 @@ def budget(
     """Show (and with --weight, set) the Stripe budget the workspace's calls run under."""
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
-        try:
-            ws = workspaces.by_name(session, workspace)
-        except workspaces.WorkspaceError as error:
-            raise fail(str(error)) from None
+        ws = workspace_or_fail(session, workspace)
         if weight is not None:
             set_weight(session, ws, weight)
         account = budget_of(session, settings, ws)

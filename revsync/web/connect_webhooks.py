@@ -11,11 +11,9 @@ otherwise keep retrying and mark the endpoint failing.
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from typing import Any
 
-import anyio.to_thread
 from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,8 +23,8 @@ from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Workspace
 from revsync.web.webhooks import (
-    SECRET_CACHE_SECONDS,
     Refused,
+    ShortCache,
     Signing,
     ignored_reason,
     read_body,
@@ -45,7 +43,7 @@ class ConnectWebhookEndpoint:
         self.settings = settings
         self.client = client
         self.unknown_accounts: Counter[str] = Counter()
-        self._cache: dict[str, tuple[float, list[tuple[str, Signing]]]] = {}
+        self._connected = ShortCache(self._load)
 
     async def handle(self, request: Request) -> Response:
         secrets = self._secrets()
@@ -60,7 +58,7 @@ class ConnectWebhookEndpoint:
             ignored = ignored_reason(event)
             if ignored:
                 return JSONResponse({"received": True, "ignored": ignored})
-            connected = await self._workspaces(event.account)
+            connected = await self._connected.get(event.account)
             if not connected:
                 self.unknown_accounts[event.account] += 1
                 log.warning("Connect event %s of account %s: no workspace is connected to it",
@@ -81,14 +79,6 @@ class ConnectWebhookEndpoint:
         if secret is None:
             return ()
         return tuple(s.strip() for s in secret.get_secret_value().split(",") if s.strip())
-
-    async def _workspaces(self, account: str) -> list[tuple[str, Signing]]:
-        cached = self._cache.get(account)
-        if cached is not None and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
-            return cached[1]
-        found = await anyio.to_thread.run_sync(self._load, account)
-        self._cache[account] = (time.monotonic(), found)
-        return found
 
     def _load(self, account: str) -> list[tuple[str, Signing]]:
         """Workspaces connected to `account` through OAuth that still hold access."""

@@ -9,7 +9,9 @@ endpoint unhealthy after failures), also without a workflow.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import anyio.to_thread
 from sqlmodel import Session, select
@@ -30,6 +32,26 @@ from revsync.store.workspaces import valid_name
 from revsync.web.bodies import BodyTooLarge, read_limited
 
 SECRET_CACHE_SECONDS = 2.0  # a rotated secret is picked up within this long
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ShortCache(Generic[K, V]):
+    """What a webhook needs from the database, kept SECRET_CACHE_SECONDS; a load that
+    finds nothing (None) is not kept."""
+
+    def __init__(self, load: Callable[[K], V | None]) -> None:
+        self._load = load
+        self._kept: dict[K, tuple[float, V]] = {}
+
+    async def get(self, key: K) -> V | None:
+        kept = self._kept.get(key)
+        if kept is not None and time.monotonic() - kept[0] < SECRET_CACHE_SECONDS:
+            return kept[1]
+        value = await anyio.to_thread.run_sync(self._load, key)
+        if value is not None:
+            self._kept[key] = (time.monotonic(), value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -45,7 +67,7 @@ class WebhookEndpoint:
     def __init__(self, settings: Settings, client: Client) -> None:
         self.settings = settings
         self.client = client
-        self._cache: dict[str, tuple[float, Signing]] = {}
+        self._signings = ShortCache(self._load_signing)
 
     async def handle(self, request: Request) -> Response:
         name = request.path_params["workspace"]
@@ -53,31 +75,19 @@ class WebhookEndpoint:
             return _error(404, "unknown workspace")
         try:
             body = await read_body(request, self.settings)
-            signing = await self._signing(name)
+            signing = await self._signings.get(name)
             if signing is None:
                 return _error(404, "unknown workspace")
             event = verified_event(body, request, self.settings, signing.secrets)
-        except Refused as refused:
-            return refused.response
-        ignored = ignored_reason(event)
-        if ignored:
-            return JSONResponse({"received": True, "ignored": ignored})
-        try:
+            ignored = ignored_reason(event)
+            if ignored:
+                return JSONResponse({"received": True, "ignored": ignored})
             workflow_id, fresh = await start(self.client, self.settings, name, signing, event)
         except Refused as refused:
             return refused.response
         return JSONResponse(
             {"received": True, "workflow_id": workflow_id, "duplicate": not fresh}
         )
-
-    async def _signing(self, name: str) -> Signing | None:
-        cached = self._cache.get(name)
-        if cached is not None and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
-            return cached[1]
-        signing = await anyio.to_thread.run_sync(self._load_signing, name)
-        if signing is not None:
-            self._cache[name] = (time.monotonic(), signing)
-        return signing
 
     def _load_signing(self, name: str) -> Signing | None:
         with db.session(self.settings.resolved_database_url) as session:
