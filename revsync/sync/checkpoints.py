@@ -3,7 +3,8 @@
 A page and the checkpoint after it commit in one transaction, so a worker killed
 between the commit and its reply to the workflow loses nothing and re-reads nothing.
 The same row counts every Stripe request of the stream before it is sent
-(`count_request`), so the run's request count is exact after a kill too.
+(`count_request`), so a kill never loses a request from the run's count; a kill that
+lands between the count and the send adds one request that Stripe never saw.
 """
 
 from __future__ import annotations
