@@ -78,7 +78,7 @@ async def main(args: argparse.Namespace) -> None:
     })
     try:
         client = await connect(settings, target_host=target)
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         handle = await start_sync(client, settings, workspace)
         phases: dict[str, float] = {}
         result = asyncio.ensure_future(handle.result(follow_runs=True))
@@ -92,7 +92,8 @@ async def main(args: argparse.Namespace) -> None:
         report = result.result()
         wall = time.perf_counter() - started
         rss = peak_rss_mib(worker.pid)
-        listed = [e["timestamp"] for e in fake_requests(base_url) if is_listing(e)]
+        listed = [e["timestamp"] for e in fake_requests(base_url)
+                  if is_listing(e) and e["timestamp"] >= started_at]  # not connect's
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)

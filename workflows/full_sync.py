@@ -34,8 +34,11 @@ with workflow.unsafe.imports_passed_through():
         min_requests,
     )
 
-HISTORY_LIMIT = 2_000
-MAX_PARTITIONS = 32  # per stream: each costs at most one partial page
+# Continue-as-new past this many events. Each one stops every cursor until the last
+# in flight returns (about 8 s at 300 ms per request), so not too often; far under
+# Temporal's 50,000-event limit, and a replay after a cache eviction stays short.
+HISTORY_LIMIT = 8_000
+MAX_PARTITIONS = 32  # of a stream listing at once: each costs at most one partial page
 
 
 @workflow.defn(name="StripeFullSync")
@@ -147,7 +150,7 @@ class FullSyncWorkflow:
         first_part = 1 + max(s.part for s in self._state.streams if s.name == stream.name)
         if workflow.patched("split-to-budget"):
             count, low = parts_for(stream, self._state.streams, request.requests_per_second,
-                                   MAX_PARTITIONS)
+                                   MAX_PARTITIONS, request.queue_partitions)
             if count and low is not None:
                 return split(stream, low, count, first_part)
         if not self._worth_splitting(request, stream):

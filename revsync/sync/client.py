@@ -83,6 +83,7 @@ async def start_sync(
             workspace_id=workspace.id,
             stripe_task_queue=settings.stripe_task_queue,
             requests_per_second=budget.requests_per_second(settings),
+            queue_partitions=settings.stripe_task_queue_partitions,
             **options,
         ),
         id=workflow_id(workspace.name),

@@ -99,6 +99,8 @@ class RevenueSyncPlugin(SimplePlugin):
             activities += (self.stripe_activities if queue == self.settings.stripe_task_queue
                            else self.stripe_event_activities)
             threads = self.settings.stripe_worker_threads  # they wait on the network
+            if config.get("max_concurrent_activity_task_polls") is None:
+                config["max_concurrent_activity_task_polls"] = self.settings.stripe_worker_pollers
             if self._fleet_scope():
                 config["max_task_queue_activities_per_second"] = self._fleet_rate(queue)
         else:

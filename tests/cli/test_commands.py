@@ -124,6 +124,8 @@ def test_connect_stores_the_key_encrypted_with_options(env: dict[str, str],
     ("REVSYNC_STRIPE_REQUESTS_PER_SECOND", "fast", "valid number"),
     ("REVSYNC_STRIPE_REQUESTS_PER_SECOND", "500", "less than or equal to 100"),
     ("REVSYNC_PAGES_PER_ACTIVITY", "0", "greater than or equal to 1"),
+    ("REVSYNC_STRIPE_TASK_QUEUE_PARTITIONS", "0", "greater than or equal to 1"),
+    ("REVSYNC_STRIPE_TASK_QUEUE_PARTITIONS", "four", "valid integer"),
 ])
 def test_bad_settings_are_reported_not_raised(env: dict[str, str],
                                                monkeypatch: pytest.MonkeyPatch,

@@ -8,7 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from revsync.sync.partitions import (
+    MAX_PARTS,
     MIN_CURSORS,
+    WAITING_PER_PARTITION,
     boundaries,
     cursors_wanted,
     lower_bound,
@@ -87,6 +89,31 @@ def test_the_cursors_wanted_follow_budget_times_latency() -> None:
     assert cursors_wanted(10, streams) == 7
     # At 30 ms the minimum of 4 holds.
     assert cursors_wanted(10, [replace(streams[0], seconds=0.3)]) == MIN_CURSORS
+
+
+def test_each_queue_partition_gets_waiting_tasks_of_its_own() -> None:
+    # 300 ms per request, 10 requests/s: 3 cursors busy; 4 partitions x 6 waiting.
+    streams = [replace(running(1000, 2_000, 1_000), seconds=3.0)]
+    assert WAITING_PER_PARTITION == 6
+    assert cursors_wanted(10, streams, queue_partitions=4) == 3 + 24
+    assert cursors_wanted(10, streams, queue_partitions=1) == 3 + 6
+    # At 30 ms: 1 busy, 6 waiting on the one partition.
+    assert cursors_wanted(10, [replace(streams[0], seconds=0.3)], queue_partitions=1) == 7
+
+
+def test_finished_parts_leave_room_for_new_ones() -> None:
+    # 31 finished charges parts and one running, 100 pages left: the old planning saw 32
+    # parts and cut nothing, the planning by queue partitions sees one listing.
+    stream = replace(running(500, 200_000, 195_000), seconds=1.5, created_gte=100_000)
+    done = [StreamState(name="charges", part=n, done=True) for n in range(1, 32)]
+    assert parts_for(stream, [stream, *done], 10, max_partitions=32) == (0, None)
+    parts, low = parts_for(stream, [stream, *done], 10, max_partitions=32,
+                           queue_partitions=1)
+    # 9 cursors wanted, 1 listing: 9 parts (95 pages left pay for 11).
+    assert (parts, low) == (9, 100_000)
+    # Bounded in all, so the state carried through continue-as-new stays small.
+    many = [StreamState(name="charges", part=n, done=True) for n in range(1, MAX_PARTS)]
+    assert parts_for(stream, [stream, *many], 10, 32, queue_partitions=1) == (0, None)
 
 
 def test_a_long_stream_is_cut_from_the_oldest_point_a_finished_stream_reached() -> None:

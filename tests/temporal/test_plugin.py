@@ -26,12 +26,13 @@ def test_stripe_queue_gets_the_stripe_activities_and_no_worker_side_rate() -> No
     """Per-account budgets live in the server's task queue config, not on the worker:
     a worker-side rate would cap every account together."""
     settings = Settings(stripe_requests_per_second=12, pages_per_activity=4,
-                        stripe_worker_threads=40)
+                        stripe_worker_threads=40, stripe_worker_pollers=12)
     config = configure(settings, settings.stripe_task_queue)
     assert names(config) == {"revsync.fetch_stream_pages", "revsync.plan_partitions",
                              "revsync.dry_run"}
     assert "max_task_queue_activities_per_second" not in config
     assert config["max_concurrent_activities"] == 40
+    assert config["max_concurrent_activity_task_polls"] == 12  # one per queue partition
     assert "workflows" not in config
 
 
@@ -64,3 +65,12 @@ def test_events_queue_gets_the_refetch_activities_and_its_own_budget() -> None:
     # 30 requests/s, at most 2 refetches per event = 15 event activities/s.
     assert config["max_task_queue_activities_per_second"] == 15.0
     assert "workflows" not in config
+
+
+def test_a_workers_own_poll_count_is_kept() -> None:
+    plugin = RevenueSyncPlugin(Settings())
+    config = plugin.configure_worker({"task_queue": "revsync-stripe",
+                                      "max_concurrent_activity_task_polls": 3})
+    assert config["max_concurrent_activity_task_polls"] == 3
+    main = plugin.configure_worker({"task_queue": "revsync"})
+    assert main.get("max_concurrent_activity_task_polls") is None  # the SDK's default
