@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     stripe_worker_pollers: int = Field(
         default=16, ge=1, le=256,
         description="Activity task polls a Stripe worker keeps open, so every partition of "
-        "the queue has one waiting (5, the SDK's default, drew 86-89% of the budget at 300 "
+        "the queue has one waiting (5, the SDK's default, drew 85-89% of the budget at 300 "
         "ms, 16 drew 89-93%).",
     )
     stripe_worker_threads: int = Field(
