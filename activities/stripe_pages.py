@@ -4,24 +4,32 @@ It runs on the Stripe task queue, whose server-side activity rate keeps the whol
 fleet within the account's request budget. Each page is committed together with
 the stream's checkpoint, then the cursor is heartbeated (and kept alive between pages and
 during backoffs, see `liveness`); a killed worker loses at most the page in flight.
+A 429 is not retried here: the activity returns what it committed (or fails, for its
+first page) and the next fetch waits for the account's rate in Temporal.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import GatewayCache
 from revsync.activities.liveness import kept_alive, progress
-from revsync.gateway.stripe_api import StripeGateway, metered
+from revsync.gateway.stripe_api import StripeGateway, Throttled, metered, throttling_to_caller
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.sync import checkpoints
 from revsync.sync.partitions import DAY, oldest_search_range, split
 from revsync.sync.types import FetchInput, PartitionInput, StreamState
+
+# A throttled first page is retried by Temporal after this long, and then waits in the
+# task queue for the account's rate like any other fetch.
+THROTTLED_RETRY = timedelta(seconds=1)
 
 
 class StripePageActivities:
@@ -39,7 +47,7 @@ class StripePageActivities:
     def fetch_stream_pages(self, request: FetchInput) -> StreamState:
         url = self.settings.resolved_database_url
         counter = checkpoints.request_counter(url, request.sync_run_id, request.stream.key)
-        with permanent_errors(), metered(counter):
+        with permanent_errors(), metered(counter), throttling_to_caller():
             gateway = self._gateway(request.workspace_id)
             with db.session(url) as session:
                 state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
@@ -47,9 +55,16 @@ class StripePageActivities:
             while not state.done and fetched < self.settings.pages_per_activity:
                 progress(state.name, state.cursor, state.pages)
                 asked = time.monotonic()
-                page = gateway.list_page(
-                    state.name, state.cursor, state.cursor_created, state.created_filter
-                )
+                try:
+                    page = gateway.list_page(
+                        state.name, state.cursor, state.cursor_created, state.created_filter
+                    )
+                except Throttled:
+                    if fetched:  # what was read is committed; the next fetch waits its turn
+                        return state
+                    raise ApplicationError("Stripe throttled the account (429)",
+                                           type="StripeThrottled",
+                                           next_retry_delay=THROTTLED_RETRY) from None
                 with db.session(url) as session:
                     state = checkpoints.commit_page(
                         session, request.workspace_id, request.sync_run_id, state, page,

@@ -37,6 +37,25 @@ def metered(count: Callable[[], None]) -> Iterator[None]:
         REQUEST_METER.reset(token)
 
 
+THROTTLED_TO_CALLER: ContextVar[bool] = ContextVar("throttled_to_caller", default=False)
+
+
+@contextmanager
+def throttling_to_caller() -> Iterator[None]:
+    """Inside this block a 429 raises `Throttled` at once instead of being retried here.
+
+    A full sync's Stripe calls are paced by Temporal's per-account rate; a retry after a
+    sleep inside the activity is one more request outside that pace, and under a burst
+    every cursor's retries pile up (3,311 429s in the tenants bench). The caller's next
+    try goes back through the task queue instead.
+    """
+    token = THROTTLED_TO_CALLER.set(True)
+    try:
+        yield
+    finally:
+        THROTTLED_TO_CALLER.reset(token)
+
+
 PAGE_SIZE = 100
 RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
 
@@ -72,6 +91,10 @@ def streams_needed(products_selected: bool) -> list[str]:
 
 class StripeUnavailable(Exception):
     """Stripe kept failing after every retry; the activity's own retry takes over."""
+
+
+class Throttled(StripeUnavailable):
+    """Stripe answered 429 inside `throttling_to_caller`; nothing was retried."""
 
 
 @dataclass
@@ -242,6 +265,8 @@ class StripeGateway:
             try:
                 return request(), attempts
             except stripe.StripeError as error:
+                if isinstance(error, stripe.RateLimitError) and THROTTLED_TO_CALLER.get():
+                    raise Throttled(_describe(error)) from error
                 if not _retryable(error) or attempts > self.max_retries:
                     if _retryable(error):
                         raise StripeUnavailable(_describe(error)) from error

@@ -9,7 +9,12 @@ import pytest
 import stripe
 
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
+from revsync.gateway.stripe_api import (
+    StripeGateway,
+    StripeUnavailable,
+    Throttled,
+    throttling_to_caller,
+)
 from tests.helpers.e2e import KEY
 
 
@@ -46,6 +51,22 @@ def test_429_is_retried_after_the_retry_after_header(fake: FakeStripeServer) -> 
     # 1 try + 3 retries, each waiting the 7 s Stripe asked for.
     assert slept == [7.0, 7.0, 7.0]
     assert fake.state.log.count() == 4
+
+
+def test_a_429_goes_back_to_the_caller_inside_throttling_to_caller(
+        fake: FakeStripeServer) -> None:
+    fake.state.faults.set(rate_limit_every=1, retry_after=7)
+    slept: list[float] = []
+    gw = gateway(fake, slept)
+    with throttling_to_caller(), pytest.raises(Throttled, match="RateLimitError"):
+        gw.list_page("customers", None)
+    # One request, no sleep: the caller's next try is paced by Temporal.
+    assert slept == [] and fake.state.log.count() == 1
+    # A server error is still retried here (the test above: outside the block, 429s too).
+    fake.state.faults.set(rate_limit_every=0, server_error_every=1, retry_after=0)
+    with throttling_to_caller(), pytest.raises(StripeUnavailable):
+        gw.list_page("customers", None)
+    assert len(slept) == 3 and fake.state.log.count() == 1 + 4
 
 
 def test_throttled_then_served_counts_every_attempt(fake: FakeStripeServer) -> None:
