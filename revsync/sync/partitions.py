@@ -61,9 +61,11 @@ def oldest_search_range(newest: int, years: int = 20) -> tuple[int, int]:
 
 
 # A new partition must have this many pages ahead of it: each costs at most one partial
-# page at its end (half a page on average), so splitting keeps requests within about 6%
-# of the minimum, and a stream's last pages are still shared out.
-MIN_PAGES_PER_PART = 8
+# page at its end (half a page on average), so splitting keeps requests within 10% of
+# the minimum (5% on average), and a stream's last pages are still shared out. Syncs
+# started before queue partitions were passed keep the 8 they were planned with.
+MIN_PAGES_PER_PART = 10
+LEGACY_PAGES_PER_PART = 8
 MIN_CURSORS = 4
 # Parts of one stream in all, finished ones included: each is a StreamState the sync
 # carries through continue-as-new and reports at the end.
@@ -128,9 +130,17 @@ def parts_for(stream: StreamState, streams: list[StreamState], requests_per_seco
     # stream's last pages were left to a few cursors.
     siblings = sum(1 for s in streams if s.name == stream.name
                    and not (s.done and queue_partitions))
-    if queue_partitions and sum(1 for s in streams if s.name == stream.name) >= MAX_PARTS:
+    every = [s for s in streams if s.name == stream.name]
+    if queue_partitions and len(every) >= MAX_PARTS:
         return 0, None
+    # Estimates of the pages ahead run high on a growing account (recent objects are
+    # denser), so the parts are also held to the pages the stream has actually read: at
+    # most one per MIN_PAGES_PER_PART of them, which bounds the partial pages they cost.
+    paid = (sum(s.pages for s in every) // MIN_PAGES_PER_PART + 1 - len(every)
+            if queue_partitions else MAX_PARTS)
     parts = min(cursors_wanted(requests_per_second, streams, queue_partitions) - active + 1,
                 max_partitions - siblings + 1,
-                math.floor(pages_left(stream, low) / MIN_PAGES_PER_PART))
+                math.floor(pages_left(stream, low) / (
+                    MIN_PAGES_PER_PART if queue_partitions else LEGACY_PAGES_PER_PART)),
+                paid + 1)
     return (parts, low) if parts >= 2 else (0, None)

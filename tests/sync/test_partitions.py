@@ -105,11 +105,11 @@ def test_finished_parts_leave_room_for_new_ones() -> None:
     # 31 finished charges parts and one running, 100 pages left: the old planning saw 32
     # parts and cut nothing, the planning by queue partitions sees one listing.
     stream = replace(running(500, 200_000, 195_000), seconds=1.5, created_gte=100_000)
-    done = [StreamState(name="charges", part=n, done=True) for n in range(1, 32)]
+    done = [StreamState(name="charges", part=n, done=True, pages=20) for n in range(1, 32)]
     assert parts_for(stream, [stream, *done], 10, max_partitions=32) == (0, None)
     parts, low = parts_for(stream, [stream, *done], 10, max_partitions=32,
                            queue_partitions=1)
-    # 9 cursors wanted, 1 listing: 9 parts (95 pages left pay for 11).
+    # 9 cursors wanted, 1 listing: 9 parts (95 pages left pay for 9 of 10 pages).
     assert (parts, low) == (9, 100_000)
     # Bounded in all, so the state carried through continue-as-new stays small.
     many = [StreamState(name="charges", part=n, done=True) for n in range(1, MAX_PARTS)]
@@ -135,6 +135,13 @@ def test_pages_ahead_pay_for_each_part() -> None:
     assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (2, 175_000)
     prices = replace(prices, cursor_created=155_000)  # 40 pages: five parts
     assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (5, 155_000)
+    # Planned by queue partitions, a part needs 10 pages ahead and 10 pages already read:
+    # the 5 read so far pay for none; with 40 read (35 by a finished part) 4 parts in all
+    # are paid for, so 3 new ones beside the running one and the finished one.
+    assert parts_for(stream, [stream, prices], 10, 32, queue_partitions=4) == (0, None)
+    done = StreamState(name="charges", part=9, done=True, pages=35)
+    assert parts_for(stream, [stream, done, prices], 10, 32, queue_partitions=4) == (
+        4, 155_000)
 
 
 def test_no_cut_without_a_bound_enough_cursors_or_room() -> None:
