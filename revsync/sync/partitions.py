@@ -126,21 +126,20 @@ def parts_for(stream: StreamState, streams: list[StreamState], requests_per_seco
     if stream.catalogue or stream.done or low is None:
         return 0, None
     active = sum(1 for s in streams if not s.done)
-    # Syncs started before partitions were passed counted finished siblings too, so a
-    # stream's last pages were left to a few cursors.
-    siblings = sum(1 for s in streams if s.name == stream.name
-                   and not (s.done and queue_partitions))
     every = [s for s in streams if s.name == stream.name]
-    if queue_partitions and len(every) >= MAX_PARTS:
-        return 0, None
-    # Estimates of the pages ahead run high on a growing account (recent objects are
-    # denser), so the parts are also held to the pages the stream has actually read: at
-    # most one per MIN_PAGES_PER_PART of them, which bounds the partial pages they cost.
-    paid = (sum(s.pages for s in every) // MIN_PAGES_PER_PART + 1 - len(every)
-            if queue_partitions else MAX_PARTS)
+    if queue_partitions:
+        # Only the parts still listing count against `max_partitions`. Estimates of the
+        # pages ahead run high on a growing account (recent objects are denser), so the
+        # parts are also held to one per MIN_PAGES_PER_PART pages the stream has actually
+        # read, which bounds the partial pages they cost, and to MAX_PARTS in all.
+        listing = sum(1 for s in every if not s.done)
+        per_part = MIN_PAGES_PER_PART
+        paid = min(sum(s.pages for s in every) // MIN_PAGES_PER_PART + 1, MAX_PARTS)
+    else:
+        # As planned before queue partitions were passed: finished parts counted too.
+        listing, per_part, paid = len(every), LEGACY_PAGES_PER_PART, MAX_PARTS
     parts = min(cursors_wanted(requests_per_second, streams, queue_partitions) - active + 1,
-                max_partitions - siblings + 1,
-                math.floor(pages_left(stream, low) / (
-                    MIN_PAGES_PER_PART if queue_partitions else LEGACY_PAGES_PER_PART)),
-                paid + 1)
+                max_partitions - listing + 1,
+                math.floor(pages_left(stream, low) / per_part),
+                paid - len(every) + 1)
     return (parts, low) if parts >= 2 else (0, None)
