@@ -4,6 +4,7 @@ and figures read off the fake's request log."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -41,9 +42,24 @@ def database(kind: str, tmp: Path) -> str:
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`worker.py` with these settings on top of this process's environment."""
-    return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT,
-                            env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    """`worker.py` with these settings on top of this process's environment.
+
+    With BENCH_PROFILE=<file> set, the worker runs under py-spy, which writes its
+    collapsed stacks there (peak RSS is then py-spy's, not the worker's).
+    """
+    command = [sys.executable, str(ROOT / "worker.py")]
+    if target := os.environ.get("BENCH_PROFILE"):
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        command = [spy, "record", "--format", "raw", "--rate", "50", "--nonblocking",
+                   "-o", target, "--", *command]
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL)
+
+
+def stop_worker(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Stop a worker from `start_worker`: py-spy writes its profile only on SIGINT."""
+    process.send_signal(signal.SIGINT if os.environ.get("BENCH_PROFILE") else signal.SIGTERM)
+    process.wait(timeout=timeout)
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -51,6 +67,32 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> dict[str, float]:
+    """CPU seconds of this process's children, by what they run (worker, fake Stripe,
+    Temporal), and of this driver; read before the children stop."""
+    found = {"driver": cpu_seconds(os.getpid())}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            if int(text.rsplit(")", 1)[1].split()[1]) != os.getpid():
+                continue
+            line = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            pid = int(stat.parent.name)
+            name = ("worker" if "worker.py" in line else "fake Stripe" if "fake_stripe" in line
+                    else "Temporal" if "temporal" in line else "web" if "uvicorn" in line
+                    else line[:30])
+            found[name] = found.get(name, 0.0) + cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile
+    return found
 
 
 def fake_requests(base_url: str) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (
+    children_cpu,
     database,
     fake_requests,
     is_listing,
@@ -32,6 +32,7 @@ from bench.common import (
     profile,
     start_fake,
     start_worker,
+    stop_worker,
 )
 from revsync.fake_stripe import generate_account, subscriber_emails
 from revsync.settings import Settings
@@ -92,14 +93,17 @@ async def main(args: argparse.Namespace) -> None:
         report = result.result()
         wall = time.perf_counter() - started
         rss = peak_rss_mib(worker.pid)
+        cpu = children_cpu()
         listed = [e["timestamp"] for e in fake_requests(base_url)
                   if is_listing(e) and e["timestamp"] >= started_at]  # not connect's
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        stop_worker(worker)
         fake.terminate()
         await env.shutdown()
     print_report(args, report, wall, rss, phases)
+    objects = sum(s.objects for s in report.streams)
+    print("CPU seconds         " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
+          + f"; {sum(cpu.values()) / objects * 1e6:,.0f} µs per Stripe object")
     print("requests/s per 10 s " + " ".join(f"{r:.1f}" for r in profile(listed)))
 
 

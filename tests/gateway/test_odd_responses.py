@@ -8,18 +8,20 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import stripe
 
 from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
 
 
 class OddServer(ThreadingHTTPServer):
     body: bytes = b"{}"
+    status: int = 200
 
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         assert isinstance(self.server, OddServer)
-        self.send_response(200)
+        self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(self.server.body)
@@ -63,4 +65,19 @@ def test_non_objects_in_a_list_are_counted_and_skipped(odd: OddServer) -> None:
 def test_more_to_come_without_a_cursor_is_an_error(odd: OddServer) -> None:
     odd.body = b'{"data": [{"no": "id"}], "has_more": true}'
     with pytest.raises(StripeUnavailable, match="no cursor"):
+        gateway(odd).list_page("customers", None)
+
+
+@pytest.mark.parametrize(("status", "body", "error"), [
+    (502, b"<html>Bad gateway</html>", StripeUnavailable),  # retried, then given up
+    (404, b'{"error": {"type": "invalid_request_error", "message": "No such charge"}}',
+     stripe.InvalidRequestError),
+    (401, b'{"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}',
+     stripe.AuthenticationError),
+    (401, b"not json either", StripeUnavailable),  # unreadable: the SDK's APIError, retried
+])
+def test_error_answers_keep_the_sdks_error_types(odd: OddServer, status: int, body: bytes,
+                                                  error: type[Exception]) -> None:
+    odd.status, odd.body = status, body
+    with pytest.raises(error):
         gateway(odd).list_page("customers", None)
