@@ -10,7 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from revsync.revenue.money import convert_exact, fraction_to_decimal, to_major_exact
+from revsync.revenue.money import (
+    MAX_CONVERTED,
+    convert_exact,
+    fraction_to_decimal,
+    fx_rate,
+    minor_unit_exponent,
+)
 
 from .model import CustomerFacts, RevenuePolicy, Tally
 from .read import as_dict, get_int, get_str, lower
@@ -30,7 +36,8 @@ def customer_ltv_exact(
     """
     tally = Tally() if tally is None else tally
     unconverted = Tally() if unconverted is None else unconverted
-    total = Fraction(0)
+    nets: dict[str, int] = {}  # minor units per currency: integers, converted once each
+    rates: dict[str, Fraction | None] = {}
     for raw in facts.charges:
         charge = as_dict(raw)
         if charge is None:
@@ -55,16 +62,25 @@ def customer_ltv_exact(
         if currency is None:
             tally["currency_missing"] += 1
             continue
-        converted = convert_exact(
-            to_major_exact(Fraction(net), currency),
-            currency,
-            policy.reporting_currency,
-            policy.fx_rates,
-        )
-        if converted is None:
+        if currency not in rates:
+            found = fx_rate(currency, policy.reporting_currency, policy.fx_rates)
+            rates[currency] = None if found is None else Fraction(found)
+        per_unit = rates[currency]
+        if per_unit is None:
             unconverted[currency] += 1
             continue
-        total += converted
+        scale = 10 ** minor_unit_exponent(currency)
+        if net * per_unit.numerator > MAX_CONVERTED * scale * per_unit.denominator:
+            convert_exact(Fraction(net, scale), currency, policy.reporting_currency,
+                          policy.fx_rates)  # raises, naming this charge's amount
+        nets[currency] = nets.get(currency, 0) + net
+    # Conversion is linear, so converting each currency's integer sum equals the sum of
+    # the charges' converted amounts, exactly, at one Fraction product per currency.
+    total = Fraction(0)
+    for currency, net in nets.items():
+        rate = rates[currency]
+        assert rate is not None  # only currencies with a rate are summed
+        total += Fraction(net, 10 ** minor_unit_exponent(currency)) * rate
     return total
 
 

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, delete
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session
 
 from revsync.revenue import Derived
 from revsync.store.models import (
@@ -40,43 +41,62 @@ class Transition:
     ltv_after: Decimal | None = None
 
 
-def stripe_tags(session: Session, subscriber_ids: Sequence[int]) -> dict[int, set[str]]:
-    rows = session.exec(
-        select(SubscriberTag).where(
-            col(SubscriberTag.subscriber_id).in_(subscriber_ids),
-            SubscriberTag.source == STRIPE_SOURCE,
-        )
+def stripe_tags(session: Session, subscriber_ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    """The Stripe-sourced tags these subscribers have now."""
+    table = SubscriberTag.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table.c.subscriber_id, table.c.tag).where(
+            table.c.subscriber_id.in_(subscriber_ids), table.c.source == STRIPE_SOURCE)
     ).all()
     tags: dict[int, set[str]] = defaultdict(set)
-    for row in rows:
-        tags[row.subscriber_id].add(row.tag)
-    return tags
+    for subscriber_id, tag in rows:
+        tags[subscriber_id].add(tag)
+    return {k: frozenset(v) for k, v in tags.items()}
 
 
-def write(
-    session: Session,
-    subscriber: Subscriber,
-    derived: Derived,
-    old_tags: set[str],
-    displaced: set[int] | None = None,
-) -> Transition | None:
-    """Write the derived values if they differ; return the transition, or None.
+@dataclass(frozen=True)
+class Outcome:
+    """One locked subscriber, what the rules derived for it, and its Stripe tags before."""
 
-    `displaced` collects the subscribers that held a customer this one now takes over
-    (an email change): they must be derived again, or they keep its revenue.
+    subscriber: Subscriber
+    derived: Derived
+    old_tags: frozenset[str]
+
+
+def write_all(
+    session: Session, workspace_id: int, outcomes: Sequence[Outcome]
+) -> tuple[list[Transition], set[int]]:
+    """Write the outcomes that differ, in a handful of statements for the whole batch.
+
+    Returns the transitions, and the other subscribers that held a customer one of these
+    now takes over (an email change): they must be derived again, or they keep its
+    revenue. Per-subscriber ORM writes cost about 1.6 ms each (measured on SQLite, most of
+    it autoflushes between the link queries); a batch of 500 here is a few executemany
+    statements. The loaded `Subscriber` objects are updated in place, not left stale.
     """
+    changed = [(o, t) for o in outcomes if (t := _transition(o)) is not None]
+    if not changed:
+        return [], set()
+    displaced = _relink(session, workspace_id, [o for o, _ in changed])
+    _update_subscribers(session, [o for o, _ in changed])
+    _retag(session, workspace_id, [t for _, t in changed])
+    return [t for _, t in changed], displaced
+
+
+def _transition(outcome: Outcome) -> Transition | None:
+    """What writing this outcome changes; None when it would change nothing."""
+    subscriber, derived, old_tags = outcome.subscriber, outcome.derived, outcome.old_tags
     assert subscriber.id is not None
-    customer_ids = sorted(derived.eligible_customer_ids)
     same = (
         subscriber.mrr == derived.mrr
         and subscriber.ltv == derived.ltv
         and subscriber.stripe_metadata == derived.metadata
-        and subscriber.stripe_customer_ids == customer_ids
+        and subscriber.stripe_customer_ids == sorted(derived.eligible_customer_ids)
         and old_tags == set(derived.tags)
     )
     if same:
         return None
-    transition = Transition(
+    return Transition(
         subscriber.id,
         frozenset(set(derived.tags) - old_tags),
         frozenset(old_tags - set(derived.tags)),
@@ -85,101 +105,103 @@ def write(
         ltv_before=subscriber.ltv,
         ltv_after=derived.ltv,
     )
-    taken_from = _relink(session, subscriber, subscriber.stripe_customer_ids, customer_ids)
-    if displaced is not None:
-        displaced |= taken_from
-    subscriber.mrr, subscriber.ltv = derived.mrr, derived.ltv
-    subscriber.stripe_metadata = dict(derived.metadata)
-    subscriber.stripe_customer_ids = customer_ids
-    subscriber.updated_at = utcnow()
-    session.add(subscriber)
-    added, removed = transition.tags_added, transition.tags_removed
+
+
+def _update_subscribers(session: Session, outcomes: Sequence[Outcome]) -> None:
+    table = Subscriber.__table__  # type: ignore[attr-defined]
+    now = utcnow()
+    rows = [
+        {"sid": o.subscriber.id, "mrr": o.derived.mrr, "ltv": o.derived.ltv,
+         "stripe_metadata": dict(o.derived.metadata),
+         "stripe_customer_ids": sorted(o.derived.eligible_customer_ids), "updated_at": now}
+        for o in outcomes
+    ]
+    columns = ("mrr", "ltv", "stripe_metadata", "stripe_customer_ids", "updated_at")
+    session.execute(
+        update(table).where(table.c.id == bindparam("sid"))
+        .values({c: bindparam(c) for c in columns}),
+        rows,
+    )
+    for outcome, row in zip(outcomes, rows, strict=True):
+        for column in columns:  # what the row now holds, without a second write at flush
+            set_committed_value(outcome.subscriber, column, row[column])
+
+
+def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition]) -> None:
+    table = SubscriberTag.__table__  # type: ignore[attr-defined]
+    removed = [{"sid": t.subscriber_id, "gone": tag}
+               for t in transitions for tag in sorted(t.tags_removed)]
     if removed:
         session.execute(
-            delete(SubscriberTag).where(
-                and_(
-                    SubscriberTag.subscriber_id == subscriber.id,  # type: ignore[arg-type]
-                    SubscriberTag.source == STRIPE_SOURCE,  # type: ignore[arg-type]
-                    col(SubscriberTag.tag).in_(removed),
-                )
-            )
+            delete(table).where(table.c.subscriber_id == bindparam("sid"),
+                                table.c.source == STRIPE_SOURCE, table.c.tag == bindparam("gone")),
+            removed,
         )
-    for tag in sorted(added):
-        session.add(
-            SubscriberTag(
-                subscriber_id=subscriber.id,
-                tag=tag,
-                source=STRIPE_SOURCE,
-                workspace_id=subscriber.workspace_id,
-            )
-        )
-    return transition
+    added = [{"subscriber_id": t.subscriber_id, "tag": tag, "source": STRIPE_SOURCE,
+              "workspace_id": workspace_id}
+             for t in transitions for tag in sorted(t.tags_added)]
+    if added:
+        session.execute(insert(table), added)
 
 
-def _relink(
-    session: Session, subscriber: Subscriber, old: list[str], new: list[str]
-) -> set[int]:
-    """Keep `stripe_customer_link` equal to the customers this subscriber holds; return
+def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) -> set[int]:
+    """Keep `stripe_customer_link` equal to the customers each subscriber holds; return
     the other subscribers the newly held customers were linked to.
 
-    Only this subscriber's own links are dropped: a customer that moved to another
-    subscriber (email change) may already be linked there.
+    Only each subscriber's own links are dropped: a customer that moved to another
+    subscriber (email change) may already be linked there. Customers match by email, so
+    within one batch a customer comes to at most one subscriber.
     """
-    gone, came = set(old) - set(new), sorted(set(new) - set(old))
+    table = CustomerLink.__table__  # type: ignore[attr-defined]
+    gone: list[dict[str, object]] = []
+    came: dict[str, int] = {}
+    for outcome in outcomes:
+        sid = outcome.subscriber.id
+        assert sid is not None
+        old = set(outcome.subscriber.stripe_customer_ids)
+        new = set(outcome.derived.eligible_customer_ids)
+        gone += [{"sid": sid, "cid": c} for c in sorted(old - new)]
+        came.update((c, sid) for c in sorted(new - old))
     if gone:
         session.execute(
-            delete(CustomerLink).where(
-                and_(
-                    CustomerLink.workspace_id == subscriber.workspace_id,  # type: ignore[arg-type]
-                    CustomerLink.subscriber_id == subscriber.id,  # type: ignore[arg-type]
-                    col(CustomerLink.customer_id).in_(gone),
-                )
-            )
+            delete(table).where(table.c.workspace_id == workspace_id,
+                                table.c.subscriber_id == bindparam("sid"),
+                                table.c.customer_id == bindparam("cid")),
+            gone,
         )
     if not came:
         return set()
-    previous = set(
-        session.exec(
-            select(CustomerLink.subscriber_id).where(
-                CustomerLink.workspace_id == subscriber.workspace_id,
-                col(CustomerLink.customer_id).in_(came),
-                CustomerLink.subscriber_id != subscriber.id,
-            )
-        ).all()
-    )
+    holders = session.execute(
+        select(table.c.customer_id, table.c.subscriber_id).where(
+            table.c.workspace_id == workspace_id, table.c.customer_id.in_(sorted(came)))
+    ).all()
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CustomerLink.__table__)  # type: ignore[attr-defined]
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = upsert(table)
     statement = statement.on_conflict_do_update(
         index_elements=["workspace_id", "customer_id"],
         set_={"subscriber_id": statement.excluded.subscriber_id},
     )
-    session.execute(
-        statement,
-        [
-            {"workspace_id": subscriber.workspace_id, "customer_id": c,
-             "subscriber_id": subscriber.id}
-            for c in came
-        ],
-    )
-    return previous
+    session.execute(statement, [{"workspace_id": workspace_id, "customer_id": c,
+                                 "subscriber_id": sid} for c, sid in sorted(came.items())])
+    return {holder for customer, holder in holders if holder != came[customer]}
 
 
 def record_transitions(
     session: Session, workspace_id: int, source_id: str, transitions: Sequence[Transition]
 ) -> None:
-    """Store what changed, for the automations; the caller commits with the changes."""
-    for transition in transitions:
-        session.add(
-            SubscriberTransition(
-                workspace_id=workspace_id,
-                subscriber_id=transition.subscriber_id,
-                source_id=source_id,
-                tags_added=sorted(transition.tags_added),
-                tags_removed=sorted(transition.tags_removed),
-                mrr_before=transition.mrr_before,
-                mrr_after=transition.mrr_after,
-                ltv_before=transition.ltv_before,
-                ltv_after=transition.ltv_after,
-            )
-        )
+    """Store what changed, for the automations; the caller commits with the changes.
+
+    One multi-row insert: a first full sync records a transition for most subscribers.
+    """
+    if not transitions:
+        return
+    created_at = utcnow()
+    session.execute(insert(SubscriberTransition.__table__), [  # type: ignore[attr-defined]
+        {"workspace_id": workspace_id, "subscriber_id": t.subscriber_id,
+         "source_id": source_id, "tags_added": sorted(t.tags_added),
+         "tags_removed": sorted(t.tags_removed), "mrr_before": t.mrr_before,
+         "mrr_after": t.mrr_after, "ltv_before": t.ltv_before, "ltv_after": t.ltv_after,
+         "created_at": created_at}
+        for t in transitions
+    ])

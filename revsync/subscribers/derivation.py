@@ -131,6 +131,7 @@ def _derive_locked(
     known = facts.load_facts(session, rules.workspace_id, [s.email_norm for s in subscribers],
                              bool(rules.policy.products))
     old_tags = changes.stripe_tags(session, ids)
+    outcomes: list[changes.Outcome] = []
     for subscriber in subscribers:
         assert subscriber.id is not None
         mine = known.get(subscriber.email_norm, [])
@@ -139,13 +140,14 @@ def _derive_locked(
         except RevenueError as error:
             raise RevenueError(f"subscriber {subscriber.id}: {error}") from None
         _count(done.counts, mine, derived, rules)
-        transition = changes.write(session, subscriber, derived,
-                                   set(old_tags.get(subscriber.id, set())), displaced)
-        if transition is not None:
-            done.counts.subscribers_changed += 1
-            done.transitions.append(transition)
-            if not derived.eligible:
-                done.counts.subscribers_cleared += 1
+        outcomes.append(changes.Outcome(subscriber, derived,
+                                        old_tags.get(subscriber.id, frozenset())))
+    eligible = {o.subscriber.id: o.derived.eligible for o in outcomes}
+    transitions, taken_from = changes.write_all(session, rules.workspace_id, outcomes)
+    displaced |= taken_from
+    done.transitions += transitions
+    done.counts.subscribers_changed += len(transitions)
+    done.counts.subscribers_cleared += sum(not eligible[t.subscriber_id] for t in transitions)
 
 
 def _count(

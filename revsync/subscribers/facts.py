@@ -11,7 +11,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func
+import orjson
+from sqlalchemy import Text, and_, cast, exists, func
 from sqlmodel import Session, col, select
 
 from revsync.revenue import Catalogue, CustomerFacts
@@ -35,30 +36,29 @@ def load_catalogue(session: Session, workspace_id: int) -> Catalogue:
     )
 
 
-def _by_customer(rows: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        grouped[row.customer].append(row.data)
-    return grouped
+def _json(text: str | bytes | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _data_as_text(model: Any) -> Any:
+    """The `data` column as its JSON text, parsed here with orjson: several times faster
+    than the JSON type's own `json.loads` for the tens of thousands of rows a batch of
+    subscribers reads."""
+    return cast(model.data, Text).label("data")
 
 
 def load_facts(
     session: Session, workspace_id: int, emails: Sequence[str], with_invoices: bool
 ) -> dict[str, list[CustomerFacts]]:
     """Every live Stripe customer for these normalised emails, with its objects."""
-    customers = session.exec(
-        select(StripeCustomer).where(
-            StripeCustomer.workspace_id == workspace_id,
-            col(StripeCustomer.email_norm).in_(emails),
-            ~col(StripeCustomer.deleted),
-        )
-    ).all()
+    customers = _customers(session, workspace_id,
+                           col(StripeCustomer.email_norm).in_(emails))
     facts: dict[str, list[CustomerFacts]] = defaultdict(list)
-    for customer, fact in zip(
+    for (_, email, _), fact in zip(
         customers, _with_objects(session, workspace_id, customers, with_invoices), strict=True
     ):
-        assert customer.email_norm is not None
-        facts[customer.email_norm].append(fact)
+        assert email is not None
+        facts[email].append(fact)
     return facts
 
 
@@ -66,41 +66,54 @@ def load_customer_facts(
     session: Session, workspace_id: int, customer_ids: Sequence[str]
 ) -> list[CustomerFacts]:
     """These live customers with their objects (invoices included)."""
-    customers = session.exec(
-        select(StripeCustomer).where(
-            StripeCustomer.workspace_id == workspace_id,
-            col(StripeCustomer.id).in_(customer_ids),
-            ~col(StripeCustomer.deleted),
-        )
-    ).all()
+    customers = _customers(session, workspace_id, col(StripeCustomer.id).in_(customer_ids))
     return _with_objects(session, workspace_id, customers, with_invoices=True)
+
+
+_Customer = tuple[str, str | None, dict[str, Any]]  # id, normalised email, data
+
+
+def _customers(session: Session, workspace_id: int, which: Any) -> list[_Customer]:
+    rows = session.execute(
+        select(StripeCustomer.id, StripeCustomer.email_norm, _data_as_text(StripeCustomer))
+        .where(StripeCustomer.workspace_id == workspace_id, which, ~col(StripeCustomer.deleted))
+        .order_by(col(StripeCustomer.id))
+    ).all()
+    return [(row[0], row[1], _json(row[2])) for row in rows]
 
 
 def _with_objects(
     session: Session,
     workspace_id: int,
-    customers: Sequence[StripeCustomer],
+    customers: Sequence[_Customer],
     with_invoices: bool,
 ) -> list[CustomerFacts]:
-    ids = [c.id for c in customers]
+    ids = [c[0] for c in customers]
 
     def children(model: Any) -> dict[str, list[dict[str, Any]]]:
         if not ids:
             return {}
-        query = select(model).where(model.workspace_id == workspace_id, model.customer.in_(ids))
-        return _by_customer(session.exec(query).all())
+        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        rows = session.execute(
+            select(model.customer, _data_as_text(model))
+            .where(model.workspace_id == workspace_id, model.customer.in_(ids))
+            .order_by(model.customer, model.id)
+        )
+        for customer, data in rows:
+            grouped[customer].append(_json(data))
+        return grouped
 
     subscriptions = children(StripeSubscription)
     charges = children(StripeCharge)
     invoices = children(StripeInvoice) if with_invoices else {}
     return [
         CustomerFacts(
-            customer=customer.data,
-            subscriptions=subscriptions.get(customer.id, []),
-            charges=charges.get(customer.id, []),
-            paid_invoices=invoices.get(customer.id, []),
+            customer=data,
+            subscriptions=subscriptions.get(customer_id, []),
+            charges=charges.get(customer_id, []),
+            paid_invoices=invoices.get(customer_id, []),
         )
-        for customer in customers
+        for customer_id, _, data in customers
     ]
 
 

@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 
-from revsync.revenue import RevenuePolicy, customer_ltv, derive_subscriber
+import pytest
+
+from revsync.revenue import RevenueError, RevenuePolicy, customer_ltv, derive_subscriber
 
 from .factories import EMPTY, NOW, charge, facts
 
@@ -60,3 +62,37 @@ def test_customer_ltv_helper_is_unrounded() -> None:
     # 1 fils = 0.001 KWD at 3.25 = 0.00325 USD (unrounded)
     policy = RevenuePolicy(fx_rates={"kwd": Decimal("3.25")})
     assert customer_ltv(facts_, policy) == Decimal("0.00325")
+
+
+def test_charges_in_several_currencies_convert_exactly() -> None:
+    # $19.99 + 2 x EUR 5.005 (1001 cents) at 1.08 + JPY 500 at 0.0066 + KWD 1.234 at 3.25
+    # = 19.99 + 10.8108 + 3.30 + 4.0105 = 38.1113, rounded once: $38.11
+    charges = [charge(1999, id="u"), charge(500, currency="eur", id="e1"),
+               charge(501, currency="EUR", id="e2"), charge(500, currency="jpy", id="j"),
+               charge(1234, currency="kwd", id="k")]
+    policy = RevenuePolicy(fx_rates={"eur": Decimal("1.08"), "JPY": Decimal("0.0066"),
+                                     "kwd": Decimal("3.25")})
+    assert customer_ltv(facts(charges=charges), policy) == Decimal("38.1113")
+    derived = derive_subscriber([facts(charges=charges)], EMPTY, policy, NOW)
+    assert derived.ltv == Decimal("38.11")
+
+
+def test_a_currency_without_a_rate_is_left_out_and_counted() -> None:
+    # $10 counted; the two GBP charges have no rate: left out, two counted as unconverted
+    charges = [charge(1000, id="u"), charge(700, currency="gbp", id="g1"),
+               charge(300, currency="gbp", id="g2")]
+    derived = derive_subscriber([facts(charges=charges)], EMPTY, POLICY, NOW)
+    assert derived.ltv == Decimal("10.00")
+    assert derived.unconverted == {"gbp": 2}
+
+
+def test_one_charge_past_the_conversion_limit_is_an_error_naming_it() -> None:
+    # 10^15 USD is the limit; JPY 10^14 at 10.5 is 1.05 x 10^15 (a mistyped rate). Two
+    # charges of half that each stay under it one by one, as the rule is per charge.
+    policy = RevenuePolicy(fx_rates={"jpy": Decimal("10.5")})
+    half = facts(charges=[charge(5 * 10**13, currency="jpy", id=f"j{n}") for n in (1, 2)])
+    assert customer_ltv(half, policy) == Decimal(105 * 10**13)
+    whole = facts(charges=[charge(10**13, currency="jpy", id="a"),
+                           charge(10**14, currency="jpy", id="b")])
+    with pytest.raises(RevenueError, match="100000000000000 jpy at FX rate 10.5"):
+        customer_ltv(whole, policy)
