@@ -38,15 +38,22 @@ def progress(*details: Any) -> None:
     holder = _latest.get(None)
     if holder is not None:
         holder[0] = details
-    activity.heartbeat(*details)
+    if not activity.info().is_local:
+        activity.heartbeat(*details)
 
 
 def kept_alive(fn: F) -> F:
-    """Decorate an activity (under `@activity.defn`) to heartbeat while it runs."""
+    """Decorate an activity (under `@activity.defn`) to heartbeat while it runs.
+
+    A local activity has no heartbeats (it lives inside its workflow's task, bounded by
+    its start-to-close timeout), so it runs without the helper.
+    """
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
+            if activity.info().is_local:
+                return await fn(*args, **kwargs)
             holder: list[tuple[Any, ...]] = [()]
             _latest.set(holder)
 
@@ -65,6 +72,8 @@ def kept_alive(fn: F) -> F:
 
     @functools.wraps(fn)
     def run_sync(*args: Any, **kwargs: Any) -> Any:
+        if activity.info().is_local:
+            return fn(*args, **kwargs)
         holder: list[tuple[Any, ...]] = [()]
         _latest.set(holder)
         stop = threading.Event()

@@ -41,18 +41,21 @@ def database(kind: str, tmp: Path) -> str:
     return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`worker.py` with these settings on top of this process's environment.
-
-    With BENCH_PROFILE=<file> set, the worker runs under py-spy, which writes its
-    collapsed stacks there (peak RSS is then py-spy's, not the worker's).
-    """
+def worker_command() -> list[str]:
+    """How to run `worker.py`; with BENCH_PROFILE=<file> set, under py-spy, which writes
+    the worker's collapsed stacks there when stopped with SIGINT (`stop_worker`)."""
     command = [sys.executable, str(ROOT / "worker.py")]
     if target := os.environ.get("BENCH_PROFILE"):
         spy = str(Path(sys.executable).with_name("py-spy"))
         command = [spy, "record", "--format", "raw", "--rate", "50", "--nonblocking",
                    "-o", target, "--", *command]
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+    return command
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`worker.py` with these settings on top of this process's environment (peak RSS
+    and CPU figures are py-spy's when profiling)."""
+    return subprocess.Popen(worker_command(), cwd=ROOT, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL)
 
 

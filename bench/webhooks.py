@@ -51,7 +51,7 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PG_ADMIN, database, start_fake
+from bench.common import PG_ADMIN, database, start_fake, worker_command
 from bench.fake_stripe_serve import percentile
 from bench.full_sync import KEY
 from revsync.events.client import WORKFLOW as EVENT_WORKFLOW
@@ -474,8 +474,9 @@ class Bench:
 
 
 def stop(process: subprocess.Popen[Any], timeout: float = 30) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+    if process.poll() is None:  # SIGINT for py-spy, which then writes the worker's profile
+        process.send_signal(signal.SIGINT if os.environ.get("BENCH_PROFILE") else
+                            signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -532,7 +533,7 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
         penv = process_env(settings, target)
         logs = [(tmp / "worker.log").open("wb"), (tmp / "web.log").open("wb")]
         processes["worker"] = subprocess.Popen(
-            [sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=penv,
+            worker_command(), cwd=ROOT, env=penv,
             stdout=subprocess.DEVNULL, stderr=logs[0])
         web = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve"],
                                cwd=ROOT, env=penv, stdout=subprocess.PIPE, stderr=logs[1],

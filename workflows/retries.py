@@ -1,5 +1,5 @@
-"""How the workflows call activities: retry policies, the heartbeat timeout, and the two
-sets of options every call uses (`database(...)`, `stripe(...)`)."""
+"""How the workflows call activities: retry policies, the heartbeat timeout, and the sets
+of options every call uses (`database(...)`, `stripe(...)`, `local_database(...)`)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,15 @@ def stripe(start_to_close: timedelta = timedelta(minutes=15)) -> ActivityOptions
     """Stripe calls: heartbeated, retried until Stripe answers (throttling is waited out)."""
     return ActivityOptions(start_to_close_timeout=start_to_close,
                            heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=STRIPE_RETRY)
+
+
+class LocalActivityOptions(TypedDict):
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
+def local_database(start_to_close: timedelta = timedelta(minutes=2)) -> LocalActivityOptions:
+    """Short database work run as a local activity, inside the workflow's own task: no
+    task-queue round trip through the server, no heartbeats (none are needed for a step
+    of a second or two), the same retries as `database`."""
+    return LocalActivityOptions(start_to_close_timeout=start_to_close, retry_policy=DB_RETRY)

@@ -16,9 +16,10 @@ import httpx
 import pytest
 from sqlmodel import select
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.worker import Replayer
 
 from revsync.events import refetch
-from revsync.events.types import EventResult, Target
+from revsync.events.types import EventResult, Target, event_workflow_id
 from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
@@ -26,6 +27,7 @@ from revsync.store import db, workspaces
 from revsync.store.models import StripeEvent, SubscriberTransition, Workspace
 from revsync.sync.client import start_sync
 from revsync.sync.types import SyncReport
+from revsync.workflows.stripe_event import StripeEventWorkflow
 from tests.helpers.e2e import (
     KEY,
     connect_workspace,
@@ -326,3 +328,31 @@ async def test_a_subscriber_taking_over_a_customer_clears_its_previous_holder(
     values = state(settings, workspace)
     assert values["ann@example.com"][:2] == (D("0.00"), D("55.00"))
     assert values["cat@example.com"][:3] == (None, None, [])
+
+
+async def test_an_event_is_one_scheduled_activity_and_its_history_replays(
+    client: Client, settings: Settings, fake: FakeStripeServer
+) -> None:
+    """Refetching goes through the Stripe queue; applying and dispatching run as local
+    activities on the workflow's worker (markers in the history, no task-queue trip)."""
+    s = fake.state
+    ann = customer(s, "ann@example.com")
+    sub = s.put("subscription", {"customer": ann, "status": "active",
+                                 "items": {"data": [{"price": monthly(s, 3000)}]}})["id"]
+    charge(s, ann, 3000)
+    workspace = await synced(client, settings, fake)
+    log = EventLog(s)
+    s.cancel_subscription(sub)
+    [event] = log.since(0)
+    async with webhook_client(settings, client) as http:
+        [result] = await deliver(http, client, workspace.name, [event])
+    assert (result.outcome, result.transitions) == ("applied", 1)
+    handle = client.get_workflow_handle(event_workflow_id(workspace.name, event["id"]))
+    history = await handle.fetch_history()
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name
+                 for e in history.events if e.HasField("activity_task_scheduled_event_attributes")]
+    markers = [e.marker_recorded_event_attributes.marker_name
+               for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    assert scheduled == ["revsync.refetch_event_objects"]
+    assert markers.count("core_local_activity") == 2  # apply, then dispatch
+    await Replayer(workflows=[StripeEventWorkflow]).replay_workflow(history)

@@ -43,8 +43,9 @@ class _Hold(ActivityInboundInterceptor):
         info = activity.info()
         if info.activity_type == self.activity_type and info.attempt == 1:
             print(f"holding {info.activity_type}", flush=True)
-            while True:  # until killed
-                activity.heartbeat("held")
+            while True:  # until killed (a local activity has no heartbeats to send)
+                if not info.is_local:
+                    activity.heartbeat("held")
                 await asyncio.sleep(1)
         return await self.next.execute_activity(input)
 
