@@ -71,12 +71,12 @@ async def main(args: argparse.Namespace) -> None:
                                                 ui=False, dev_server_log_level="error",
                                                 dev_server_extra_args=dynamic_config_args())
     target = env.client.service_client.config.target_host
-    worker = start_worker({
+    workers = [start_worker({
         "TEMPORAL_ADDRESS": target, "DATABASE_URL": url,
         "REVSYNC_SECRET_KEY": settings.secret_key or "", "REVSYNC_DATA_DIR": str(tmp),
         "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(args.budget),
         "REVSYNC_PAGES_PER_ACTIVITY": str(args.pages_per_activity),
-    })
+    }) for _ in range(args.workers)]
     try:
         client = await connect(settings, target_host=target)
         started, started_at = time.perf_counter(), time.time()
@@ -92,12 +92,13 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.wait({result}, timeout=0.5)
         report = result.result()
         wall = time.perf_counter() - started
-        rss = peak_rss_mib(worker.pid)
+        rss = max(peak_rss_mib(worker.pid) for worker in workers)
         cpu = children_cpu()
         listed = [e["timestamp"] for e in fake_requests(base_url)
                   if is_listing(e) and e["timestamp"] >= started_at]  # not connect's
     finally:
-        stop_worker(worker)
+        for worker in workers:
+            stop_worker(worker)
         fake.terminate()
         await env.shutdown()
     print_report(args, report, wall, rss, phases)
@@ -129,7 +130,8 @@ def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss:
     print(f"subscribers         {report.derive.subscribers_seen:,} derived, "
           f"{report.derive.subscribers_matched:,} with Stripe data")
     print(f"continue-as-new     {report.continued} times")
-    print(f"worker peak RSS     {rss:,.0f} MiB")
+    print(f"worker peak RSS     {rss:,.0f} MiB ({args.workers} worker process(es), the "
+          "largest)")
 
 
 if __name__ == "__main__":
@@ -141,5 +143,7 @@ if __name__ == "__main__":
                         help="Stripe requests/s (the product default is 10)")
     parser.add_argument("--pages-per-activity", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes (a fleet of them, as deployed)")
     asyncio.run(main(parser.parse_args()))
     exit_now(0)
