@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -76,11 +77,11 @@ _Customer = tuple[str, str | None, dict[str, Any]]  # id, normalised email, data
 def _customers(session: Session, workspace_id: int, which: Any) -> list[_Customer]:
     # Sorted here, not in SQL: an ORDER BY id makes SQLite scan the whole workspace by
     # its primary key instead of looking the emails up in their index.
-    rows = sorted(session.execute(
+    rows = session.execute(
         select(StripeCustomer.id, StripeCustomer.email_norm, _data_as_text(StripeCustomer))
         .where(StripeCustomer.workspace_id == workspace_id, which, ~col(StripeCustomer.deleted))
-    ).all())
-    return [(row[0], row[1], _json(row[2])) for row in rows]
+    ).tuples().all()
+    return [(i, email, _json(data)) for i, email, data in sorted(rows, key=itemgetter(0))]
 
 
 def _with_objects(
@@ -98,8 +99,8 @@ def _with_objects(
         rows = session.execute(
             select(model.customer, model.id, _data_as_text(model))
             .where(model.workspace_id == workspace_id, model.customer.in_(ids))
-        ).all()
-        for customer, _, data in sorted(rows):  # by customer and id, as for customers
+        ).tuples().all()
+        for customer, _, data in sorted(rows, key=itemgetter(0, 1)):  # as for customers
             grouped[customer].append(_json(data))
         return grouped
 
