@@ -67,12 +67,7 @@ class Subscriber(SQLModel, table=True):
     """An email-platform subscriber; `mrr`, `ltv` and `stripe_metadata` are Stripe-managed."""
 
     __tablename__ = "subscriber"
-    __table_args__ = (
-        UniqueConstraint("workspace_id", "email_norm"),
-        # Segments on revenue (`mrr >= 100`, `tag = churned AND ltv > 500`) read a range.
-        Index("ix_subscriber_ws_mrr", "workspace_id", "mrr"),
-        Index("ix_subscriber_ws_ltv", "workspace_id", "ltv"),
-    )
+    __table_args__ = (UniqueConstraint("workspace_id", "email_norm"),)
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     email: str = Field(max_length=320)
