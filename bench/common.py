@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,30 +73,25 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def children_cpu() -> dict[str, float]:
-    """CPU seconds of this process's children, by what they run (worker, fake Stripe,
-    Temporal), and of this driver; read before the children stop."""
-    found = {"driver": cpu_seconds(os.getpid())}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    """CPU seconds (user + system) of this driver and of its children, by what they run
+    (worker, fake Stripe, Temporal); read before the children stop."""
+    me = psutil.Process()
+    found = {"driver": _cpu(me)}
+    for child in me.children():
         try:
-            text = stat.read_text()
-            if int(text.rsplit(")", 1)[1].split()[1]) != os.getpid():
-                continue
-            line = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            pid = int(stat.parent.name)
+            line = " ".join(child.cmdline())
             name = ("worker" if "worker.py" in line else "fake Stripe" if "fake_stripe" in line
-                    else "Temporal" if "temporal" in line else "web" if "uvicorn" in line
-                    else line[:30])
-            found[name] = found.get(name, 0.0) + cpu_seconds(pid)
-        except (OSError, ValueError, IndexError):
+                    else "Temporal" if "temporal" in line else line[:30])
+            found[name] = found.get(name, 0.0) + _cpu(child)
+        except psutil.Error:
             continue  # ended meanwhile
     return found
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 def fake_requests(base_url: str) -> list[dict[str, Any]]:

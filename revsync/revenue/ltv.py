@@ -37,7 +37,9 @@ def customer_ltv_exact(
     tally = Tally() if tally is None else tally
     unconverted = Tally() if unconverted is None else unconverted
     nets: dict[str, int] = {}  # minor units per currency: integers, converted once each
-    rates: dict[str, Fraction | None] = {}
+    # Per currency: (reporting units per major unit, minor units per major unit), or
+    # None without a rate; looked up once per currency, not once per charge.
+    rates: dict[str, tuple[Fraction, int] | None] = {}
     for raw in facts.charges:
         charge = as_dict(raw)
         if charge is None:
@@ -64,13 +66,14 @@ def customer_ltv_exact(
             continue
         if currency not in rates:
             found = fx_rate(currency, policy.reporting_currency, policy.fx_rates)
-            rates[currency] = None if found is None else Fraction(found)
-        per_unit = rates[currency]
-        if per_unit is None:
+            rates[currency] = (None if found is None
+                               else (Fraction(found), 10 ** minor_unit_exponent(currency)))
+        known = rates[currency]
+        if known is None:
             unconverted[currency] += 1
             continue
-        scale = 10 ** minor_unit_exponent(currency)
-        if net * per_unit.numerator > MAX_CONVERTED * scale * per_unit.denominator:
+        rate, scale = known
+        if net * rate.numerator > MAX_CONVERTED * scale * rate.denominator:
             convert_exact(Fraction(net, scale), currency, policy.reporting_currency,
                           policy.fx_rates)  # raises, naming this charge's amount
         nets[currency] = nets.get(currency, 0) + net
@@ -78,9 +81,10 @@ def customer_ltv_exact(
     # the charges' converted amounts, exactly, at one Fraction product per currency.
     total = Fraction(0)
     for currency, net in nets.items():
-        rate = rates[currency]
-        assert rate is not None  # only currencies with a rate are summed
-        total += Fraction(net, 10 ** minor_unit_exponent(currency)) * rate
+        known = rates[currency]
+        assert known is not None  # only currencies with a rate are summed
+        rate, scale = known
+        total += Fraction(net, scale) * rate
     return total
 
 

@@ -77,10 +77,12 @@ def write_all(
     changed = [(o, t) for o in outcomes if (t := _transition(o)) is not None]
     if not changed:
         return [], set()
-    displaced = _relink(session, workspace_id, [o for o, _ in changed])
-    _update_subscribers(session, [o for o, _ in changed])
-    _retag(session, workspace_id, [t for _, t in changed])
-    return [t for _, t in changed], displaced
+    written = [o for o, _ in changed]
+    transitions = [t for _, t in changed]
+    displaced = _relink(session, workspace_id, written)
+    _update_subscribers(session, written)
+    _retag(session, workspace_id, transitions)
+    return transitions, displaced
 
 
 def _transition(outcome: Outcome) -> Transition | None:

@@ -61,6 +61,17 @@ def transitions(settings: Settings, workspace: Workspace) -> list[tuple[str, lis
     return [(r.source_id, r.tags_added, r.tags_removed) for r in rows]
 
 
+def ann_pays_monthly(s: FakeStripe, cents: int, payments: int = 1) -> str:
+    """ann@example.com with an active subscription at `cents` a month, paid `payments`
+    times; the subscription's id."""
+    ann = customer(s, "ann@example.com")
+    sub: str = s.put("subscription", {"customer": ann, "status": "active",
+                                      "items": {"data": [{"price": monthly(s, cents)}]}})["id"]
+    for _ in range(payments):
+        charge(s, ann, cents)
+    return sub
+
+
 async def synced(client: Client, settings: Settings, fake: FakeStripeServer) -> Workspace:
     """Workspace names are unique per test: event workflow ids (which include the name)
     live on the one dev server of the session, and the fake's event ids repeat."""
@@ -75,12 +86,8 @@ async def test_cancellation_churns_and_redelivery_changes_nothing(
     client: Client, settings: Settings, fake: FakeStripeServer
 ) -> None:
     s = fake.state
-    ann = customer(s, "ann@example.com")
     # $30/month active, paid $30 twice -> MRR 30.00, LTV 60.00, tags customer + saas.monthly.
-    sub = s.put("subscription", {"customer": ann, "status": "active",
-                                 "items": {"data": [{"price": monthly(s, 3000)}]}})["id"]
-    charge(s, ann, 3000)
-    charge(s, ann, 3000)
+    sub = ann_pays_monthly(s, 3000, payments=2)
     workspace = await synced(client, settings, fake)
     assert state(settings, workspace)["ann@example.com"][:3] == (
         D("30.00"), D("60.00"), ["customer", "saas.monthly"])
@@ -214,10 +221,7 @@ async def test_events_delivered_late_and_reversed_end_in_the_current_state(
 ) -> None:
     """Payload order cannot be trusted: each event refetches, so old payloads write nothing old."""
     s = fake.state
-    ann = customer(s, "ann@example.com")
-    sub = s.put("subscription", {"customer": ann, "status": "active",
-                                 "items": {"data": [{"price": monthly(s, 2000)}]}})["id"]
-    charge(s, ann, 2000)
+    sub = ann_pays_monthly(s, 2000)
     workspace = await synced(client, settings, fake)
     log = EventLog(s)
     s.update("subscription", sub, {"status": "past_due"})
@@ -336,10 +340,7 @@ async def test_an_event_is_one_scheduled_activity_and_its_history_replays(
     """Refetching goes through the Stripe queue; applying and dispatching run as local
     activities on the workflow's worker (markers in the history, no task-queue trip)."""
     s = fake.state
-    ann = customer(s, "ann@example.com")
-    sub = s.put("subscription", {"customer": ann, "status": "active",
-                                 "items": {"data": [{"price": monthly(s, 3000)}]}})["id"]
-    charge(s, ann, 3000)
+    sub = ann_pays_monthly(s, 3000)
     workspace = await synced(client, settings, fake)
     log = EventLog(s)
     s.cancel_subscription(sub)
