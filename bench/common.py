@@ -15,8 +15,11 @@ from typing import Any
 import httpx
 import psutil
 import psycopg
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 
 ROOT = Path(__file__).resolve().parents[1]
+FETCH = "revsync.fetch_stream_pages"
 PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -120,3 +123,50 @@ def profile(stamps: list[float], window: float = 10.0) -> list[float]:
     for stamp in stamps:
         counts[int((stamp - start) // window)] += 1
     return [count / window for count in counts]
+
+
+async def fetches_in_flight(client: Client, workflow_id: str, run_id: str | None,
+                            window: float = 10.0) -> tuple[list[float], list[float]]:
+    """Stripe fetch activities waiting in the queue and running, averaged per window
+    from the first one scheduled, over every run of the sync from `run_id` on (read off
+    their histories). Fewer waiting than the queue's partitions need leaves budget unused."""
+    waiting: list[tuple[float, float]] = []
+    running: list[tuple[float, float]] = []
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        scheduled: dict[int, float] = {}
+        started: dict[int, float] = {}
+        run_id = None
+        for event in history.events:
+            at = event.event_time.ToMicroseconds() / 1e6
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                if event.activity_task_scheduled_event_attributes.activity_type.name == FETCH:
+                    scheduled[event.event_id] = at
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                sid = event.activity_task_started_event_attributes.scheduled_event_id
+                if sid in scheduled:
+                    started[sid] = at
+                    waiting.append((scheduled[sid], at))
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                sid = event.activity_task_completed_event_attributes.scheduled_event_id
+                if sid in started:
+                    running.append((started[sid], at))
+            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+                run_id = event.workflow_execution_continued_as_new_event_attributes \
+                    .new_execution_run_id
+    if not waiting:
+        return [], []
+    start = min(s for s, _ in waiting)
+    end = max(e for _, e in running or waiting)
+    return (_occupancy(waiting, start, end, window), _occupancy(running, start, end, window))
+
+
+def _occupancy(spans: list[tuple[float, float]], start: float, end: float,
+               window: float) -> list[float]:
+    """How many spans were open on average in each window."""
+    totals = [0.0] * (int((end - start) // window) + 1)
+    for low, high in spans:
+        for n in range(int((low - start) // window), int((high - start) // window) + 1):
+            left, right = start + n * window, start + (n + 1) * window
+            totals[n] += max(0.0, min(high, right) - max(low, left))
+    return [total / window for total in totals]

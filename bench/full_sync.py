@@ -27,9 +27,11 @@ from bench.common import (
     children_cpu,
     database,
     fake_requests,
+    fetches_in_flight,
     is_listing,
     peak_rss_mib,
     profile,
+    rate,
     start_fake,
     start_worker,
     stop_worker,
@@ -94,6 +96,7 @@ async def main(args: argparse.Namespace) -> None:
         wall = time.perf_counter() - started
         rss = max(peak_rss_mib(worker.pid) for worker in workers)
         cpu = children_cpu()
+        waiting, running = await fetches_in_flight(client, handle.id, handle.result_run_id)
         listed = [e["timestamp"] for e in fake_requests(base_url)
                   if is_listing(e) and e["timestamp"] >= started_at]  # not connect's
     finally:
@@ -105,7 +108,11 @@ async def main(args: argparse.Namespace) -> None:
     objects = sum(s.objects for s in report.streams)
     print("CPU seconds         " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
           + f"; {sum(cpu.values()) / objects * 1e6:,.0f} µs per Stripe object")
+    print(f"requests/s          {rate(listed):.1f} from the first list request to the last "
+          f"(budget {args.budget:g})")
     print("requests/s per 10 s " + " ".join(f"{r:.1f}" for r in profile(listed)))
+    print("fetches waiting     " + " ".join(f"{r:.1f}" for r in waiting))
+    print("fetches running     " + " ".join(f"{r:.1f}" for r in running))
 
 
 def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss: float,
@@ -125,8 +132,8 @@ def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss:
           f"derive+finish {wall - streams_end:.1f} s)")
     print(f"Stripe objects/s    {objects / wall:,.0f} overall, {objects / streams_end:,.0f} "
           "while listing")
-    print(f"requests/s          {report.requests / streams_end:.1f} while listing "
-          f"(budget {args.budget:g})")
+    print(f"requests/s          {report.requests / streams_end:.1f} from the sync's start to "
+          f"the sweep (budget {args.budget:g})")
     print(f"subscribers         {report.derive.subscribers_seen:,} derived, "
           f"{report.derive.subscribers_matched:,} with Stripe data")
     print(f"continue-as-new     {report.continued} times")

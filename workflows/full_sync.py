@@ -18,7 +18,13 @@ from revsync.workflows.retries import database, stripe
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import DispatchInput, DispatchResult
-    from revsync.sync.partitions import lower_bound, parts_for, split
+    from revsync.sync.partitions import (
+        MIN_PAGES_PER_PART,
+        TAIL_PAGES_PER_PART,
+        lower_bound,
+        parts_for,
+        split,
+    )
     from revsync.sync.types import (
         DeriveInput,
         DeriveResult,
@@ -150,8 +156,11 @@ class FullSyncWorkflow:
         assert self._state is not None
         first_part = 1 + max(s.part for s in self._state.streams if s.name == stream.name)
         if workflow.patched("split-to-budget"):
+            # Syncs started before short parts were cut keep cutting 10-page ones.
+            per_part = (TAIL_PAGES_PER_PART if workflow.patched("short-tail-parts")
+                        else MIN_PAGES_PER_PART)
             count, low = parts_for(stream, self._state.streams, request.requests_per_second,
-                                   MAX_PARTITIONS, request.queue_partitions)
+                                   MAX_PARTITIONS, request.queue_partitions, per_part)
             if count and low is not None:
                 return split(stream, low, count, first_part)
         if not self._worth_splitting(request, stream):

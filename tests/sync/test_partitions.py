@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from revsync.sync.partitions import (
     MAX_PARTS,
     MIN_CURSORS,
+    TAIL_PAGES_PER_PART,
     WAITING_PER_PARTITION,
     boundaries,
     cursors_wanted,
@@ -142,6 +143,22 @@ def test_pages_ahead_pay_for_each_part() -> None:
     done = StreamState(name="charges", part=9, done=True, pages=35)
     assert parts_for(stream, [stream, done, prices], 10, 32, queue_partitions=4) == (
         4, 155_000)
+
+
+def test_short_parts_share_out_a_streams_last_pages() -> None:
+    # 15 pages left (0.1 objects per second read, 15,000 s of history below): no room
+    # for two 10-page parts, room for five 3-page ones; the 40 pages read so far pay for
+    # 4 parts in all, so 4 beside the finished one.
+    stream = replace(running(500, 200_000, 195_000), seconds=1.5)
+    prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=180_000)
+    done = StreamState(name="charges", part=9, done=True, pages=35)
+    streams = [stream, done, prices]
+    assert parts_for(stream, streams, 10, 32, queue_partitions=4) == (0, None)
+    assert parts_for(stream, streams, 10, 32, queue_partitions=4,
+                     pages_per_part=TAIL_PAGES_PER_PART) == (4, 180_000)
+    # Without the finished part's pages, 5 read pay for one part: none is cut.
+    assert parts_for(stream, [stream, prices], 10, 32, queue_partitions=4,
+                     pages_per_part=TAIL_PAGES_PER_PART) == (0, None)
 
 
 def test_no_cut_without_a_bound_enough_cursors_or_room() -> None:
