@@ -7,11 +7,13 @@ read from Stripe: an upsert never replaces a fresher read (the monotonic guard).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 # Stripe allows 512-character emails and case folding can lengthen them (ß -> ss).
@@ -67,7 +69,15 @@ class Subscriber(SQLModel, table=True):
     """An email-platform subscriber; `mrr`, `ltv` and `stripe_metadata` are Stripe-managed."""
 
     __tablename__ = "subscriber"
-    __table_args__ = (UniqueConstraint("workspace_id", "email_norm"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "email_norm"),
+        # Segments: revenue ranges with the tag bits beside them (index-only counts).
+        Index("ix_subscriber_ws_mrr", "workspace_id", "mrr", "tag_bits"),
+        Index("ix_subscriber_ws_ltv", "workspace_id", "ltv", "tag_bits"),
+        Index("ix_subscriber_metadata", "stripe_metadata", postgresql_using="gin",
+              postgresql_ops={"stripe_metadata": "jsonb_path_ops"}).ddl_if(
+                  dialect="postgresql"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     email: str = Field(max_length=320)
@@ -76,12 +86,17 @@ class Subscriber(SQLModel, table=True):
     mrr: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     ltv: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     stripe_metadata: dict[str, str] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False)
+        default_factory=dict, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                               nullable=False)
     )
     stripe_customer_ids: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     unsubscribed: bool = False  # set by the host platform; stops win-back sequences
+    # One bit per Stripe-managed tag held from any source (revsync.segments.tag_bits),
+    # written only by the database's triggers on subscriber_tag: never set it here.
+    tag_bits: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                      server_default="0"))
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -321,3 +336,14 @@ MIRROR_TABLES: dict[str, type[MirrorRow]] = {
     "coupons": StripeCoupon,
     "products": StripeProduct,
 }
+
+
+def exists_on(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` hook: an index declared for one database only
+    (`Index.ddl_if(dialect=...)`, such as the JSONB GIN index) is not compared on the
+    others, where no migration creates it."""
+    def include(obj: object, name: str | None, type_: str, reflected: bool,
+                compare_to: object) -> bool:
+        only = getattr(obj, "_ddl_if", None)  # SQLAlchemy keeps ddl_if's arguments here
+        return only is None or getattr(only, "dialect", None) in (None, dialect)
+    return include

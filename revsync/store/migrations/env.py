@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import revsync.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from revsync.store.db import get_engine
+from revsync.store.models import exists_on  # also registers the tables on SQLModel.metadata
 
 url = context.config.get_main_option("sqlalchemy.url")
 assert url is not None
@@ -17,6 +17,7 @@ with get_engine(url).connect() as connection:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=url.startswith("sqlite"),
+        include_object=exists_on(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
