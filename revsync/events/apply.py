@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from revsync.events.parsing import PRODUCT_STREAMS
 from revsync.events.types import ApplyInput, EventResult, Target
 from revsync.events.watched_products import object_products
-from revsync.revenue import Catalogue
+from revsync.revenue.references import catalogue_references
 from revsync.store import workspaces
 from revsync.store.models import (
     MIRROR_TABLES,
@@ -37,9 +37,9 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
     if done is not None:
         session.rollback()
         return EventResult(ALREADY_APPLIED, subscribers=done.subscribers)
-    rules = derivation.rules_for(session, request.workspace_id)
+    rules = derivation.rules_for(session, request.workspace_id, whole_catalogue=False)
     watch = workspaces.by_id(session, request.workspace_id).watch_products
-    if watch and not _watched(session, request, set(watch), rules.catalogue):
+    if watch and not _watched(session, request, set(watch)):
         _record(session, request, NOT_WATCHED, 0)
         session.commit()
         return EventResult(NOT_WATCHED)
@@ -81,18 +81,19 @@ def lock_subscribers(
     ).all()
 
 
-def _watched(
-    session: Session, request: ApplyInput, watch: set[str], catalogue: Catalogue
-) -> bool:
+def _watched(session: Session, request: ApplyInput, watch: set[str]) -> bool:
     """Customer events always count; money events only for a watched product."""
     about: list[Target] = [t for t in request.targets if t.stream in PRODUCT_STREAMS]
     if not about:
         return True
     customers = facts.load_customer_facts(session, request.workspace_id,
                                         request.customer_ids)
-    for target in about:
-        row = session.get(MIRROR_TABLES[target.stream], (request.workspace_id, target.id))
-        data = None if row is None else row.data
+    rows = [session.get(MIRROR_TABLES[t.stream], (request.workspace_id, t.id)) for t in about]
+    objects = [None if row is None else row.data for row in rows]
+    price_ids, coupon_ids = catalogue_references(
+        [*objects, *(s for fact in customers for s in fact.subscriptions)])
+    catalogue = facts.load_catalogue(session, request.workspace_id, price_ids, coupon_ids)
+    for target, data in zip(about, objects, strict=True):
         if object_products(target.stream, data, customers, catalogue) & watch:
             return True
     return False

@@ -36,7 +36,7 @@ class Rules:
 
     workspace_id: int
     policy: RevenuePolicy
-    catalogue: Catalogue
+    catalogue: Catalogue | None  # None: each batch reads the entries its customers use
 
 
 @dataclass
@@ -48,10 +48,16 @@ class Derivation:
     subscriber_ids: set[int] = field(default_factory=set)
 
 
-def rules_for(session: Session, workspace_id: int) -> Rules:
-    """The workspace's policy (a malformed option raises `WorkspaceError`) and catalogue."""
+def rules_for(session: Session, workspace_id: int, whole_catalogue: bool = True) -> Rules:
+    """The workspace's policy (a malformed option raises `WorkspaceError`) and catalogue.
+
+    A full sync reads the whole catalogue once for many batches; an event, which derives
+    a few subscribers, reads only the prices and coupons they refer to
+    (`whole_catalogue=False`).
+    """
     policy = workspaces.policy(workspaces.by_id(session, workspace_id))
-    return Rules(workspace_id, policy, facts.load_catalogue(session, workspace_id))
+    catalogue = facts.load_catalogue(session, workspace_id) if whole_catalogue else None
+    return Rules(workspace_id, policy, catalogue)
 
 
 def derive(
@@ -131,15 +137,19 @@ def _derive_locked(
     known = facts.load_facts(session, rules.workspace_id, [s.email_norm for s in subscribers],
                              bool(rules.policy.products))
     old_tags = changes.stripe_tags(session, ids)
+    catalogue = rules.catalogue
+    if catalogue is None:
+        catalogue = facts.catalogue_for(session, rules.workspace_id,
+                                        (fact for found in known.values() for fact in found))
     outcomes: list[changes.Outcome] = []
     for subscriber in subscribers:
         assert subscriber.id is not None
         mine = known.get(subscriber.email_norm, [])
         try:
-            derived = derive_by_rules(mine, rules.catalogue, rules.policy, now)
+            derived = derive_by_rules(mine, catalogue, rules.policy, now)
         except RevenueError as error:
             raise RevenueError(f"subscriber {subscriber.id}: {error}") from None
-        _count(done.counts, mine, derived, rules)
+        _count(done.counts, mine, derived, rules.policy, catalogue)
         outcomes.append(changes.Outcome(subscriber, derived,
                                         old_tags.get(subscriber.id, frozenset())))
     eligible = {o.subscriber.id: o.derived.eligible for o in outcomes}
@@ -151,12 +161,13 @@ def _derive_locked(
 
 
 def _count(
-    counts: DeriveCounts, customers: Sequence[CustomerFacts], derived: Derived, rules: Rules
+    counts: DeriveCounts, customers: Sequence[CustomerFacts], derived: Derived,
+    policy: RevenuePolicy, catalogue: Catalogue,
 ) -> None:
     counts.subscribers_seen += 1
     counts.customers_matched += len(customers)
     for fact in customers:
-        reason = eligibility(fact, rules.policy, rules.catalogue)
+        reason = eligibility(fact, policy, catalogue)
         if reason == "eligible":
             counts.customers_eligible += 1
         else:

@@ -8,7 +8,7 @@ of a sync's report.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import Text, and_, cast, exists, func
 from sqlmodel import Session, col, select
 
 from revsync.revenue import Catalogue, CustomerFacts
+from revsync.revenue.references import catalogue_references
 from revsync.store.models import (
     StripeCharge,
     StripeCoupon,
@@ -28,13 +29,30 @@ from revsync.store.models import (
 )
 
 
-def load_catalogue(session: Session, workspace_id: int) -> Catalogue:
-    prices = session.exec(select(StripePrice).where(StripePrice.workspace_id == workspace_id))
-    coupons = session.exec(select(StripeCoupon).where(StripeCoupon.workspace_id == workspace_id))
-    return Catalogue(
-        prices={row.id: row.data for row in prices},
-        coupons={row.id: row.data for row in coupons},
-    )
+def load_catalogue(session: Session, workspace_id: int,
+                   price_ids: Collection[str] | None = None,
+                   coupon_ids: Collection[str] | None = None) -> Catalogue:
+    """The workspace's prices and coupons; only the ids given, where they are given."""
+    return Catalogue(prices=_entries(session, StripePrice, workspace_id, price_ids),
+                     coupons=_entries(session, StripeCoupon, workspace_id, coupon_ids))
+
+
+def catalogue_for(session: Session, workspace_id: int,
+                  customers: Iterable[CustomerFacts]) -> Catalogue:
+    """Only the catalogue entries these customers' subscriptions and invoices refer to."""
+    objects = [obj for fact in customers for obj in (*fact.subscriptions, *fact.paid_invoices)]
+    price_ids, coupon_ids = catalogue_references(objects)
+    return load_catalogue(session, workspace_id, price_ids, coupon_ids)
+
+
+def _entries(session: Session, model: type[StripePrice] | type[StripeCoupon],
+             workspace_id: int, ids: Collection[str] | None) -> dict[str, Any]:
+    if ids is not None and not ids:
+        return {}
+    query = select(model.id, _data_as_text(model)).where(model.workspace_id == workspace_id)
+    if ids is not None:
+        query = query.where(col(model.id).in_(sorted(ids)))
+    return {entry_id: _json(data) for entry_id, data in session.execute(query)}
 
 
 def _json(text: str | bytes | None) -> Any:
