@@ -13,6 +13,7 @@ event's `stripe_event` row (committed in the same transaction as the subscriber)
 
     python bench/webhooks.py                                   # SQLite, 1/10/100 senders
     python bench/webhooks.py --database postgresql --concurrency 1 10 --events 50 200
+    python bench/webhooks.py --concurrency 10 --events 300 --rate 20   # + 30 s at 20/s
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ from revsync.web.app import create_app
 WORKSPACE = "bench"
 FX_RATES = {"eur": "1.08", "gbp": "1.27", "jpy": "0.0066"}
 EVENT_TYPE = "customer.subscription.updated"
+STEADY_CONNECTIONS = 200  # a steady round's posts in flight at once, at most
 
 
 class BenchError(Exception):
@@ -139,6 +141,7 @@ class Cpu:
 class Round:
     concurrency: int
     serial: bool
+    rate: float  # events/s of a steady round; 0 for senders that wait for acks
     samples: list[Sample]
     cpu: dict[str, float]
     machine_busy: float
@@ -343,32 +346,37 @@ async def emit_events(stripe_http: httpx.AsyncClient, targets: Sequence[Target]
 
 async def send_events(http: httpx.AsyncClient, events: Sequence[dict[str, Any]],
                       concurrency: int, secret: str, watcher: RowWatcher,
-                      serial: bool = False) -> list[Sample]:
+                      serial: bool = False, rate: float = 0.0) -> list[Sample]:
     """Post every event from `concurrency` senders; each sends its next event once the
-    last one is acknowledged, or (`serial`) once its row has been seen."""
+    last one is acknowledged, or (`serial`) once its row has been seen. With `rate`,
+    event k is posted at k / rate seconds whatever came back before: a steady load."""
     samples: list[Sample] = []
     queue = iter(events)  # shared by the senders (one event loop: next() is atomic)
 
+    async def post(event: dict[str, Any]) -> Sample:
+        body = orjson.dumps(event)
+        header = str(stripe.WebhookSignature.generate_signature_header(
+            body.decode(), secret, timestamp=int(time.time())))
+        sample = Sample(event["id"], time.time(), time.perf_counter())
+        samples.append(sample)
+        watcher.watch(sample)
+        try:
+            response = await http.post(
+                f"/webhooks/stripe/{WORKSPACE}", content=body,
+                headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+            sample.status = response.status_code
+            if response.status_code == 200 and response.json().get("duplicate"):
+                sample.status = 299  # acknowledged, but no new workflow: not measured
+        except httpx.HTTPError:
+            sample.status = -1
+        sample.acked = time.perf_counter()
+        if sample.status != 200:
+            watcher.forget(sample)
+        return sample
+
     async def sender() -> None:
         for event in queue:
-            body = orjson.dumps(event)
-            header = str(stripe.WebhookSignature.generate_signature_header(
-                body.decode(), secret, timestamp=int(time.time())))
-            sample = Sample(event["id"], time.time(), time.perf_counter())
-            samples.append(sample)
-            watcher.watch(sample)
-            try:
-                response = await http.post(
-                    f"/webhooks/stripe/{WORKSPACE}", content=body,
-                    headers={"Stripe-Signature": header, "Content-Type": "application/json"})
-                sample.status = response.status_code
-                if response.status_code == 200 and response.json().get("duplicate"):
-                    sample.status = 299  # acknowledged, but no new workflow: not measured
-            except httpx.HTTPError:
-                sample.status = -1
-            sample.acked = time.perf_counter()
-            if sample.status != 200:
-                watcher.forget(sample)
+            sample = await post(event)
             while serial and sample.status == 200 and sample.seen is None:
                 if watcher.error is not None:
                     raise BenchError(f"polling the database failed: {watcher.error!r}")
@@ -376,7 +384,17 @@ async def send_events(http: httpx.AsyncClient, events: Sequence[dict[str, Any]],
                     raise BenchError(f"event {sample.event_id} not applied within 120 s")
                 await asyncio.sleep(0.005)
 
-    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    async def paced() -> None:
+        start, posts = time.perf_counter(), []
+        for k, event in enumerate(events):
+            await asyncio.sleep(max(0.0, start + k / rate - time.perf_counter()))
+            posts.append(asyncio.create_task(post(event)))
+        await asyncio.gather(*posts)
+
+    if rate:
+        await paced()
+    else:
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
     return samples
 
 
@@ -439,13 +457,13 @@ class Bench:
     pids: dict[str, int]
 
     async def round(self, concurrency: int, targets: Sequence[Target],
-                    serial: bool = False) -> Round:
+                    serial: bool = False, rate: float = 0.0) -> Round:
         events = await emit_events(self.stripe_http, targets)
         min_requests = sum(len(parse_event(orjson.dumps(e)).targets) for e in events)
         (await self.stripe_http.delete("/_fake/requests")).raise_for_status()
         before = cpu_seconds(self.pids)
         samples = await send_events(self.web_http, events, concurrency, self.secret,
-                                    self.watcher, serial)
+                                    self.watcher, serial, rate)
         acked = sum(1 for s in samples if s.status == 200)
         if not acked:
             statuses = Counter(s.status for s in samples)
@@ -459,6 +477,7 @@ class Bench:
         return Round(
             concurrency=concurrency,
             serial=serial,
+            rate=rate,
             samples=samples,
             cpu={k: after.processes[k] - before.processes[k] for k in self.pids},
             machine_busy=after.machine_busy - before.machine_busy,
@@ -549,7 +568,7 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
         info["sync"] = (report, time.perf_counter() - started)
         candidates = pick_targets(settings.resolved_database_url, workspace_id)
         info["candidates"] = len(candidates)
-        largest = max(n for _, n in plan)
+        largest = max([n for _, n in plan] + [round(r * args.rate_seconds) for r in args.rate])
         if largest > len(candidates):
             raise BenchError(f"a round needs {largest} distinct subscribers but only "
                              f"{len(candidates)} qualify; raise --customers or lower --events")
@@ -560,8 +579,9 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
                 "fake Stripe": fake.pid, "driver": os.getpid()}
         watcher = RowWatcher(settings.resolved_database_url, workspace_id, args.poll_ms / 1000)
         watcher.start()
-        limits = httpx.Limits(max_connections=max(args.concurrency),
-                              max_keepalive_connections=max(args.concurrency))
+        connections = max([*args.concurrency, STEADY_CONNECTIONS if args.rate else 1])
+        limits = httpx.Limits(max_connections=connections,
+                              max_keepalive_connections=connections)
         async with (
             httpx.AsyncClient(base_url=web_url, limits=limits, timeout=60) as web_http,
             httpx.AsyncClient(base_url=fake_url, timeout=60,
@@ -587,6 +607,10 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
                 results.append(await bench.round(concurrency, take(events)))
                 print(f"  round of {events} events at concurrency {concurrency} done",
                       file=sys.stderr, flush=True)
+            for rate in args.rate:
+                results.append(await bench.round(0, take(round(rate * args.rate_seconds)),
+                                                 rate=rate))
+                print(f"  steady round at {rate:g} events/s done", file=sys.stderr, flush=True)
         info["worker_log"] = tmp / "worker.log"
         return results, info
     except BaseException:
@@ -657,7 +681,8 @@ def print_report(args: argparse.Namespace, results: list[Round], info: dict[str,
         last = max((s.acked if end == "ack" else (s.seen or 0.0)) for s in r.ok)
         return max(last - first, 1e-9)
 
-    row("concurrent senders", lambda r: f"{r.concurrency}{'*' if r.serial else ''}")
+    row("concurrent senders", lambda r: (f"{r.rate:g}/s steady" if r.rate else
+                                         f"{r.concurrency}{'*' if r.serial else ''}"))
     row("events posted", lambda r: f"{len(r.samples)}")
     row("  not acknowledged (200)", lambda r: f"{len(r.samples) - len(r.ok)}")
     row("acks/s", lambda r: f"{len(r.ok) / span(r, 'ack'):,.1f}")
@@ -706,6 +731,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--events", type=int, nargs="+", default=[50, 200, 500],
                         help="events per round: one count, or one per --concurrency value")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--rate", type=float, nargs="*", default=[],
+                        help="events/s of steady rounds after the others: each event is "
+                        "posted on schedule, whether or not the last was acknowledged")
+    parser.add_argument("--rate-seconds", type=float, default=30.0,
+                        help="how long each steady round posts events")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--event-budget", type=float, default=100.0,
                         help="REVSYNC_STRIPE_EVENT_REQUESTS_PER_SECOND (max 100)")
