@@ -8,40 +8,19 @@ import json
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from revsync.segments.tag_bits import TAG_BITS
 from revsync.settings import Settings
-from revsync.store import db, workspaces
-from tests.conftest import reset_postgres
+from revsync.store import db
+from tests.store.rows import add_people, database_at, run
 
 CUSTOMER, CHURNED, YEARLY = TAG_BITS["customer"], TAG_BITS["churned"], TAG_BITS["saas.yearly"]
-SUBSCRIBER = ("INSERT INTO subscriber (id, workspace_id, email, email_norm, attributes, "
-              "stripe_metadata, stripe_customer_ids, unsubscribed, updated_at) VALUES "
-              "(:id, 1, :email, :email, '{}', :meta, '[]', false, '2026-01-01')")
 
 
 def bits(url: str) -> dict[int, int]:
     with db.get_engine(url).connect() as conn:
         return dict(conn.execute(text("SELECT id, tag_bits FROM subscriber")).all())
-
-
-def run(url: str, *statements: str) -> None:
-    with db.get_engine(url).begin() as conn:
-        for statement in statements:
-            conn.execute(text(statement))
-
-
-def add_people(url: str) -> None:
-    """Workspace 1 and three subscribers, each with the same metadata (plain SQL, so it
-    runs on the schema before migration 0008 too)."""
-    with db.session(url) as session:
-        assert workspaces.get_or_create(session, "shop").id == 1
-    with db.get_engine(url).begin() as conn:
-        for n in (1, 2, 3):
-            conn.execute(text(SUBSCRIBER), {"id": n, "email": f"p{n}@x.test",
-                                            "meta": '{"plan": "pro", "seats": "5"}'})
 
 
 def test_bits_follow_inserts_deletes_and_updates_from_any_source(database_url: str) -> None:
@@ -70,13 +49,7 @@ def test_bits_follow_inserts_deletes_and_updates_from_any_source(database_url: s
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_migration_fills_bits_and_keeps_metadata_of_existing_rows(
         kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        reset_postgres(url)
-    url = Settings(database_url=url).resolved_database_url
-    command.upgrade(db.alembic_config(url), "0007")
+    url = database_at(kind, "0007", tmp_path, request)
     add_people(url)
     tag = "INSERT INTO subscriber_tag (subscriber_id, tag, source, workspace_id) VALUES "
     run(url, tag + "(1, 'customer', 'stripe', 1)", tag + "(1, 'churned', 'user', 1)",
