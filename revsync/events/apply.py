@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 from revsync.events.parsing import PRODUCT_STREAMS
 from revsync.events.types import ApplyInput, EventResult, Target
 from revsync.events.watched_products import object_products
-from revsync.revenue.references import catalogue_references
 from revsync.store import workspaces
 from revsync.store.models import (
     MIRROR_TABLES,
@@ -90,9 +89,7 @@ def _watched(session: Session, request: ApplyInput, watch: set[str]) -> bool:
                                         request.customer_ids)
     rows = [session.get(MIRROR_TABLES[t.stream], (request.workspace_id, t.id)) for t in about]
     objects = [None if row is None else row.data for row in rows]
-    price_ids, coupon_ids = catalogue_references(
-        [*objects, *(s for fact in customers for s in fact.subscriptions)])
-    catalogue = facts.load_catalogue(session, request.workspace_id, price_ids, coupon_ids)
+    catalogue = facts.catalogue_for(session, request.workspace_id, customers, also=objects)
     for target, data in zip(about, objects, strict=True):
         if object_products(target.stream, data, customers, catalogue) & watch:
             return True

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-PRICE_KEYS = frozenset({"price", "plan"})
-PRICE_OBJECTS = frozenset({"price", "plan"})
+# Keys whose string value is a price id, and the `object` types that are prices.
+PRICES = frozenset({"price", "plan"})
 
 
 def catalogue_references(objects: Iterable[Any]) -> tuple[set[str], set[str]]:
@@ -28,11 +28,11 @@ def catalogue_references(objects: Iterable[Any]) -> tuple[set[str], set[str]]:
         if isinstance(value, list):
             pending.extend(value)
         elif isinstance(value, dict):
-            if value.get("object") in PRICE_OBJECTS and isinstance(value.get("id"), str):
+            if value.get("object") in PRICES and isinstance(value.get("id"), str):
                 prices.add(value["id"])
             for key, inner in value.items():
                 if isinstance(inner, str):
-                    if key in PRICE_KEYS:
+                    if key in PRICES:
                         prices.add(inner)
                     elif key == "coupon":
                         coupons.add(inner)

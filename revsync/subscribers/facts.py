@@ -37,11 +37,12 @@ def load_catalogue(session: Session, workspace_id: int,
                      coupons=_entries(session, StripeCoupon, workspace_id, coupon_ids))
 
 
-def catalogue_for(session: Session, workspace_id: int,
-                  customers: Iterable[CustomerFacts]) -> Catalogue:
-    """Only the catalogue entries these customers' subscriptions and invoices refer to."""
+def catalogue_for(session: Session, workspace_id: int, customers: Iterable[CustomerFacts],
+                  also: Iterable[Any] = ()) -> Catalogue:
+    """Only the catalogue entries these customers' subscriptions and invoices (and the
+    objects `also` given) refer to."""
     objects = [obj for fact in customers for obj in (*fact.subscriptions, *fact.paid_invoices)]
-    price_ids, coupon_ids = catalogue_references(objects)
+    price_ids, coupon_ids = catalogue_references([*objects, *also])
     return load_catalogue(session, workspace_id, price_ids, coupon_ids)
 
 
