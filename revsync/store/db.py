@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, text
@@ -58,20 +59,38 @@ def dispose_all() -> None:
     _engines.clear()
 
 
+def _dump_json(value: Any) -> str:
+    """JSON columns are written with orjson: the stdlib encoder was ~4% of a full sync's
+    worker CPU (the mirror stores every Stripe object as JSON)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# A worker runs up to `stripe_worker_threads` activities at once, each holding a
+# connection for a page's commit. Connections beyond the pool are closed on return, so a
+# pool smaller than the busy threads reconnects on every page (measured: a new
+# PostgreSQL session per page in a 10,000-customer sync with 10 + 10).
+PG_POOL_SIZE = 32
+PG_MAX_OVERFLOW = 32
+
+
 def _create(url: str) -> Engine:
     """`hide_parameters`: SQL errors travel into Temporal failures; emails must not."""
+    json_options: dict[str, Any] = {"json_serializer": _dump_json,
+                                    "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
+            **json_options,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+        url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=True,
+        hide_parameters=True, **json_options,
     )
 
 
