@@ -20,12 +20,12 @@ import pytest
 from cryptography.fernet import Fernet
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.temporal.client import connect
+from revsync.temporal.converter import data_converter
 from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.workers import run_until
 
@@ -64,7 +64,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping server: a 7-day timer completes in milliseconds."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=time_server_binary(),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
     )
     try:
         yield env

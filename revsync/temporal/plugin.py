@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker, WorkerConfig
 
@@ -36,6 +35,7 @@ from revsync.activities.stripe_pages import StripePageActivities
 from revsync.activities.sync_store import SyncStoreActivities
 from revsync.budget.task_queues import BudgetScope, BudgetUnavailable, apply_budget
 from revsync.settings import Settings, get_settings
+from revsync.temporal.converter import data_converter
 from revsync.workflows.automations import NotifyWorkflow, WinBackWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
@@ -81,7 +81,7 @@ class RevenueSyncPlugin(SimplePlugin):
         # Set by `resolve_budget` (or the first Stripe worker to start); None: not yet known.
         self.budget: BudgetScope | None = None
         self._resolving = asyncio.Lock()
-        super().__init__("revsync.RevenueSyncPlugin", data_converter=pydantic_data_converter)
+        super().__init__("revsync.RevenueSyncPlugin", data_converter=data_converter)
 
     async def resolve_budget(self, client: Client) -> BudgetScope:
         """Configure the per-account budget on the server, or learn that the fleet scope
