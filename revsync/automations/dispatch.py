@@ -47,6 +47,7 @@ def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Comm
             mrr_after=row.mrr_after,
             ltv_before=row.ltv_before,
             ltv_after=row.ltv_after,
+            tags_after=None if row.tags_after is None else frozenset(row.tags_after),
         )
         planned += [c for c in commands(change, rules) if not _fired(session, workspace_id, c)]
     return planned, [row.id for row in rows if row.id is not None]

@@ -1,5 +1,7 @@
 """Which automation a subscriber's transition starts or stops. Pure: no I/O.
 
+Each automation is a trigger (see `triggers`) built from its settings:
+
 - win-back: `churned` added starts the sequence; `churned` removed (reactivated) stops it.
 - thank-you: `ltv` crosses the threshold upward (before < threshold <= after).
 - team alert: `past-due` added while MRR is at least the threshold. Past-due
@@ -13,7 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from revsync.automations.types import START, STOP, TEAM_ALERT, THANK_YOU, WIN_BACK
+from revsync.automations.triggers import Change, Trigger, fires
+from revsync.automations.types import KINDS, START, STOP, TEAM_ALERT, THANK_YOU, WIN_BACK
+
+__all__ = ["DEFAULTS", "Change", "Command", "Rule", "RuleError", "commands", "validate"]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     WIN_BACK: {"delays_days": [3, 7]},
@@ -36,19 +41,20 @@ class Rule:
     def threshold(self) -> Decimal:
         return Decimal(str(self.config.get("threshold", DEFAULTS[self.kind].get("threshold"))))
 
+    @property
+    def start(self) -> Trigger:
+        """The transition that starts this automation for a subscriber."""
+        if self.kind == WIN_BACK:
+            return Trigger("tag_added", tag="churned")
+        if self.kind == THANK_YOU:
+            return Trigger("ltv_crossed", threshold=self.threshold, direction="up")
+        return Trigger("tag_added", tag="past-due", mrr_at_least=self.threshold)
 
-@dataclass(frozen=True)
-class Change:
-    """The parts of a recorded transition the rules read."""
 
-    transition_id: int
-    subscriber_id: int
-    tags_added: frozenset[str]
-    tags_removed: frozenset[str]
-    mrr_before: Decimal | None
-    mrr_after: Decimal | None
-    ltv_before: Decimal | None
-    ltv_after: Decimal | None
+# The transitions that stop a running automation, and the reason it records.
+STOPS: dict[str, tuple[Trigger, str]] = {
+    WIN_BACK: (Trigger("tag_removed", tag="churned"), "reactivated"),
+}
 
 
 @dataclass(frozen=True)
@@ -61,28 +67,19 @@ class Command:
 
 
 def commands(change: Change, rules: Mapping[str, Rule]) -> list[Command]:
-    """What this transition asks of the enabled automations."""
+    """What this transition asks of the enabled automations, in `KINDS` order."""
     found: list[Command] = []
-
-    def emit(kind: str, action: str, key: str = "") -> None:
-        found.append(Command(kind, action, change.subscriber_id, change.transition_id, key))
-
-    win_back = rules.get(WIN_BACK)
-    if win_back and win_back.enabled:
-        if "churned" in change.tags_added:
-            emit(WIN_BACK, START)
-        elif "churned" in change.tags_removed:
-            emit(WIN_BACK, STOP, "reactivated")
-    thank_you = rules.get(THANK_YOU)
-    if thank_you and thank_you.enabled:
-        threshold = thank_you.threshold
-        if (change.ltv_before or 0) < threshold <= (change.ltv_after or 0):
-            emit(THANK_YOU, START, f"ltv>={threshold}")
-    alert = rules.get(TEAM_ALERT)
-    if alert and alert.enabled and "past-due" in change.tags_added:
-        mrr = max(change.mrr_before or Decimal(0), change.mrr_after or Decimal(0))
-        if mrr >= alert.threshold:
-            emit(TEAM_ALERT, START)
+    for kind in KINDS:
+        rule = rules.get(kind)
+        if rule is None or not rule.enabled:
+            continue
+        stop = STOPS.get(kind)
+        if fires(rule.start, change):
+            key = f"ltv>={rule.threshold}" if kind == THANK_YOU else ""
+            found.append(Command(kind, START, change.subscriber_id, change.transition_id, key))
+        elif stop is not None and fires(stop[0], change):
+            found.append(Command(kind, STOP, change.subscriber_id, change.transition_id,
+                                 stop[1]))
     return found
 
 

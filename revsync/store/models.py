@@ -238,6 +238,8 @@ class SubscriberTransition(SQLModel, table=True):
     tags_removed: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # The Stripe-managed tags held after it; NULL on rows recorded before migration 0009.
+    tags_after: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     mrr_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     mrr_after: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     ltv_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))

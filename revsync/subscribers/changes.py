@@ -39,6 +39,7 @@ class Transition:
     mrr_after: Decimal | None = None
     ltv_before: Decimal | None = None
     ltv_after: Decimal | None = None
+    tags_after: frozenset[str] = frozenset()  # the Stripe-managed tags it holds now
 
 
 def stripe_tags(session: Session, subscriber_ids: Sequence[int]) -> dict[int, frozenset[str]]:
@@ -106,6 +107,7 @@ def _transition(outcome: Outcome) -> Transition | None:
         mrr_after=derived.mrr,
         ltv_before=subscriber.ltv,
         ltv_after=derived.ltv,
+        tags_after=frozenset(derived.tags),
     )
 
 
@@ -202,7 +204,8 @@ def record_transitions(
     session.execute(insert(SubscriberTransition.__table__), [  # type: ignore[attr-defined]
         {"workspace_id": workspace_id, "subscriber_id": t.subscriber_id,
          "source_id": source_id, "tags_added": sorted(t.tags_added),
-         "tags_removed": sorted(t.tags_removed), "mrr_before": t.mrr_before,
+         "tags_removed": sorted(t.tags_removed), "tags_after": sorted(t.tags_after),
+         "mrr_before": t.mrr_before,
          "mrr_after": t.mrr_after, "ltv_before": t.ltv_before, "ltv_after": t.ltv_after,
          "created_at": created_at}
         for t in transitions

@@ -165,5 +165,6 @@ async def test_any_delivery_order_ends_in_the_full_sync_state(
                     mrr, ltv)
                 mrr, ltv = row.mrr_after, row.ltv_after
                 tags = (tags - set(row.tags_removed)) | set(row.tags_added)
+                assert row.tags_after == sorted(tags)  # what it holds after this one
             assert (mrr, ltv, sorted(tags)) == (
                 after[subscriber_id].mrr, after[subscriber_id].ltv, live[email][2])
