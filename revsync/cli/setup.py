@@ -107,12 +107,15 @@ def set_options(
         "--sync-without-payment/--paid-only")] = None,
     watch_products: Annotated[str | None, typer.Option()] = None,
     metadata_keys: Annotated[str | None, typer.Option()] = None,
+    mrr_statuses: Annotated[str | None, typer.Option(
+        help="Subscription statuses counted in MRR: active,trialing (the default), or e.g. "
+        "active,past_due as Stripe Billing counts.")] = None,
 ) -> None:
     """Change options; then a re-derivation from the mirror, or a sync if data is missing."""
     settings = load_settings()
     values: dict[str, object] = {"sync_without_payment": sync_without_payment}
     for key, given in (("products", products), ("watch_products", watch_products),
-                       ("metadata_keys", metadata_keys)):
+                       ("metadata_keys", metadata_keys), ("mrr_statuses", mrr_statuses)):
         if given is not None:
             values[key] = csv_list(given)
     _connected(settings, workspace)

@@ -20,6 +20,10 @@ from revsync.store.models import Workspace
 from revsync.sync import runs
 
 SYNC, REDERIVE, NOTHING = "sync", "rederive", "nothing"
+# Subscription statuses a workspace may count in MRR. The default is active + trialing;
+# Stripe Billing's own MRR counts active + past_due. Ended and never-started statuses
+# (canceled, incomplete, incomplete_expired) bill nothing, so they cannot be chosen.
+MRR_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")
 
 
 class OptionsError(ValueError):
@@ -33,6 +37,7 @@ class Changes(BaseModel):
     sync_without_payment: bool | None = None
     watch_products: list[str] | None = None
     metadata_keys: list[str] | None = Field(default=None, max_length=50)
+    mrr_statuses: list[str] | None = None
 
     @field_validator("products", "watch_products")
     @classmethod
@@ -49,6 +54,20 @@ class Changes(BaseModel):
             raise ValueError(f"metadata keys are 1-40 characters: {bad}")
         return list(dict.fromkeys(k.strip() for k in value))
 
+    @field_validator("mrr_statuses")
+    @classmethod
+    def _statuses(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        chosen = {s.strip().lower() for s in value}
+        unknown = sorted(chosen - set(MRR_STATUSES))
+        if unknown:
+            raise ValueError(f"MRR counts statuses among {', '.join(MRR_STATUSES)}; "
+                             f"not {', '.join(unknown)}")
+        if not chosen:
+            raise ValueError("MRR counts at least one subscription status")
+        return [s for s in MRR_STATUSES if s in chosen]
+
 
 @dataclass(frozen=True)
 class Saved:
@@ -64,10 +83,13 @@ def parse(values: dict[str, object]) -> Changes:
 
 
 def save_checked(settings: Settings, workspace_name: str, changes: Changes) -> Saved:
-    """`save`, with the product ids checked against the account (one list request)."""
+    """`save`, with the product ids checked against the account (one list request, made
+    only when the change names products)."""
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, workspace_name)
-    known = {p["id"] for p in reading.products(workspaces.gateway(settings, workspace))[0]}
+    known: set[str] = set()
+    if changes.products:
+        known = {p["id"] for p in reading.products(workspaces.gateway(settings, workspace))[0]}
     return save(settings.resolved_database_url, workspace_name, changes, known)
 
 
@@ -87,15 +109,17 @@ def save(url: str, workspace_name: str, changes: Changes, known_products: set[st
                 f"products to watch must be synced products; not synced: {', '.join(outside)}")
         removed = sorted(set(watch) - set(products))
         before = (list(workspace.products), workspace.sync_without_payment,
-                  list(workspace.metadata_keys))
+                  list(workspace.metadata_keys), sorted(workspace.mrr_statuses))
         workspace.products = list(products)
         workspace.watch_products = sorted(set(watch) & set(products))
         if changes.sync_without_payment is not None:
             workspace.sync_without_payment = changes.sync_without_payment
         if changes.metadata_keys is not None:
             workspace.metadata_keys = changes.metadata_keys
+        if changes.mrr_statuses is not None:
+            workspace.mrr_statuses = changes.mrr_statuses
         after = (list(workspace.products), workspace.sync_without_payment,
-                 list(workspace.metadata_keys))
+                 list(workspace.metadata_keys), sorted(workspace.mrr_statuses))
         step = _next_step(session, workspace, before, after)
         session.add(workspace)
         session.commit()

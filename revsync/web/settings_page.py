@@ -126,8 +126,9 @@ class SettingsPage:
         chosen = request.session.pop("chosen", None) or {
             "products": workspace.products, "watch_products": workspace.watch_products,
             "sync_without_payment": workspace.sync_without_payment,
-            "metadata_keys": workspace.metadata_keys}
+            "metadata_keys": workspace.metadata_keys, "mrr_statuses": workspace.mrr_statuses}
         context["chosen"] = chosen
+        context["mrr_statuses"] = options.MRR_STATUSES
         if workspace.stripe_key_encrypted:
             gateway = workspaces.gateway(self.settings, workspace)
             context["products"] = (await anyio.to_thread.run_sync(reading.products, gateway))[0]
@@ -226,6 +227,7 @@ class SettingsPage:
             "watch_products": form.getlist("watch_products"),
             "sync_without_payment": form.get("sync_without_payment") == "on",
             "metadata_keys": [*form.getlist("metadata_keys"), *custom],
+            "mrr_statuses": form.getlist("mrr_statuses"),
         })
 
     async def dry_run(self, request: Request, name: str, form: Any) -> None:

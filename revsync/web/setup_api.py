@@ -80,6 +80,7 @@ def routes(settings: Settings, client: Client, ui_base: str | None = None) -> li
             "watch_products": workspace.watch_products,
             "sync_without_payment": workspace.sync_without_payment,
             "metadata_keys": workspace.metadata_keys,
+            "mrr_statuses": workspace.mrr_statuses,
             "webhook_endpoint": workspace.webhook_endpoint_id,
             "webhook_secrets": len(workspace.webhook_secrets_encrypted),
         }

@@ -31,6 +31,8 @@ def test_products_and_suggestions(shop: str) -> None:
     (["--products", "shoes"], "not Stripe product ids: shoes"),
     (["--products", "prod_gold", "--watch-products", "prod_x"], "not synced: prod_x"),
     (["--watch-products", "prod_gold"], "not synced: prod_gold"),
+    (["--mrr-statuses", "active,canceled"], "not canceled"),
+    (["--mrr-statuses", ""], "MRR counts at least one subscription status"),
 ])
 def test_bad_options_change_nothing(shop: str, env: dict[str, str],
                                     args: list[str], message: str) -> None:
@@ -38,8 +40,15 @@ def test_bad_options_change_nothing(shop: str, env: dict[str, str],
     assert code == 2 and message in out
     with db.session(env["DATABASE_URL"]) as session:
         workspace = workspaces.by_name(session, shop)
-    assert (workspace.products, workspace.watch_products, workspace.metadata_keys) == (
-        [], [], ["plan"])
+    assert (workspace.products, workspace.watch_products, workspace.metadata_keys,
+            workspace.mrr_statuses) == ([], [], ["plan"], ["active", "trialing"])
+
+
+def test_mrr_statuses_are_saved_in_a_fixed_order(shop: str, env: dict[str, str]) -> None:
+    code, out = run("options", "--workspace", shop, "--mrr-statuses", "past_due, Active")
+    assert code == 0, out
+    with db.session(env["DATABASE_URL"]) as session:
+        assert workspaces.by_name(session, shop).mrr_statuses == ["active", "past_due"]
 
 
 @pytest.mark.parametrize("args, message", [

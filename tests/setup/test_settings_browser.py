@@ -91,6 +91,8 @@ async def test_setup_from_connect_to_resync(
                                                                         timeout=60_000)
 
         await page.get_by_label("company", exact=False).first.check()
+        await expect(page.get_by_label("trialing", exact=True)).to_be_checked()  # the default
+        await page.get_by_label("past due", exact=True).check()
         await page.get_by_role("button", name="Save").click()
         await expect(page.get_by_text("being updated from the synced data")).to_be_visible()
 
@@ -102,3 +104,4 @@ async def test_setup_from_connect_to_resync(
         saved = workspaces.by_name(session, name)
     assert (saved.products, saved.sync_without_payment, saved.metadata_keys) == (
         ["prod_gold"], True, ["company", "plan"])  # in the order the page lists them
+    assert saved.mrr_statuses == ["active", "trialing", "past_due"]

@@ -18,8 +18,8 @@ from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Workspace
 from revsync.web.app import create_app
-from tests.helpers.e2e import KEY, connect_workspace, import_emails
-from tests.helpers.stripe_objects import charge, customer
+from tests.helpers.e2e import KEY, connect_workspace, import_emails, money, synced_values
+from tests.helpers.stripe_objects import charge, customer, monthly, subscription
 
 TOKEN = "admin-token-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -104,7 +104,44 @@ async def test_connect_pick_dry_run_save_sync_and_history(
     assert shown["connected"] is False and shown["metadata_keys"] == ["plan", "company"]
 
 
+async def test_mrr_status_policy_re_derives_from_the_mirror_without_stripe(
+    http: httpx.AsyncClient, admin: Settings, workers: None, client: Client,
+) -> None:
+    s = FakeStripe(api_keys=[KEY])
+    cy = customer(s, "cy@x.io")
+    charge(s, cy, 2000)
+    subscription(s, cy, "active", monthly(s, 1500))    # 15.00 a month
+    subscription(s, cy, "past_due", monthly(s, 4000))  # 40.00 a month
+    subscription(s, cy, "trialing", monthly(s, 900))   # 9.00 a month
+    with FakeStripeServer(s) as fake:
+        ws = name()
+        connect_workspace(admin, ws, fake.base_url)
+        import_emails(admin, workspace(admin, ws), ["cy@x.io"])
+        first = await http.put(f"/api/workspaces/{ws}/stripe/options",
+                               json={"metadata_keys": []})
+        await client.get_workflow_handle(first.json()["workflow_id"]).result(follow_runs=True)
+        row = workspace(admin, ws)
+        assert synced_values(admin, row)["cy@x.io"][0] == money("24.00")  # active + trialing
+        fake.state.log.clear()
+
+        changed = await http.put(f"/api/workspaces/{ws}/stripe/options",
+                                 json={"mrr_statuses": ["PAST_DUE", "active", "active"]})
+        assert changed.json()["next_step"] == "rederive"
+        await client.get_workflow_handle(changed.json()["workflow_id"]).result()
+        assert synced_values(admin, row)["cy@x.io"][0] == money("55.00")  # Stripe Billing's
+        assert fake.state.log.entries() == []  # from the mirror alone
+        shown = (await http.get(f"/api/workspaces/{ws}/stripe")).json()
+        assert shown["mrr_statuses"] == ["active", "past_due"]
+        same = await http.put(f"/api/workspaces/{ws}/stripe/options",
+                              json={"mrr_statuses": ["past_due", "active"]})
+        assert same.json()["next_step"] == "nothing"
+
+
 @pytest.mark.parametrize("values, message", [
+    ({"mrr_statuses": []}, "MRR counts at least one subscription status"),
+    ({"mrr_statuses": ["active", "canceled"]}, "not canceled"),
+    ({"mrr_statuses": "active"}, "mrr_statuses"),
+    ({"mrr_statuses": [3]}, "mrr_statuses"),
     ({"products": ["prod_nope"]}, "unknown product ids: prod_nope"),
     ({"products": ["shoes"]}, "not Stripe product ids: shoes"),
     ({"products": ["prod_gold"], "watch_products": ["prod_basic"]},
@@ -121,7 +158,8 @@ async def test_bad_options_are_refused_and_nothing_is_saved(
     response = await http.put(f"/api/workspaces/{ws}/stripe/options", json=values)
     assert response.status_code == 422 and message in response.json()["error"]["message"]
     row = workspace(admin, ws)
-    assert (row.products, row.metadata_keys, row.sync_without_payment) == ([], ["plan"], False)
+    assert (row.products, row.metadata_keys, row.sync_without_payment, row.mrr_statuses) == (
+        [], ["plan"], False, ["active", "trialing"])
 
 
 async def test_removing_a_synced_product_removes_it_from_watch(
