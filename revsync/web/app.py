@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from revsync.settings import Settings
@@ -14,6 +17,8 @@ from revsync.web import segments_api, setup_api
 from revsync.web.connect_webhooks import ConnectWebhookEndpoint
 from revsync.web.settings_page import SettingsPage, session_secret
 from revsync.web.webhooks import WebhookEndpoint
+
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings, client: Client, ui_base: str | None = None) -> Starlette:
@@ -34,6 +39,7 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
             *segments_api.routes(settings),
             *setup_api.routes(settings, client, ui_base),
             *SettingsPage(settings, client, ui_base).routes(),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
             Middleware(SessionMiddleware, secret_key=session_secret(settings),

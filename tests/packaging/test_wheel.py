@@ -80,6 +80,7 @@ data = {
         files("revsync") / "py.typed",
         files("revsync.automations") / "templates" / "win_back_1.txt",
         files("revsync.web") / "templates" / "settings.html",
+        files("revsync.web") / "static" / "settings.css",
         files("revsync.store.migrations") / "script.py.mako",
         files("revsync.store.migrations") / "versions" / "0001_initial_schema.py",
     )],
@@ -98,7 +99,7 @@ def test_the_package_imports_from_site_packages_with_its_data(venv: Path, tmp_pa
     assert found["file"].startswith(str(venv.parent)) and "site-packages" in found["file"]
     assert found["names"] == ["RevenueSyncPlugin", "Settings"]
     assert found["generic"] == []  # nothing generic at the top of site-packages
-    assert found["resources"] == ["True"] * 5
+    assert found["resources"] == ["True"] * 6
 
 
 def test_the_installed_demo_syncs_a_small_fake_account(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
@@ -58,6 +60,7 @@ async def page() -> AsyncIterator[Page]:
 
 async def test_setup_from_connect_to_resync(
     settings: Settings, client: Client, workers: None, fake: FakeStripeServer, page: Page,
+    tmp_path: Path,
 ) -> None:
     admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
     name = f"ui-{uuid.uuid4().hex[:8]}"
@@ -73,6 +76,7 @@ async def test_setup_from_connect_to_resync(
         await page.get_by_label("API base URL").fill(fake.base_url)
         await page.get_by_role("button", name="Connect Stripe").click()
         await expect(page.get_by_text("Stripe connected (test mode).")).to_be_visible()
+        await _looks_like_the_product(page, tmp_path / "settings.png")
 
         await page.get_by_label("Gold").first.check()
         await page.get_by_label("Also sync customers who never paid").check()
@@ -105,3 +109,24 @@ async def test_setup_from_connect_to_resync(
     assert (saved.products, saved.sync_without_payment, saved.metadata_keys) == (
         ["prod_gold"], True, ["company", "plan"])  # in the order the page lists them
     assert saved.mrr_statuses == ["active", "trialing", "past_due"]
+
+
+async def _looks_like_the_product(page: Page, screenshot: Path) -> None:
+    """The page's own stylesheet applies (served by the app, no other origin), and a
+    full-page screenshot of it renders at the page's width."""
+    sheets = await page.evaluate("[...document.styleSheets].map(s => s.href)")
+    assert len(sheets) == 1 and sheets[0].endswith("/static/settings.css")
+    assert sheets[0].startswith(page.url.split("/settings/")[0])  # same origin
+    styles = await page.evaluate("""() => {
+        const css = (selector, property) =>
+            getComputedStyle(document.querySelector(selector)).getPropertyValue(property);
+        return [css("section", "border-top-left-radius"), css("header.top", "display"),
+                css("button", "background-color"), css("body", "background-color")];
+    }""")
+    assert styles == ["10px", "flex", "rgb(79, 70, 229)", "rgb(245, 247, 251)"]
+    await page.screenshot(path=screenshot, full_page=True)
+    png = screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert page.viewport_size is not None and width == page.viewport_size["width"]
+    assert height > 400  # the whole page: account, setup and history sections

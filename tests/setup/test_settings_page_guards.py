@@ -70,3 +70,12 @@ async def test_without_an_admin_token_the_page_is_closed(settings: Settings,
     transport = httpx.ASGITransport(app=create_app(settings, client))
     async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
         assert (await http.get("/settings/any")).status_code == 503
+
+
+async def test_the_stylesheet_is_served_by_the_app_and_nothing_else_is(
+        browser: httpx.AsyncClient) -> None:
+    css = await browser.get("/static/settings.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert "--accent" in css.text
+    assert (await browser.get("/static/../settings.py")).status_code == 404
+    assert (await browser.get("/static/nothing.css")).status_code == 404
