@@ -7,11 +7,19 @@ import asyncio
 from temporalio import activity
 
 from revsync.activities.liveness import kept_alive
-from revsync.automations import dispatch, emails
-from revsync.automations.client import send_command
+from revsync.automations import dispatch, emails, rule_steps
+from revsync.automations.client import send_command, send_rule_command
+from revsync.automations.definitions import rule_id_of
 from revsync.automations.rules import Command, Rule
 from revsync.automations.store import rules_for
-from revsync.automations.types import DispatchInput, DispatchResult, EmailInput, EmailResult
+from revsync.automations.types import (
+    DispatchInput,
+    DispatchResult,
+    EmailInput,
+    EmailResult,
+    RuleStepInput,
+    RuleStepResult,
+)
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 
@@ -31,9 +39,14 @@ class AutomationActivities:
         commands, ids = await asyncio.to_thread(self._plan, request)
         name, rules = await asyncio.to_thread(self._rules, request.workspace_id)
         client = activity.client()
+        queue = self.settings.task_queue
         for command in commands:
-            await send_command(client, self.settings.task_queue, request.workspace_id, name,
-                               command, rules[command.automation])
+            if command.automation in rules:
+                await send_command(client, queue, request.workspace_id, name, command,
+                                   rules[command.automation])
+            else:
+                await send_rule_command(client, queue, request.workspace_id, name, command,
+                                        rule_id_of(command.automation))
         await asyncio.to_thread(self._mark, request, commands, ids)
         return DispatchResult(transitions=len(ids), signals=len(commands))
 
@@ -58,3 +71,10 @@ class AutomationActivities:
         # a retry would send it again.
         with activity.shield_thread_cancel_exception(), db.session(self.url) as session:
             return emails.send(self.settings, session, request)
+
+    @activity.defn(name="revsync.run_rule_step")
+    @kept_alive
+    def run_rule_step(self, request: RuleStepInput) -> RuleStepResult:
+        """One step of a workspace rule: check its condition, send its email once."""
+        with activity.shield_thread_cancel_exception(), db.session(self.url) as session:
+            return rule_steps.run_step(self.settings, session, request)

@@ -26,6 +26,9 @@ with workflow.unsafe.imports_passed_through():
         AutomationSignal,
         EmailInput,
         EmailResult,
+        RuleInput,
+        RuleStepInput,
+        RuleStepResult,
     )
 
 EMAIL_TIMEOUT = timedelta(minutes=2)
@@ -129,3 +132,51 @@ class NotifyWorkflow(_AutomationWorkflow):
             key = f"{request.automation}/{request.subscriber_id}/{scope}"
             sent = await _email(request, request.automation, key, signal.transition_id)
             result.emails += int(sent.sent)
+
+
+@workflow.defn(name="RevenueRule")
+class RevenueRuleWorkflow(_AutomationWorkflow):
+    """A workspace rule for one subscriber: each start runs the rule's action (one email,
+    or a sequence's steps with their delays); a stop ends the run in progress. Each step
+    is one activity that reads the rule afresh, checks its condition (at the first) or
+    stop condition (later ones), and says how long to wait for the next."""
+
+    @workflow.run
+    async def run(self, request: RuleInput) -> AutomationResult:
+        result = AutomationResult()
+        while True:
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self.signals.queue),
+                    timeout=timedelta(seconds=request.idle_seconds))
+            except TimeoutError:
+                return result
+            start = self.signals.queue.popleft()
+            self.signals.stopped = ""  # a stop before this start does not apply to it
+            step: int | None = 0
+            while step is not None:
+                done = await self._step(request, start.transition_id, step)
+                result.emails += int(done.sent)
+                workflow.set_current_details(f"{result.emails} email(s); step {step + 1}: "
+                                             f"{done.reason}")
+                if done.next_after_seconds is None:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: bool(self.signals.stopped),
+                        timeout=timedelta(seconds=done.next_after_seconds))
+                if self.signals.stopped:
+                    result.stopped = self.signals.stopped
+                    break
+                step += 1
+
+    async def _step(self, request: RuleInput, transition_id: int, step: int
+                    ) -> RuleStepResult:
+        result: RuleStepResult = await workflow.execute_activity(
+            "revsync.run_rule_step",
+            RuleStepInput(request.workspace_id, request.rule_id, request.subscriber_id,
+                          transition_id, step),
+            result_type=RuleStepResult,
+            **database(EMAIL_TIMEOUT),
+        )
+        return result

@@ -12,11 +12,13 @@ from revsync.automations.types import (
     WIN_BACK,
     AutomationInput,
     AutomationSignal,
+    RuleInput,
     automation_workflow_id,
 )
 
 WORKFLOWS = {WIN_BACK: "WinBackSequence"}
 NOTIFY_WORKFLOW = "AutomationNotify"
+RULE_WORKFLOW = "RevenueRule"
 DAY = 86_400
 
 
@@ -44,6 +46,27 @@ async def send_command(
         start_signal=SIGNAL,
         start_signal_args=[signal],
         static_summary=f"{command.automation} for subscriber {command.subscriber_id}",
+    )
+    return True
+
+
+async def send_rule_command(client: Client, task_queue: str, workspace_id: int,
+                            workspace_name: str, command: Command, rule_id: int) -> bool:
+    """A workspace rule's start (signal-with-start) or stop (a plain signal)."""
+    workflow_id = automation_workflow_id(workspace_name, command.automation,
+                                         command.subscriber_id)
+    signal = AutomationSignal(command.transition_id, command.action, command.key)
+    if command.action == STOP:
+        return await stop(client, workflow_id, signal)
+    await client.start_workflow(
+        RULE_WORKFLOW,
+        RuleInput(workspace_id=workspace_id, rule_id=rule_id,
+                  subscriber_id=command.subscriber_id),
+        id=workflow_id,
+        task_queue=task_queue,
+        start_signal=SIGNAL,
+        start_signal_args=[signal],
+        static_summary=f"rule {rule_id} for subscriber {command.subscriber_id}",
     )
     return True
 

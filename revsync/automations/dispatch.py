@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from revsync.automations.definitions import ONCE, rule_commands
+from revsync.automations.rule_store import enabled_rules
 from revsync.automations.rules import Change, Command, commands
 from revsync.automations.store import rules_for
 from revsync.automations.types import START, THANK_YOU
@@ -35,6 +37,7 @@ def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Comm
     """The commands for the source's undispatched transitions, and their ids."""
     rows = pending(session, workspace_id, source_id)
     rules = rules_for(session, workspace_id)
+    own = enabled_rules(session, workspace_id) if rows else []
     planned: list[Command] = []
     for row in rows:
         assert row.id is not None
@@ -49,13 +52,19 @@ def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Comm
             ltv_after=row.ltv_after,
             tags_after=None if row.tags_after is None else frozenset(row.tags_after),
         )
-        planned += [c for c in commands(change, rules) if not _fired(session, workspace_id, c)]
+        asked = [*commands(change, rules), *rule_commands(change, own)]
+        planned += [c for c in asked if not _fired(session, workspace_id, c)]
     return planned, [row.id for row in rows if row.id is not None]
 
 
+def _once(command: Command) -> bool:
+    """Thank-you fires once per subscriber and threshold, ever; a rule with
+    `once_per_subscriber` once per subscriber."""
+    return command.action == START and (command.automation == THANK_YOU or command.key == ONCE)
+
+
 def _fired(session: Session, workspace_id: int, command: Command) -> bool:
-    """Thank-you fires once per subscriber and threshold, ever."""
-    if command.automation != THANK_YOU or command.action != START:
+    if not _once(command):
         return False
     key = (workspace_id, command.automation, command.subscriber_id, command.key)
     return session.get(AutomationFire, key) is not None
@@ -65,7 +74,7 @@ def mark_dispatched(
     session: Session, workspace_id: int, sent: Sequence[Command], transition_ids: Sequence[int]
 ) -> None:
     for command in sent:
-        if command.automation == THANK_YOU and command.action == START:
+        if _once(command):
             key = (workspace_id, command.automation, command.subscriber_id, command.key)
             if session.get(AutomationFire, key) is None:
                 session.add(

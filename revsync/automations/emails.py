@@ -28,11 +28,18 @@ def send(settings: Settings, session: Session, request: EmailInput) -> EmailResu
             return EmailResult(False, "no team address configured")
     else:
         recipients = [subscriber.email]
-    transition = (
-        session.get(SubscriberTransition, request.transition_id)
-        if request.transition_id is not None
-        else None
-    )
+    extra = {"threshold": _money(rule.threshold)} if request.automation == THANK_YOU else {}
+    return send_template(settings, session, subscriber, request.template,
+                         request.idempotency_key, recipients, request.transition_id, extra)
+
+
+def send_template(settings: Settings, session: Session, subscriber: Subscriber, template: str,
+                  key: str, recipients: list[str], transition_id: int | None = None,
+                  extra: dict[str, str] | None = None) -> EmailResult:
+    """Render `template` for the subscriber (and the transition's before values), write it
+    to the outbox under `key`, and send it unless that key was sent before."""
+    transition = (session.get(SubscriberTransition, transition_id)
+                  if transition_id is not None else None)
     variables = {
         **subscriber.attributes,
         **subscriber.stripe_metadata,
@@ -40,13 +47,12 @@ def send(settings: Settings, session: Session, request: EmailInput) -> EmailResu
         "mrr": _money(subscriber.mrr),
         "ltv": _money(subscriber.ltv),
         "mrr_before": _money(transition.mrr_before if transition else None),
+        "ltv_before": _money(transition.ltv_before if transition else None),
         "stripe_customer_ids": ", ".join(subscriber.stripe_customer_ids) or "(none)",
+        **(extra or {}),
     }
-    if request.automation == THANK_YOU:
-        variables["threshold"] = _money(rule.threshold)
-    message = mailer.render(settings, request.template, variables)
-    row = mailer.enqueue(session, request.workspace_id, request.idempotency_key, recipients,
-                         message)
+    message = mailer.render(settings, template, variables)
+    row = mailer.enqueue(session, subscriber.workspace_id, key, recipients, message)
     if row.status == "sent":
         return EmailResult(False, "already sent")
     delivered = mailer.deliver(settings, session, row)

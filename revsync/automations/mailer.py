@@ -122,3 +122,9 @@ def _send(settings: Settings, message: EmailMessage) -> None:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             smtp.login(settings.smtp_username, password)
         smtp.send_message(message)
+
+
+def template_exists(settings: Settings, name: str) -> bool:
+    """Whether `render` would find the template (the templates dir, else the packaged)."""
+    return any(folder is not None and (folder / f"{name}.txt").is_file()
+               for folder in (settings.templates_dir, PACKAGED_TEMPLATES))

@@ -43,6 +43,32 @@ class AutomationInput:
 
 
 @dataclass
+class RuleInput:
+    """One workspace rule for one subscriber (ids only: the rule is read at each step)."""
+
+    workspace_id: int
+    rule_id: int
+    subscriber_id: int
+    idle_seconds: int = 3600  # after a run, wait this long for another start
+
+
+@dataclass
+class RuleStepInput:
+    workspace_id: int
+    rule_id: int
+    subscriber_id: int
+    transition_id: int
+    step: int  # 0: the rule fired (its condition is checked); then each later step
+
+
+@dataclass
+class RuleStepResult:
+    sent: bool
+    reason: str = ""  # sent | queued | condition false | stop condition | unsubscribed ...
+    next_after_seconds: int | None = None  # None: the run is over
+
+
+@dataclass
 class AutomationResult:
     emails: int = 0
     stopped: str = ""  # why a sequence ended early: reactivated | unsubscribed

@@ -288,6 +288,22 @@ class AutomationRule(SQLModel, table=True):
     config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class RevenueRule(SQLModel, table=True):
+    """A workspace's own automation rule: trigger, condition and action, as one document
+    (`revsync.automations.definitions`); name and enabled are columns to look them up."""
+
+    __tablename__ = "revenue_rule"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    name: str = Field(max_length=100)
+    enabled: bool = True
+    definition: dict[str, Any] = Field(default_factory=dict,
+                                       sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class AutomationFire(SQLModel, table=True):
     """An automation fired for a subscriber (thank-you: once per threshold, ever)."""
 

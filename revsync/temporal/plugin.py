@@ -36,7 +36,7 @@ from revsync.activities.sync_store import SyncStoreActivities
 from revsync.budget.task_queues import BudgetScope, BudgetUnavailable, apply_budget
 from revsync.settings import Settings, get_settings
 from revsync.temporal.converter import data_converter
-from revsync.workflows.automations import NotifyWorkflow, WinBackWorkflow
+from revsync.workflows.automations import NotifyWorkflow, RevenueRuleWorkflow, WinBackWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
 from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 WORKFLOWS: list[type] = [
     FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, WinBackWorkflow, NotifyWorkflow,
+    RevenueRuleWorkflow,
     DryRunWorkflow, RederiveWorkflow,
 ]
 
@@ -76,6 +77,7 @@ class RevenueSyncPlugin(SimplePlugin):
             EventStoreActivities(self.settings).apply_event,
             automations.dispatch_transitions,
             automations.send_email,
+            automations.run_rule_step,
         ]
         self._max_threads = max_threads
         # Set by `resolve_budget` (or the first Stripe worker to start); None: not yet known.

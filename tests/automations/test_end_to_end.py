@@ -13,6 +13,7 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from revsync.automations import rule_store
 from revsync.automations.types import TEAM_ALERT, WIN_BACK, automation_workflow_id
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
@@ -53,7 +54,8 @@ async def received(inbox: Inbox, count: int) -> list[str]:
     return inbox.subjects()
 
 
-async def quiescent_email_count(handle: WorkflowHandle[Any, Any]) -> int:
+async def quiescent_email_count(handle: WorkflowHandle[Any, Any],
+                                activity: str = "revsync.send_automation_email") -> int:
     """Wait until the workflow has nothing left to do (no workflow task, no activity
     pending), then count the email activities it ever scheduled. Every signal it will get
     is already in its history, so this count is final: no sleep decides it."""
@@ -67,7 +69,7 @@ async def quiescent_email_count(handle: WorkflowHandle[Any, Any]) -> int:
     emails = 0
     async for event in handle.fetch_history_events():
         scheduled = event.activity_task_scheduled_event_attributes
-        emails += scheduled.activity_type.name == "revsync.send_automation_email"
+        emails += scheduled.activity_type.name == activity
     return emails
 
 
@@ -174,3 +176,44 @@ async def test_a_first_sync_fires_only_when_asked(
     assert transitions(settings, quiet) == []
     [(source, added)] = transitions(settings, loud)
     assert source.startswith("sync/") and added == ["churned"]
+
+
+async def test_workspace_rules_fire_once_when_their_condition_holds_at_fire_time(
+    mail_client: Client, mail_settings: Settings, fake: FakeStripeServer,
+    smtp: tuple[Inbox, int],
+) -> None:
+    """ann (LTV 150.00) goes past due; the event arrives three times. Of the workspace's
+    two rules on past-due, only the one whose condition holds sends, and once."""
+    workspace, sub = await paying_ann(mail_client, mail_settings, fake)
+    assert workspace.id is not None
+    with db.session(mail_settings.resolved_database_url) as session:
+        for name, condition in (("big accounts", "ltv > 1000"), ("all accounts", "ltv >= 150")):
+            rule_store.create(mail_settings, session, workspace.id, {
+                "name": name, "trigger": {"kind": "tag_added", "tag": "past-due"},
+                "condition": condition,
+                "action": {"kind": "notify_team", "template": "team_alert",
+                           "recipients": ["billing@shop.example"]}})
+        big, every = (r.id for r in rule_store.list_rules(session, workspace.id))
+    log = EventLog(fake.state)
+    fake.state.update("subscription", sub, {"status": "past_due"})
+    [event] = log.since(0)
+    async with webhook_client(mail_settings, mail_client) as http:
+        responses = await asyncio.gather(*(post_event(http, workspace.name, event)
+                                           for _ in range(3)))
+        await mail_client.get_workflow_handle(responses[0].json()["workflow_id"]).result()
+    with db.session(mail_settings.resolved_database_url) as session:
+        ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
+    handles = {rule: mail_client.get_workflow_handle(automation_workflow_id(
+        workspace.name, f"rule-{rule}", ann_id)) for rule in (big, every)}
+    steps = {rule: await quiescent_email_count(h, "revsync.run_rule_step")
+             for rule, h in handles.items()}
+    assert steps == {big: 1, every: 1}  # one step each: "condition false", and the email
+    # The built-in team alert (to the deployment's address) and the rule that held.
+    assert await received(smtp[0], 2) == ["Payment failed: ann@example.com (0.00 a month)"] * 2
+    assert sorted(to for to, _ in smtp[0].messages) == [["billing@shop.example"],
+                                                        ["team@shop.example"]]
+    for handle in handles.values():
+        await handle.terminate("test over")
+    await mail_client.get_workflow_handle(
+        automation_workflow_id(workspace.name, TEAM_ALERT, ann_id)).terminate("test over")
+

@@ -1,0 +1,113 @@
+"""A workspace's own rules, stored: create, replace, turn on or off, delete, list.
+
+Every write validates the whole document first (`definitions.parse_definition`) and
+that its templates exist, so nothing is half-saved. Rules take effect for transitions
+dispatched after the write; a running sequence reads its rule before each step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from revsync.automations import mailer
+from revsync.automations.definitions import Definition, DefinitionError, parse_definition
+from revsync.settings import Settings
+from revsync.store.models import RevenueRule, utcnow
+
+MAX_RULES = 200  # per workspace: each is read for every transition dispatched
+
+
+class RuleStoreError(ValueError):
+    """A rule cannot be saved or found; nothing was changed."""
+
+
+class RuleNotFound(RuleStoreError):
+    pass
+
+
+class DuplicateRuleName(RuleStoreError):
+    pass
+
+
+def definition_of(row: RevenueRule) -> Definition:
+    """The stored rule, parsed (it was valid when saved)."""
+    return parse_definition({**row.definition, "enabled": row.enabled})
+
+
+def checked(settings: Settings, doc: Any) -> Definition:
+    """The document parsed, with every template it names present."""
+    definition = parse_definition(doc)
+    missing = sorted(t for t in definition.action.templates
+                     if not mailer.template_exists(settings, t))
+    if missing:
+        raise DefinitionError(f"no email template {', '.join(missing)} "
+                              "(templates are <name>.txt in REVSYNC_TEMPLATES_DIR or packaged)")
+    return definition
+
+
+def list_rules(session: Session, workspace_id: int) -> list[RevenueRule]:
+    return list(session.exec(select(RevenueRule).where(RevenueRule.workspace_id == workspace_id)
+                             .order_by(col(RevenueRule.id))))
+
+
+def enabled_rules(session: Session, workspace_id: int) -> list[tuple[int, Definition]]:
+    return [(row.id, definition_of(row)) for row in list_rules(session, workspace_id)
+            if row.enabled and row.id is not None]
+
+
+def get(session: Session, workspace_id: int, rule_id: int) -> RevenueRule:
+    row = session.get(RevenueRule, rule_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise RuleNotFound(f"no rule with id {rule_id} in this workspace")
+    return row
+
+
+def create(settings: Settings, session: Session, workspace_id: int, doc: Any) -> RevenueRule:
+    definition = checked(settings, doc)
+    if len(list_rules(session, workspace_id)) >= MAX_RULES:
+        raise RuleStoreError(f"a workspace has at most {MAX_RULES} rules")
+    row = RevenueRule(workspace_id=workspace_id, name=definition.name,
+                      enabled=definition.enabled, definition=definition.to_doc())
+    return _save(session, row)
+
+
+def replace(settings: Settings, session: Session, workspace_id: int, rule_id: int,
+            doc: Any) -> RevenueRule:
+    """The rule becomes this document (a whole rule, validated like a new one)."""
+    row = get(session, workspace_id, rule_id)
+    definition = checked(settings, doc)
+    row.name, row.enabled = definition.name, definition.enabled
+    row.definition, row.updated_at = definition.to_doc(), utcnow()
+    return _save(session, row)
+
+
+def set_enabled(session: Session, workspace_id: int, rule_id: int, enabled: bool
+                ) -> RevenueRule:
+    row = get(session, workspace_id, rule_id)
+    row.enabled, row.updated_at = enabled, utcnow()
+    row.definition = {**row.definition, "enabled": enabled}
+    return _save(session, row)
+
+
+def delete(session: Session, workspace_id: int, rule_id: int) -> None:
+    session.delete(get(session, workspace_id, rule_id))
+    session.commit()
+
+
+def shown(row: RevenueRule) -> dict[str, Any]:
+    """The rule as the API and the CLI show it."""
+    return {"id": row.id, **row.definition, "enabled": row.enabled}
+
+
+def _save(session: Session, row: RevenueRule) -> RevenueRule:
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise DuplicateRuleName(f"a rule named {row.name!r} exists in this workspace") from None
+    session.refresh(row)
+    return row

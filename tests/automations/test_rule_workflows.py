@@ -1,0 +1,167 @@
+"""A workspace's own rules as workflows, on the time-skipping server: condition at fire
+time, a sequence's delays, its stop trigger and stop condition, a rule edited or turned
+off mid-sequence, team steps; email through SMTP on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from revsync.automations import rule_store
+from revsync.automations.client import send_rule_command
+from revsync.automations.definitions import rule_automation
+from revsync.automations.rules import Command
+from revsync.automations.types import START, STOP, AutomationResult, automation_workflow_id
+from revsync.settings import Settings
+from revsync.store import db
+from revsync.store.models import Subscriber, SubscriberTag
+from revsync.temporal.client import connect
+from tests.automations.conftest import Inbox
+from tests.automations.test_sequences import WIN_BACK_SUBJECTS, outbox, seed
+
+SEQUENCE: dict[str, Any] = {
+    "name": "win back high spenders",
+    "trigger": {"kind": "tag_added", "tag": "churned"},
+    "condition": "ltv > 400",
+    "action": {"kind": "sequence", "stop": {"kind": "tag_removed", "tag": "churned"},
+               "stop_condition": "tag = vip",
+               "steps": [{"template": "win_back_1"},
+                         {"template": "win_back_2", "after_days": 3},
+                         {"template": "team_alert", "to": "team", "after_days": 1},
+                         {"template": "win_back_3", "after_days": 7}]},
+}
+
+
+@pytest.fixture
+async def worker_client(time_env: WorkflowEnvironment, mail_settings: Settings
+                        ) -> AsyncIterator[Client]:
+    target = time_env.client.service_client.config.target_host
+    client = await connect(mail_settings, target_host=target)
+    async with Worker(client, task_queue=mail_settings.task_queue):
+        yield client
+
+
+def add_rule(settings: Settings, workspace_id: int, doc: dict[str, Any]) -> int:
+    with db.session(settings.resolved_database_url) as session:
+        rule_id = rule_store.create(settings, session, workspace_id, doc).id
+    assert rule_id is not None
+    return rule_id
+
+
+async def fire(client: Client, settings: Settings, ws: int, rule_id: int, action: str,
+               subscriber: int, transition: int, key: str = "") -> WorkflowHandle[Any, Any]:
+    await send_rule_command(client, settings.task_queue, ws, "auto",
+                            Command(rule_automation(rule_id), action, subscriber, transition,
+                                    key), rule_id)
+    return client.get_workflow_handle(
+        automation_workflow_id("auto", rule_automation(rule_id), subscriber),
+        result_type=AutomationResult)
+
+
+def set_subscriber(settings: Settings, subscriber_id: int, **values: Any) -> None:
+    with db.session(settings.resolved_database_url) as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        assert subscriber is not None
+        for name, value in values.items():
+            setattr(subscriber, name, value)
+        session.add(subscriber)
+        session.commit()
+
+
+async def test_a_sequence_sends_its_steps_on_their_days_to_whom_they_name(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])  # ltv 420.00
+    rule = add_rule(mail_settings, ws, SEQUENCE)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=3, hours=12))  # day 3: the second email; not day 4
+    assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:2]
+    await time_env.sleep(timedelta(days=8))
+    assert await handle.result() == AutomationResult(emails=4)
+    assert [to for to, _ in smtp[0].messages] == [
+        ["ann@example.com"], ["ann@example.com"], ["team@shop.example"], ["ann@example.com"]]
+    assert outbox(mail_settings) == [(f"rule-{rule}/{ann}/{transition}/{step}", "sent")
+                                     for step in range(4)]
+
+
+async def test_the_condition_is_read_when_the_rule_fires(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
+    rule = add_rule(mail_settings, ws, SEQUENCE)
+    set_subscriber(mail_settings, ann, ltv=D("400.00"))  # saved while ltv was 420
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(hours=2))
+    assert await handle.result() == AutomationResult(emails=0)
+    assert smtp[0].messages == [] and outbox(mail_settings) == []
+
+
+async def test_the_stop_trigger_on_day_two_stops_the_sequence(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
+    rule = add_rule(mail_settings, ws, SEQUENCE)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=2))
+    await fire(worker_client, mail_settings, ws, rule, STOP, ann, transition + 1,
+               "stop trigger")
+    await time_env.sleep(timedelta(hours=2))  # then it waits an hour for another start
+    assert await handle.result() == AutomationResult(emails=1, stopped="stop trigger")
+    assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:1]
+
+
+async def test_the_stop_condition_is_checked_before_each_later_step(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
+    rule = add_rule(mail_settings, ws, SEQUENCE)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=3, hours=1))
+    with db.session(mail_settings.resolved_database_url) as session:
+        session.add(SubscriberTag(workspace_id=ws, subscriber_id=ann, tag="vip",
+                                  source="platform"))
+        session.commit()
+    await time_env.sleep(timedelta(days=9))
+    assert await handle.result() == AutomationResult(emails=2)
+    assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:2]
+
+
+async def test_a_rule_turned_off_mid_sequence_sends_nothing_more(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
+    rule = add_rule(mail_settings, ws, SEQUENCE)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=1))
+    with db.session(mail_settings.resolved_database_url) as session:
+        rule_store.set_enabled(session, ws, rule, False)
+    await time_env.sleep(timedelta(days=11))
+    assert await handle.result() == AutomationResult(emails=1)
+
+
+async def test_one_email_per_transition_however_often_it_is_handed_over(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, ["past-due"], [], mrr=("150.00", "0.00"))
+    rule = add_rule(mail_settings, ws, {
+        "name": "failed payment", "trigger": {"kind": "tag_added", "tag": "past-due"},
+        "action": {"kind": "notify_team", "template": "team_alert",
+                   "recipients": ["billing@shop.example"]}})
+    for _ in range(3):
+        handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(hours=2))  # past the hour it waits for another start
+    assert await handle.result() == AutomationResult(emails=1)
+    assert [to for to, _ in smtp[0].messages] == [["billing@shop.example"]]
