@@ -16,13 +16,15 @@ from revsync.automations.store import configure, rules_for
 from revsync.automations.types import KINDS
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, workspace_or_fail
 from revsync.cli.console import console
+from revsync.cli.rules import app as rules_app
 from revsync.revenue import normalize_email
 from revsync.store import db, workspaces
 from revsync.store.models import Subscriber
 from revsync.temporal.client import connect
 
-app = typer.Typer(help="Automations fed by revenue changes: win-back, thank-you, team alert.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Automations fed by revenue changes: win-back, thank-you, team alert, "
+                  "and the workspace's own rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 
 @app.command("list")

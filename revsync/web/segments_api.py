@@ -9,12 +9,9 @@ duplicate name, 413 body too large, 422 invalid input (bad expressions carry
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio.to_thread
-import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,17 +22,18 @@ from revsync.segments.errors import SegmentError
 from revsync.segments.parser import parse
 from revsync.segments.store import Member
 from revsync.settings import Settings
-from revsync.store import db, workspaces
 from revsync.store.models import Segment
 from revsync.web.auth import Handler, admin_only, error
-from revsync.web.bodies import BodyTooLarge, read_limited
+from revsync.web.json_api import (
+    BadRequest,
+    Work,
+    answering_bad_requests,
+    in_workspace,
+    model_body,
+    path_id,
+)
 
-MAX_BODY = 64 * 1024
-MAX_ID = 2**31 - 1
 BASE = "/api/workspaces/{workspace}/segments"
-
-Work = Callable[[Session, int], Response]
-M = TypeVar("M", bound=BaseModel)
 
 
 class SegmentIn(BaseModel):
@@ -55,28 +53,11 @@ class ExpressionIn(BaseModel):
     expression: str
 
 
-class BadRequest(Exception):
-    """Raised while reading the request; carries the error response to send."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-def _answering_bad_requests(handler: Handler) -> Handler:
-    async def handle(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except BadRequest as problem:
-            return problem.response
-
-    return handle
-
-
 def routes(settings: Settings) -> list[Route]:
     api = SegmentsApi(settings)
 
     def route(path: str, handler: Handler, methods: list[str]) -> Route:
-        return Route(BASE + path, admin_only(settings, _answering_bad_requests(handler)),
+        return Route(BASE + path, admin_only(settings, answering_bad_requests(handler)),
                      methods=methods)
 
     return [
@@ -96,12 +77,12 @@ class SegmentsApi:
         if request.method == "GET":
             return await self._run(request, lambda s, ws: JSONResponse(
                 {"segments": [_segment(x) for x in store.list_segments(s, ws)]}))
-        body = await _body(request, SegmentIn)
+        body = await model_body(request, SegmentIn)
         return await self._run(request, lambda s, ws: JSONResponse(
             _segment(store.create(s, ws, body.name, body.expression)), status_code=201))
 
     async def check(self, request: Request) -> Response:
-        body = await _body(request, ExpressionIn)
+        body = await model_body(request, ExpressionIn)
 
         def work(_session: Session, _workspace_id: int) -> Response:
             parse(body.expression)
@@ -120,7 +101,7 @@ class SegmentsApi:
                 return Response(status_code=204)
 
             return await self._run(request, delete)
-        body = await _body(request, SegmentPatch)
+        body = await model_body(request, SegmentPatch)
         return await self._run(request, lambda s, ws: JSONResponse(_segment(store.edit(
             s, ws, segment_id, name=body.name, expression=body.expression))))
 
@@ -142,57 +123,24 @@ class SegmentsApi:
         return await self._run(request, work)
 
     async def _run(self, request: Request, work: Work) -> Response:
-        name = request.path_params["workspace"]
-        return await anyio.to_thread.run_sync(self._in_thread, name, work)
-
-    def _in_thread(self, name: str, work: Work) -> Response:
-        if not workspaces.valid_name(name):
-            return error(404, "unknown workspace")
-        with db.session(self.url) as session:
-            try:
-                workspace = workspaces.by_name(session, name)
-            except workspaces.WorkspaceError:
-                return error(404, "unknown workspace")
-            assert workspace.id is not None
-            try:
-                return work(session, workspace.id)
-            except SegmentError as problem:
-                return error(422, str(problem), position=problem.position,
-                             found=problem.found, expected=problem.expected)
-            except store.SegmentNotFound as problem:
-                return error(404, str(problem))
-            except store.DuplicateSegmentName as problem:
-                return error(409, str(problem))
-            except store.SegmentStoreError as problem:
-                return error(422, str(problem))
+        return await in_workspace(self.url, request, work, _errors)
 
 
-async def _body(request: Request, model: type[M]) -> M:
-    raw = await _read(request)
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BadRequest(error(400, "the body is not JSON")) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as problem:
-        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                            for e in problem.errors())
-        raise BadRequest(error(422, details)) from None
-
-
-async def _read(request: Request) -> bytes:
-    try:
-        return await read_limited(request, MAX_BODY)
-    except BodyTooLarge:
-        raise BadRequest(error(413, f"body larger than {MAX_BODY} bytes")) from None
+def _errors(problem: Exception) -> Response | None:
+    if isinstance(problem, SegmentError):
+        return error(422, str(problem), position=problem.position, found=problem.found,
+                     expected=problem.expected)
+    if isinstance(problem, store.SegmentNotFound):
+        return error(404, str(problem))
+    if isinstance(problem, store.DuplicateSegmentName):
+        return error(409, str(problem))
+    if isinstance(problem, store.SegmentStoreError):
+        return error(422, str(problem))
+    return None
 
 
 def _segment_id(request: Request) -> int:
-    raw = request.path_params["segment_id"]
-    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
-        raise BadRequest(error(404, f"no segment with id {raw!r} in this workspace"))
-    return int(raw)
+    return path_id(request, "segment_id", "segment")
 
 
 def _int_param(request: Request, name: str, default: int) -> int:

@@ -1,0 +1,117 @@
+"""`starter.py automations rules ...`: a workspace's own rules, as JSON documents.
+
+    rules list                       every rule, one line each
+    rules show ID                    one rule's document
+    rules add FILE                   a new rule from a JSON file (- reads standard input)
+    rules replace ID FILE            the rule becomes that document
+    rules on ID | off ID | delete ID
+
+The document is described in docs/automations.md. A rule that does not validate is
+one line listing every problem and exit 2; nothing is saved.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from revsync.automations import rule_store
+from revsync.automations.definitions import DefinitionError
+from revsync.cli.common import WorkspaceOption, fail, load_settings, workspace_or_fail
+from revsync.cli.console import console
+from revsync.settings import Settings
+from revsync.store import db
+
+app = typer.Typer(help="The workspace's own rules: trigger + condition + action.",
+                  no_args_is_help=True)
+RuleId = Annotated[int, typer.Argument(min=1, help="The rule's id (see `rules list`).")]
+DocFile = Annotated[str, typer.Argument(help="A JSON file with the rule; - for stdin.")]
+
+
+def _with_workspace(name: str, work: Callable[[Settings, Session, int], Any]) -> Any:
+    settings = load_settings()
+    with db.session(settings.resolved_database_url) as session:
+        workspace = workspace_or_fail(session, name)
+        assert workspace.id is not None
+        try:
+            return work(settings, session, workspace.id)
+        except (DefinitionError, rule_store.RuleStoreError) as error:
+            raise fail(str(error)) from None
+
+
+def _document(source: str) -> Any:
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as error:
+        raise fail(f"cannot read {source}: {error.strerror}") from None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise fail(f"{source} is not JSON: {error}") from None
+
+
+def _print(row: Any) -> None:
+    console.print_json(orjson.dumps(rule_store.shown(row)).decode())
+
+
+@app.command("list")
+def list_rules(workspace: WorkspaceOption = "default") -> None:
+    """Every rule of the workspace."""
+    rows = _with_workspace(workspace, lambda _, s, ws: rule_store.list_rules(s, ws))
+    table = Table("id", "on", "name", "trigger", "condition", "action")
+    for row in rows:
+        doc = row.definition
+        table.add_row(str(row.id), "yes" if row.enabled else "no", row.name,
+                      doc["trigger"]["kind"], doc.get("condition") or "",
+                      doc["action"]["kind"])
+    console.print(table)
+
+
+@app.command("show")
+def show(rule_id: RuleId, workspace: WorkspaceOption = "default") -> None:
+    """One rule's whole document."""
+    _print(_with_workspace(workspace, lambda _, s, ws: rule_store.get(s, ws, rule_id)))
+
+
+@app.command("add")
+def add(source: DocFile, workspace: WorkspaceOption = "default") -> None:
+    """Add a rule; it applies to transitions dispatched from now on."""
+    doc = _document(source)
+    _print(_with_workspace(workspace, lambda st, s, ws: rule_store.create(st, s, ws, doc)))
+
+
+@app.command("replace")
+def replace(rule_id: RuleId, source: DocFile, workspace: WorkspaceOption = "default") -> None:
+    """Replace a rule with a whole new document (a running sequence uses it from its next
+    step)."""
+    doc = _document(source)
+    _print(_with_workspace(workspace, lambda st, s, ws: rule_store.replace(st, s, ws, rule_id,
+                                                                             doc)))
+
+
+@app.command("on")
+def turn_on(rule_id: RuleId, workspace: WorkspaceOption = "default") -> None:
+    """Turn a rule on."""
+    _print(_with_workspace(workspace, lambda _, s, ws: rule_store.set_enabled(s, ws, rule_id,
+                                                                                True)))
+
+
+@app.command("off")
+def turn_off(rule_id: RuleId, workspace: WorkspaceOption = "default") -> None:
+    """Turn a rule off; its running sequences send nothing more."""
+    _print(_with_workspace(workspace, lambda _, s, ws: rule_store.set_enabled(s, ws, rule_id,
+                                                                                False)))
+
+
+@app.command("delete")
+def delete(rule_id: RuleId, workspace: WorkspaceOption = "default") -> None:
+    """Delete a rule; its running sequences send nothing more."""
+    _with_workspace(workspace, lambda _, s, ws: rule_store.delete(s, ws, rule_id))
+    console.print(f"rule {rule_id} deleted")

@@ -1,0 +1,93 @@
+"""`automations rules ...`: the lifecycle of a rule from JSON files, and every bad input
+refused with exit 2 and nothing stored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revsync.automations import rule_store
+from revsync.store import db, workspaces
+from tests.helpers.cli import run
+
+RULE = {"name": "recovered", "trigger": {"kind": "recovered"},
+        "action": {"kind": "notify_team", "template": "team_alert"}}
+
+
+@pytest.fixture
+def shop(env: dict[str, str]) -> int:
+    db.migrate(env["DATABASE_URL"])
+    with db.session(env["DATABASE_URL"]) as session:
+        workspace = workspaces.get_or_create(session, "shop")
+    assert workspace.id is not None
+    return workspace.id
+
+
+def rules(env: dict[str, str], workspace_id: int) -> list[dict[str, Any]]:
+    with db.session(env["DATABASE_URL"]) as session:
+        return [rule_store.shown(r) for r in rule_store.list_rules(session, workspace_id)]
+
+
+def written(tmp_path: Path, doc: Any, name: str = "rule.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_add_list_show_replace_off_on_delete(shop: int, env: dict[str, str],
+                                             tmp_path: Path) -> None:
+    code, out = run("automations", "rules", "add", written(tmp_path, RULE), "-w", "shop")
+    assert code == 0, out
+    [rule] = rules(env, shop)
+    assert '"kind": "recovered"' in out and rule["name"] == "recovered"
+    code, out = run("automations", "rules", "list", "-w", "shop")
+    assert code == 0 and f"│ {rule['id']} │ yes │ recovered │ recovered │ │ notify_team │" in out
+    code, out = run("automations", "rules", "show", str(rule["id"]), "-w", "shop")
+    assert code == 0 and '"template": "team_alert"' in out
+    changed = {**RULE, "condition": "mrr >= 100"}
+    code, out = run("automations", "rules", "replace", str(rule["id"]),
+                    written(tmp_path, changed, "new.json"), "-w", "shop")
+    assert code == 0 and rules(env, shop)[0]["condition"] == "mrr >= 100"
+    assert run("automations", "rules", "off", str(rule["id"]), "-w", "shop")[0] == 0
+    assert rules(env, shop)[0]["enabled"] is False
+    assert run("automations", "rules", "on", str(rule["id"]), "-w", "shop")[0] == 0
+    assert rules(env, shop)[0]["enabled"] is True
+    code, out = run("automations", "rules", "delete", str(rule["id"]), "-w", "shop")
+    assert code == 0 and f"rule {rule['id']} deleted" in out and rules(env, shop) == []
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "is not JSON"),
+    (json.dumps({**RULE, "trigger": {"kind": "soon"}}), "trigger kind 'soon' is not one of"),
+    (json.dumps({**RULE, "action": {"kind": "email", "template": "nothing_here"}}),
+     "no email template nothing_here"),
+    (json.dumps({**RULE, "condition": "plan ="}), "condition: position"),
+])
+def test_bad_documents_are_refused(shop: int, env: dict[str, str], tmp_path: Path,
+                                   content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, out = run("automations", "rules", "add", str(path), "-w", "shop")
+    assert code == 2 and message in out
+    assert rules(env, shop) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["add", "/nonexistent/rule.json"], "cannot read /nonexistent/rule.json"),
+    (["show", "41"], "no rule with id 41 in this workspace"),
+    (["off", "0"], "Invalid value"),
+    (["delete", "x"], "Invalid value"),
+])
+def test_bad_arguments(shop: int, args: list[str], message: str) -> None:
+    code, out = run("automations", "rules", *args, "-w", "shop")
+    assert code == 2 and message in out
+
+
+def test_a_name_used_twice_is_refused(shop: int, env: dict[str, str], tmp_path: Path) -> None:
+    assert run("automations", "rules", "add", written(tmp_path, RULE), "-w", "shop")[0] == 0
+    code, out = run("automations", "rules", "add", written(tmp_path, RULE), "-w", "shop")
+    assert code == 2 and "a rule named 'recovered' exists in this workspace" in out
+    assert len(rules(env, shop)) == 1
