@@ -74,6 +74,7 @@ _FIELDS = {
     "notify_team": {"template", "recipients"},
     "sequence": {"steps", "recipients", "stop", "stop_condition"},
 }
+ACTION_KINDS: tuple[str, ...] = tuple(_FIELDS)
 
 
 def parse_action(doc: Any) -> Action:

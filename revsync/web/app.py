@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from revsync.settings import Settings
-from revsync.web import rules_api, segments_api, setup_api
+from revsync.web import openapi, rules_api, segments_api, setup_api
 from revsync.web.connect_webhooks import ConnectWebhookEndpoint
 from revsync.web.settings_page import SettingsPage, session_secret
 from revsync.web.webhooks import WebhookEndpoint
@@ -25,10 +25,14 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
     async def health(_request: object) -> Response:
         return JSONResponse({"ok": True})
 
+    async def api_document(_request: object) -> Response:
+        return JSONResponse(openapi.document())
+
     connect_webhooks = ConnectWebhookEndpoint(settings, client)
     app = Starlette(
         routes=[
             Route("/healthz", health, methods=["GET"]),
+            Route("/api/openapi.json", api_document, methods=["GET"]),
             # Before the per-workspace route: "connect" is not a workspace name.
             Route("/webhooks/stripe/connect", connect_webhooks.handle, methods=["POST"]),
             Route(

@@ -1,0 +1,132 @@
+"""The JSON API's OpenAPI 3.1 document, served at /api/openapi.json.
+
+Written as a table of operations (method, path, summary, body, answers) next to the
+routes it describes; request bodies come from the same Pydantic models (and trigger and
+action kinds from the same constants) the routes validate with, and a test checks that
+every /api route is described and nothing else is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from revsync.automations.actions import ACTION_KINDS
+from revsync.automations.triggers import TRIGGER_KINDS
+from revsync.setup.options import Changes
+from revsync.web import rules_api, segments_api, setup_api
+
+SETUP = setup_api.BASE
+SEGMENTS = segments_api.BASE
+RULES = rules_api.BASE
+OBJECT: dict[str, Any] = {"type": "object"}
+
+RULE_DOCUMENT: dict[str, Any] = {
+    "type": "object",
+    "description": "A rule: trigger + optional condition + action (docs/automations.md).",
+    "required": ["name", "trigger", "action"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "trigger": {"type": "object", "required": ["kind"],
+                    "properties": {"kind": {"enum": list(TRIGGER_KINDS)}}},
+        "condition": {"type": ["string", "null"], "description": "A segment expression."},
+        "action": {"type": "object", "required": ["kind"],
+                   "properties": {"kind": {"enum": list(ACTION_KINDS)}}},
+        "once_per_subscriber": {"type": "boolean"},
+        "enabled": {"type": "boolean"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    body: dict[str, Any] | None = None
+    answers: dict[int, str] = field(default_factory=lambda: {200: "OK"})
+
+
+def _model(model: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = model.model_json_schema()
+    return schema
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("get", SETUP, "The workspace's Stripe connection and options."),
+    Operation("post", SETUP + "/connect", "Connect Stripe with a secret or restricted key.",
+              {"type": "object", "required": ["api_key"],
+               "properties": {"api_key": {"type": "string"},
+                              "api_base": {"type": ["string", "null"]}}},
+              {200: "Connected", 422: "The key was refused"}),
+    Operation("get", SETUP + "/products", "The account's products (one Stripe request)."),
+    Operation("get", SETUP + "/metadata-suggestions",
+              "Metadata keys found on recent customers and subscriptions."),
+    Operation("post", SETUP + "/dry-run", "What a sync with these options would match.",
+              _model(Changes)),
+    Operation("put", SETUP + "/options", "Save options; a sync or a re-derivation follows.",
+              _model(Changes), {200: "Saved", 422: "Invalid options; nothing saved"}),
+    Operation("get", SETUP + "/sync", "The running or last sync's progress."),
+    Operation("post", SETUP + "/sync", "Start a full sync.", None,
+              {200: "Started", 409: "Not connected"}),
+    Operation("get", SETUP + "/history", "Past syncs with links to the Temporal UI."),
+    Operation("post", SETUP + "/disconnect", "Remove the key and the webhook endpoint."),
+    Operation("get", SEGMENTS, "Every segment of the workspace."),
+    Operation("post", SEGMENTS, "Save a segment.", _model(segments_api.SegmentIn),
+              {201: "Created", 409: "Name taken", 422: "Invalid expression"}),
+    Operation("post", SEGMENTS + "/check", "Check an expression without saving it.",
+              _model(segments_api.ExpressionIn), {200: "Valid", 422: "Invalid expression"}),
+    Operation("get", SEGMENTS + "/{segment_id}", "One segment."),
+    Operation("patch", SEGMENTS + "/{segment_id}", "Rename it or change its expression.",
+              _model(segments_api.SegmentPatch)),
+    Operation("delete", SEGMENTS + "/{segment_id}", "Delete a segment.", None,
+              {204: "Deleted", 404: "No such segment"}),
+    Operation("get", SEGMENTS + "/{segment_id}/count", "How many subscribers are in it."),
+    Operation("get", SEGMENTS + "/{segment_id}/members",
+              "A page of its members (after, limit)."),
+    Operation("get", RULES, "Every rule of the workspace."),
+    Operation("post", RULES, "Add a rule.", RULE_DOCUMENT,
+              {201: "Created", 409: "Name taken", 422: "Invalid rule; nothing saved"}),
+    Operation("get", RULES + "/{rule_id}", "One rule."),
+    Operation("put", RULES + "/{rule_id}", "Replace a rule with a whole document.",
+              RULE_DOCUMENT, {200: "Replaced", 422: "Invalid rule; nothing saved"}),
+    Operation("patch", RULES + "/{rule_id}", "Turn a rule on or off.",
+              _model(rules_api.EnabledIn)),
+    Operation("delete", RULES + "/{rule_id}", "Delete a rule.", None,
+              {204: "Deleted", 404: "No such rule"}),
+)
+
+COMMON_ANSWERS = {401: "No or wrong admin token", 404: "Unknown workspace",
+                  503: "No admin token configured"}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document of every operation above."""
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "parameters": [{"name": name, "in": "path", "required": True,
+                            "schema": {"type": "integer" if name.endswith("_id")
+                                       else "string"}}
+                           for name in _path_names(op.path)],
+            "responses": {str(code): {"description": text}
+                          for code, text in {**COMMON_ANSWERS, **op.answers}.items()},
+        }
+        if op.body is not None:
+            entry["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": op.body}}}
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "revsync", "version": "0.1.0",
+                 "description": "Stripe revenue sync: setup, segments and automation rules "
+                                "of a workspace. Every call needs the admin token."},
+        "components": {"securitySchemes": {"admin": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"admin": []}],
+        "paths": paths,
+    }
+
+
+def _path_names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
