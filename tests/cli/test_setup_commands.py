@@ -44,13 +44,6 @@ def test_bad_options_change_nothing(shop: str, env: dict[str, str],
             workspace.mrr_statuses) == ([], [], ["plan"], ["active", "trialing"])
 
 
-def test_mrr_statuses_are_saved_in_a_fixed_order(shop: str, env: dict[str, str]) -> None:
-    code, out = run("options", "--workspace", shop, "--mrr-statuses", "past_due, Active")
-    assert code == 0, out
-    with db.session(env["DATABASE_URL"]) as session:
-        assert workspaces.by_name(session, shop).mrr_statuses == ["active", "past_due"]
-
-
 @pytest.mark.parametrize("args, message", [
     (["set", "thank_you", "--threshold", "lots"], "threshold is a number"),
     (["set", "win_back", "--delays", "3,soon"], "numbers of days"),
