@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from revsync.activities.liveness import kept_alive
 from revsync.automations import dispatch, emails, rule_steps
@@ -27,6 +29,7 @@ from revsync.store import db, workspaces
 class AutomationActivities:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._http = httpx.Client()  # one connection pool for every rule webhook
 
     @property
     def url(self) -> str:
@@ -75,6 +78,11 @@ class AutomationActivities:
     @activity.defn(name="revsync.run_rule_step")
     @kept_alive
     def run_rule_step(self, request: RuleStepInput) -> RuleStepResult:
-        """One step of a workspace rule: check its condition, send its email once."""
+        """One step of a workspace rule: check its condition, send its email once, or POST
+        its webhook (a refused one fails the attempt: Temporal retries it with backoff)."""
         with activity.shield_thread_cancel_exception(), db.session(self.url) as session:
-            return rule_steps.run_step(self.settings, session, request)
+            try:
+                return rule_steps.run_step(self.settings, session, request, self._http,
+                                           activity.info().attempt)
+            except rule_steps.WebhookNotDelivered as refused:
+                raise ApplicationError(str(refused), type="WebhookNotDelivered") from None

@@ -13,8 +13,9 @@ from collections import deque
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
-from revsync.workflows.retries import database
+from revsync.workflows.retries import database, rule_step
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import (
@@ -172,11 +173,15 @@ class RevenueRuleWorkflow(_AutomationWorkflow):
 
     async def _step(self, request: RuleInput, transition_id: int, step: int
                     ) -> RuleStepResult:
-        result: RuleStepResult = await workflow.execute_activity(
-            "revsync.run_rule_step",
-            RuleStepInput(request.workspace_id, request.rule_id, request.subscriber_id,
-                          transition_id, step),
-            result_type=RuleStepResult,
-            **database(EMAIL_TIMEOUT),
-        )
+        try:
+            result: RuleStepResult = await workflow.execute_activity(
+                "revsync.run_rule_step",
+                RuleStepInput(request.workspace_id, request.rule_id, request.subscriber_id,
+                              transition_id, step),
+                result_type=RuleStepResult,
+                **rule_step(EMAIL_TIMEOUT),
+            )
+        except ActivityError as failed:  # every attempt failed: give this run up
+            cause = str(failed.cause or failed)
+            return RuleStepResult(False, f"given up: {cause}")
         return result

@@ -22,6 +22,17 @@ DB_RETRY = RetryPolicy(
     non_retryable_error_types=["WorkspaceError", "KeyStoreError", "RevenueError"],
 )
 
+# A rule's step (an email, or a webhook to the host platform that may be down for a
+# while): backoff from 2 s to 10 min, about 1.5 hours of attempts, then the step is
+# given up (each webhook attempt is in the delivery log).
+RULE_STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=14,
+    non_retryable_error_types=["WorkspaceError", "KeyStoreError", "RevenueError"],
+)
+
 # Every activity heartbeats while it runs (activities/liveness.py), so a worker that dies
 # mid-activity is noticed after this long and the activity retried on another worker.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
@@ -37,6 +48,12 @@ def database(start_to_close: timedelta = timedelta(minutes=10)) -> ActivityOptio
     """Database work: heartbeated, retried a limited number of times."""
     return ActivityOptions(start_to_close_timeout=start_to_close,
                            heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=DB_RETRY)
+
+
+def rule_step(start_to_close: timedelta = timedelta(minutes=2)) -> ActivityOptions:
+    """A rule's step: heartbeated, retried with a long backoff (see RULE_STEP_RETRY)."""
+    return ActivityOptions(start_to_close_timeout=start_to_close,
+                           heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=RULE_STEP_RETRY)
 
 
 def stripe(start_to_close: timedelta = timedelta(minutes=15)) -> ActivityOptions:

@@ -2,6 +2,8 @@
 
 - `email`: one email to the subscriber.
 - `notify_team`: one email to the team (the rule's recipients, else `REVSYNC_TEAM_ALERT_TO`).
+- `webhook`: one signed POST to the host platform's endpoint (`outbound`), retried with
+  backoff by Temporal, so the platform's own automation engine can react.
 - `sequence`: steps, each an email to the subscriber or the team, each sent `after_days`
   after the previous one; it stops when its `stop` trigger fires on a later transition
   (e.g. `churned` removed), when `stop_condition` (a segment expression) holds before a
@@ -25,7 +27,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 MAX_STEPS = 20
 MAX_DAYS = 365
 MAX_RECIPIENTS = 20
-SUBSCRIBER, TEAM = "subscriber", "team"
+SUBSCRIBER, TEAM, HOST = "subscriber", "team", "host"
 
 
 class ActionError(ValueError):
@@ -35,7 +37,7 @@ class ActionError(ValueError):
 @dataclass(frozen=True)
 class Step:
     template: str
-    to: str = SUBSCRIBER  # subscriber | team
+    to: str = SUBSCRIBER  # subscriber | team | host (a webhook: no template)
     after_days: float = 0.0  # after the previous step (the first: after the trigger)
 
 
@@ -54,7 +56,7 @@ class Action:
         if self.kind == "sequence":
             doc["steps"] = [{"template": s.template, "to": s.to, "after_days": s.after_days}
                             for s in self.steps]
-        else:
+        elif self.kind != "webhook":
             doc["template"] = self.steps[0].template
         if self.recipients:
             doc["recipients"] = list(self.recipients)
@@ -66,12 +68,13 @@ class Action:
 
     @property
     def templates(self) -> set[str]:
-        return {step.template for step in self.steps}
+        return {step.template for step in self.steps if step.to != HOST}
 
 
 _FIELDS = {
     "email": {"template"},
     "notify_team": {"template", "recipients"},
+    "webhook": set(),
     "sequence": {"steps", "recipients", "stop", "stop_condition"},
 }
 ACTION_KINDS: tuple[str, ...] = tuple(_FIELDS)
@@ -88,6 +91,8 @@ def parse_action(doc: Any) -> Action:
     if unknown:
         raise ActionError(f"action {kind} takes no {', '.join(unknown)}")
     recipients = _recipients(doc.get("recipients", []))
+    if kind == "webhook":
+        return Action(kind, (Step("", HOST),))
     if kind != "sequence":
         to = TEAM if kind == "notify_team" else SUBSCRIBER
         return Action(kind, (Step(_template(doc.get("template")), to),), recipients)

@@ -11,22 +11,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from revsync.automations.actions import TEAM
+from revsync.automations import outbound, outbound_store
+from revsync.automations.actions import HOST, TEAM
 from revsync.automations.definitions import Definition, rule_automation
 from revsync.automations.emails import send_template
 from revsync.automations.rule_store import definition_of
 from revsync.automations.types import RuleStepInput, RuleStepResult
 from revsync.segments import Expr, condition
 from revsync.settings import Settings
-from revsync.store.models import RevenueRule, Subscriber
+from revsync.store import workspaces
+from revsync.store.models import OutboundDelivery, RevenueRule, Subscriber, SubscriberTransition
 
 DAY = 86_400
 
 
-def run_step(settings: Settings, session: Session, request: RuleStepInput) -> RuleStepResult:
+class WebhookNotDelivered(Exception):
+    """The platform did not accept the webhook; the attempt is logged, Temporal retries."""
+
+
+def run_step(settings: Settings, session: Session, request: RuleStepInput,
+             http: httpx.Client | None = None, attempt: int = 1) -> RuleStepResult:
     row = session.get(RevenueRule, request.rule_id)
     if row is None or row.workspace_id != request.workspace_id:
         return RuleStepResult(False, "rule deleted")
@@ -46,17 +54,60 @@ def run_step(settings: Settings, session: Session, request: RuleStepInput) -> Ru
     if request.step > 0 and stop is not None and holds(session, subscriber, stop):
         return RuleStepResult(False, "stop condition")
     step = steps[request.step]
+    following = _after(rule, request.step + 1)
+    key = (f"{rule_automation(request.rule_id)}/{request.subscriber_id}/"
+           f"{request.transition_id}/{request.step}")
+    if step.to == HOST:
+        assert http is not None, "webhook steps need an HTTP client"
+        return _webhook(settings, session, request, row.name, rule, key, http, attempt)
     if step.to != TEAM and subscriber.unsubscribed:
         return RuleStepResult(False, "unsubscribed")
     recipients = _recipients(settings, rule) if step.to == TEAM else [subscriber.email]
-    following = _after(rule, request.step + 1)
     if not recipients:
         return RuleStepResult(False, "no team address configured", following)
-    key = (f"{rule_automation(request.rule_id)}/{request.subscriber_id}/"
-           f"{request.transition_id}/{request.step}")
     sent = send_template(settings, session, subscriber, step.template, key, recipients,
                          request.transition_id)
     return RuleStepResult(sent.sent, sent.reason, following)
+
+
+def _webhook(settings: Settings, session: Session, request: RuleStepInput, rule_name: str,
+             rule: Definition, key: str, http: httpx.Client, attempt: int) -> RuleStepResult:
+    """POST the transition to the platform once: a delivered key is never sent again."""
+    log = OutboundDelivery(workspace_id=request.workspace_id, key=key, rule_id=request.rule_id,
+                           subscriber_id=request.subscriber_id,
+                           transition_id=request.transition_id, attempt=attempt)
+    if outbound_store.delivered(session, request.workspace_id, key):
+        return RuleStepResult(False, "already delivered")
+    target = outbound_store.target(settings, session, request.workspace_id)
+    transition = session.get(SubscriberTransition, request.transition_id)
+    if target is None or transition is None:
+        log.error = ("no webhook URL configured for this workspace" if target is None
+                     else "the transition is gone")
+        outbound_store.record(session, log)
+        return RuleStepResult(False, log.error)
+    payload = outbound.body(
+        delivery_id=key, workspace=workspaces.by_id(session, request.workspace_id).name,
+        subscriber_id=request.subscriber_id, rule_id=request.rule_id, rule_name=rule_name,
+        trigger=rule.trigger.to_doc(), transition_id=request.transition_id,
+        created=int(transition.created_at.timestamp()),
+        before=outbound.values(transition.mrr_before, transition.ltv_before,
+                               _tags_before(transition)),
+        after=outbound.values(transition.mrr_after, transition.ltv_after,
+                              transition.tags_after))
+    session.commit()  # no transaction held open across the POST
+    answer = outbound.post(http, target.url, target.secret, key, payload)
+    log.status_code, log.error, log.delivered = answer.status, answer.error, answer.delivered
+    outbound_store.record(session, log)
+    if not answer.delivered:
+        raise WebhookNotDelivered(answer.error or f"the platform answered {answer.status}")
+    return RuleStepResult(False, "delivered")
+
+
+def _tags_before(transition: SubscriberTransition) -> list[str] | None:
+    if transition.tags_after is None:
+        return None
+    return sorted((set(transition.tags_after) - set(transition.tags_added))
+                  | set(transition.tags_removed))
 
 
 def holds(session: Session, subscriber: Subscriber, expr: Expr) -> bool:

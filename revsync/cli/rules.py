@@ -5,6 +5,8 @@
     rules add FILE                   a new rule from a JSON file (- reads standard input)
     rules replace ID FILE            the rule becomes that document
     rules on ID | off ID | delete ID
+    rules webhook [--url URL --secret-env VAR | --off]   where rule webhooks go
+    rules deliveries                 the newest webhook attempts
 
 The document is described in docs/automations.md. A rule that does not validate is
 one line listing every problem and exit 2; nothing is saved.
@@ -12,6 +14,7 @@ one line listing every problem and exit 2; nothing is saved.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +25,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from revsync.automations import rule_store
+from revsync.automations import outbound_store, rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.cli.common import WorkspaceOption, fail, load_settings, workspace_or_fail
 from revsync.cli.console import console
@@ -42,7 +45,8 @@ def _with_workspace(name: str, work: Callable[[Settings, Session, int], Any]) ->
         assert workspace.id is not None
         try:
             return work(settings, session, workspace.id)
-        except (DefinitionError, rule_store.RuleStoreError) as error:
+        except (DefinitionError, rule_store.RuleStoreError,
+                outbound_store.OutboundError) as error:
             raise fail(str(error)) from None
 
 
@@ -115,3 +119,43 @@ def delete(rule_id: RuleId, workspace: WorkspaceOption = "default") -> None:
     """Delete a rule; its running sequences send nothing more."""
     _with_workspace(workspace, lambda _, s, ws: rule_store.delete(s, ws, rule_id))
     console.print(f"rule {rule_id} deleted")
+
+
+@app.command("webhook")
+def webhook(
+    url: Annotated[str | None, typer.Option(help="The host platform's endpoint for rule "
+                                            "webhooks (http or https).")] = None,
+    secret_env: Annotated[str | None, typer.Option(
+        help="The environment variable holding the signing secret (16+ characters).")]
+    = None,
+    off: Annotated[bool, typer.Option("--off", help="Stop sending rule webhooks.")] = False,
+    workspace: WorkspaceOption = "default",
+) -> None:
+    """Show, set (--url with --secret-env) or clear (--off) where rule webhooks go."""
+    if off and url is not None:
+        raise fail("give --url or --off, not both")
+    secret = None
+    if url is not None:
+        if secret_env is None or not os.environ.get(secret_env):
+            raise fail("--url needs --secret-env naming a set environment variable")
+        secret = os.environ[secret_env]
+
+    def work(settings: Settings, session: Session, workspace_id: int) -> str:
+        if url is not None or off:
+            outbound_store.configure(settings, session, workspace_id, url, secret)
+        target = outbound_store.target(settings, session, workspace_id)
+        return f"rule webhooks go to {target.url}" if target else "no rule webhooks are sent"
+
+    console.print(_with_workspace(workspace, work))
+
+
+@app.command("deliveries")
+def deliveries(workspace: WorkspaceOption = "default",
+               limit: Annotated[int, typer.Option(min=1, max=500)] = 50) -> None:
+    """The newest rule webhook attempts: when, which delivery, what the platform said."""
+    rows = _with_workspace(workspace, lambda _, s, ws: outbound_store.deliveries(s, ws, limit))
+    table = Table("at", "key", "attempt", "status", "delivered", "error")
+    for row in rows:
+        table.add_row(row.created_at.isoformat(timespec="seconds"), row.key, str(row.attempt),
+                      str(row.status_code or "-"), "yes" if row.delivered else "no", row.error)
+    console.print(table)

@@ -50,6 +50,9 @@ class Workspace(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     webhook_endpoint_id: str | None = Field(default=None, max_length=255)
+    # The host platform's endpoint for rule webhooks (migration 0011), secret encrypted.
+    outbound_webhook_url: str | None = Field(default=None, max_length=500)
+    outbound_webhook_secret_encrypted: str | None = None
     # Stripe Connect: the connected account (`Stripe-Account`) the platform key reads.
     stripe_account: str | None = Field(default=None, max_length=255)
     # The Stripe account whose rate limits the workspace's requests count against: the
@@ -302,6 +305,24 @@ class RevenueRule(SQLModel, table=True):
                                        sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboundDelivery(SQLModel, table=True):
+    """One attempt to POST a rule's webhook to the host platform, as it went."""
+
+    __tablename__ = "outbound_delivery"
+    __table_args__ = (Index("ix_outbound_delivery_ws_key", "workspace_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    key: str = Field(max_length=255)  # the Idempotency-Key: rule, subscriber, transition, step
+    rule_id: int
+    subscriber_id: int
+    transition_id: int
+    attempt: int
+    status_code: int | None = None
+    error: str = Field(default="", max_length=500)
+    delivered: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class AutomationFire(SQLModel, table=True):

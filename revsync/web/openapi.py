@@ -14,11 +14,12 @@ from typing import Any
 from revsync.automations.actions import ACTION_KINDS
 from revsync.automations.triggers import TRIGGER_KINDS
 from revsync.setup.options import Changes
-from revsync.web import rules_api, segments_api, setup_api
+from revsync.web import automations_api, segments_api, setup_api
 
 SETUP = setup_api.BASE
 SEGMENTS = segments_api.BASE
-RULES = rules_api.BASE
+RULES = automations_api.BASE
+AUTOMATIONS = automations_api.AUTOMATIONS
 OBJECT: dict[str, Any] = {"type": "object"}
 
 RULE_DOCUMENT: dict[str, Any] = {
@@ -91,9 +92,16 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("put", RULES + "/{rule_id}", "Replace a rule with a whole document.",
               RULE_DOCUMENT, {200: "Replaced", 422: "Invalid rule; nothing saved"}),
     Operation("patch", RULES + "/{rule_id}", "Turn a rule on or off.",
-              _model(rules_api.EnabledIn)),
+              _model(automations_api.EnabledIn)),
     Operation("delete", RULES + "/{rule_id}", "Delete a rule.", None,
               {204: "Deleted", 404: "No such rule"}),
+    Operation("get", AUTOMATIONS + "/webhook",
+              "The host platform's webhook URL, and whether a secret is set."),
+    Operation("put", AUTOMATIONS + "/webhook", "Set the webhook URL and secret (url null: "
+              "stop sending).", _model(automations_api.WebhookIn),
+              {200: "Saved", 422: "Invalid URL or secret; nothing saved"}),
+    Operation("get", AUTOMATIONS + "/deliveries",
+              "The newest webhook delivery attempts (limit, 1-500)."),
 )
 
 COMMON_ANSWERS = {401: "No or wrong admin token", 404: "Unknown workspace",

@@ -91,3 +91,31 @@ def test_a_name_used_twice_is_refused(shop: int, env: dict[str, str], tmp_path: 
     code, out = run("automations", "rules", "add", written(tmp_path, RULE), "-w", "shop")
     assert code == 2 and "a rule named 'recovered' exists in this workspace" in out
     assert len(rules(env, shop)) == 1
+
+
+def test_the_webhook_target_from_the_command_line(shop: int, monkeypatch: pytest.MonkeyPatch
+                                                  ) -> None:
+    assert run("automations", "rules", "webhook", "-w", "shop") == (
+        0, "no rule webhooks are sent")
+    monkeypatch.setenv("HOOK_SECRET", "whsec_platform_0123456789")
+    code, out = run("automations", "rules", "webhook", "--url", "https://hooks.example.com/r",
+                    "--secret-env", "HOOK_SECRET", "-w", "shop")
+    assert (code, out) == (0, "rule webhooks go to https://hooks.example.com/r")
+    assert run("automations", "rules", "webhook", "--off", "-w", "shop") == (
+        0, "no rule webhooks are sent")
+    code, out = run("automations", "rules", "deliveries", "-w", "shop")
+    assert code == 0 and "attempt" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--url", "https://h.example.com"], "--url needs --secret-env naming a set environment"),
+    (["--url", "https://h.example.com", "--secret-env", "UNSET_VARIABLE_X"], "--secret-env"),
+    (["--url", "ftp://h.example.com", "--secret-env", "HOOK_SECRET"], "an http(s) URL"),
+    (["--url", "https://h.example.com", "--off"], "give --url or --off, not both"),
+])
+def test_bad_webhook_arguments(shop: int, monkeypatch: pytest.MonkeyPatch, args: list[str],
+                               message: str) -> None:
+    monkeypatch.setenv("HOOK_SECRET", "whsec_platform_0123456789")
+    code, out = run("automations", "rules", "webhook", *args, "-w", "shop")
+    assert code == 2 and message in out
+    assert run("automations", "rules", "webhook", "-w", "shop")[1] == "no rule webhooks are sent"

@@ -1,5 +1,5 @@
-"""The workspace rules JSON API under /api/workspaces/{workspace}/automations/rules
-(admin token only).
+"""The automations JSON API under /api/workspaces/{workspace}/automations (admin token
+only): the workspace's rules, its webhook to the host platform, and the deliveries.
 
     GET    /rules            every rule of the workspace
     POST   /rules            a new rule (the whole document); 201 with its id
@@ -7,6 +7,9 @@
     PUT    /rules/{id}       replace it with a whole document
     PATCH  /rules/{id}       {"enabled": true|false}
     DELETE /rules/{id}       204
+    GET    /webhook          the host platform's URL, and whether a secret is set
+    PUT    /webhook          {"url": ..., "secret": ...}, or {"url": null} to stop
+    GET    /deliveries       the newest webhook attempts (?limit=, at most 500)
 
 A rule that does not validate is a 422 listing every problem (nothing is saved); 409 a
 name the workspace already uses; 404 an id of another workspace.
@@ -22,9 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from revsync.automations import rule_store
+from revsync.automations import outbound_store, rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.settings import Settings
+from revsync.store.models import OutboundDelivery
 from revsync.web.auth import Handler, admin_only, error
 from revsync.web.json_api import (
     answering_bad_requests,
@@ -34,7 +38,8 @@ from revsync.web.json_api import (
     path_id,
 )
 
-BASE = "/api/workspaces/{workspace}/automations/rules"
+AUTOMATIONS = "/api/workspaces/{workspace}/automations"
+BASE = AUTOMATIONS + "/rules"
 
 
 class EnabledIn(BaseModel):
@@ -42,15 +47,23 @@ class EnabledIn(BaseModel):
     enabled: bool
 
 
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: str | None
+    secret: str | None = None
+
+
 def routes(settings: Settings) -> list[Route]:
     api = RulesApi(settings)
 
     def route(path: str, handler: Handler, methods: list[str]) -> Route:
-        return Route(BASE + path, admin_only(settings, answering_bad_requests(handler)),
-                     methods=methods)
+        return Route(AUTOMATIONS + path,
+                     admin_only(settings, answering_bad_requests(handler)), methods=methods)
 
-    return [route("", api.list_or_create, ["GET", "POST"]),
-            route("/{rule_id}", api.one, ["GET", "PUT", "PATCH", "DELETE"])]
+    return [route("/rules", api.list_or_create, ["GET", "POST"]),
+            route("/rules/{rule_id}", api.one, ["GET", "PUT", "PATCH", "DELETE"]),
+            route("/webhook", api.webhook, ["GET", "PUT"]),
+            route("/deliveries", api.deliveries, ["GET"])]
 
 
 class RulesApi:
@@ -84,6 +97,30 @@ class RulesApi:
         return await self._run(request, lambda s, ws: _shown(
             rule_store.replace(self.settings, s, ws, rule_id, doc)))
 
+    async def webhook(self, request: Request) -> Response:
+        if request.method == "PUT":
+            body = await model_body(request, WebhookIn)
+
+            def save(session: Session, workspace_id: int) -> Response:
+                outbound_store.configure(self.settings, session, workspace_id, body.url,
+                                         body.secret)
+                return self._webhook_shown(session, workspace_id)
+
+            return await self._run(request, save)
+        return await self._run(request, self._webhook_shown)
+
+    def _webhook_shown(self, session: Session, workspace_id: int) -> Response:
+        target = outbound_store.target(self.settings, session, workspace_id)
+        return JSONResponse({"url": target.url if target else None,
+                             "secret_set": target is not None})
+
+    async def deliveries(self, request: Request) -> Response:
+        raw = request.query_params.get("limit", "50")
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 500:
+            return error(422, f"limit is a whole number from 1 to 500, not {raw!r}")
+        return await self._run(request, lambda s, ws: JSONResponse({"deliveries": [
+            delivery_shown(d) for d in outbound_store.deliveries(s, ws, int(raw))]}))
+
     async def _run(self, request: Request, work: Any) -> Response:
         return await in_workspace(self.url, request, work, _errors)
 
@@ -92,11 +129,19 @@ def _shown(row: Any) -> Response:
     return JSONResponse(rule_store.shown(row))
 
 
+def delivery_shown(d: OutboundDelivery) -> dict[str, Any]:
+    return {"id": d.id, "key": d.key, "rule_id": d.rule_id, "subscriber_id": d.subscriber_id,
+            "transition_id": d.transition_id, "attempt": d.attempt,
+            "status_code": d.status_code, "error": d.error, "delivered": d.delivered,
+            "at": d.created_at.isoformat()}
+
+
 def _errors(problem: Exception) -> Response | None:
     if isinstance(problem, rule_store.RuleNotFound):
         return error(404, str(problem))
     if isinstance(problem, rule_store.DuplicateRuleName):
         return error(409, str(problem))
-    if isinstance(problem, DefinitionError | rule_store.RuleStoreError):
+    if isinstance(problem, DefinitionError | rule_store.RuleStoreError
+                  | outbound_store.OutboundError):
         return error(422, str(problem))
     return None

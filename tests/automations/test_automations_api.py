@@ -1,5 +1,6 @@
-"""The workspace rules HTTP API on both databases: the lifecycle, every kind of bad input
-refused with nothing stored, workspace scoping, auth."""
+"""The automations HTTP API on both databases: rules (the lifecycle, every kind of bad
+input refused with nothing stored, workspace scoping, auth), the host platform's webhook
+target and the delivery log."""
 
 from __future__ import annotations
 
@@ -126,3 +127,48 @@ async def test_the_token_is_required(http: httpx.AsyncClient) -> None:
     assert response.status_code == 401
     response = await http.get(BASE, headers={"Authorization": "Bearer wrong"})
     assert response.status_code == 401
+
+
+HOOK = "/api/workspaces/shop/automations/webhook"
+
+
+async def test_the_webhook_target_is_set_shown_without_its_secret_and_cleared(
+        http: httpx.AsyncClient) -> None:
+    assert await call(http, "GET", HOOK) == (200, {"url": None, "secret_set": False})
+    secret = "whsec_platform_0123456789"
+    status, shown = await call(http, "PUT", HOOK, {"url": "https://hooks.example.com/revsync",
+                                                  "secret": secret})
+    assert (status, shown) == (200, {"url": "https://hooks.example.com/revsync",
+                                     "secret_set": True})
+    response = await http.get(HOOK, headers=AUTH)
+    assert secret not in response.text
+    assert await call(http, "PUT", HOOK, {"url": None}) == (200, {"url": None,
+                                                                  "secret_set": False})
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"url": "javascript:alert(1)", "secret": "s" * 20}, "an http(s) URL with a host"),
+    ({"url": "https://hooks.example.com"}, "secret has at least 16 characters"),
+    ({"url": "https://hooks.example.com", "secret": "tiny"}, "at least 16 characters"),
+    ({"url": 5, "secret": "s" * 20}, "url: Input should be a valid string"),
+    ({"secret": "s" * 20}, "url: Field required"),
+])
+async def test_bad_webhook_targets_are_refused(http: httpx.AsyncClient, body: Any,
+                                               message: str) -> None:
+    status, answer = await call(http, "PUT", HOOK, body)
+    assert status == 422 and message in answer["error"]["message"]
+    assert await call(http, "GET", HOOK) == (200, {"url": None, "secret_set": False})
+
+
+@pytest.mark.parametrize("query, status", [
+    ("", 200), ("?limit=500", 200), ("?limit=0", 422), ("?limit=501", 422),
+    ("?limit=x", 422), ("?limit=-1", 422),
+])
+async def test_the_delivery_log_and_its_limit(http: httpx.AsyncClient, query: str,
+                                              status: int) -> None:
+    code, answer = await call(http, "GET", f"/api/workspaces/shop/automations/deliveries{query}")
+    assert code == status
+    if status == 200:
+        assert answer == {"deliveries": []}
+    else:
+        assert "limit is a whole number from 1 to 500" in answer["error"]["message"]
