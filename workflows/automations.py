@@ -140,7 +140,8 @@ class RevenueRuleWorkflow(_AutomationWorkflow):
     """A workspace rule for one subscriber: each start runs the rule's action (one email,
     or a sequence's steps with their delays); a stop ends the run in progress. Each step
     is one activity that reads the rule afresh, checks its condition (at the first) or
-    stop condition (later ones), and says how long to wait for the next."""
+    stop condition (later ones), and says how long to wait for the next. A timer trigger
+    (trial ends in N days) first answers how long to wait, then fires armed."""
 
     @workflow.run
     async def run(self, request: RuleInput) -> AutomationResult:
@@ -154,30 +155,34 @@ class RevenueRuleWorkflow(_AutomationWorkflow):
                 return result
             start = self.signals.queue.popleft()
             self.signals.stopped = ""  # a stop before this start does not apply to it
-            step: int | None = 0
-            while step is not None:
-                done = await self._step(request, start.transition_id, step)
+            step, armed = 0, False
+            while True:
+                done = await self._step(request, start.transition_id, step, armed)
                 result.emails += int(done.sent)
                 workflow.set_current_details(f"{result.emails} email(s); step {step + 1}: "
                                              f"{done.reason}")
                 if done.next_after_seconds is None:
                     break
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda: bool(self.signals.stopped),
-                        timeout=timedelta(seconds=done.next_after_seconds))
+                if done.next_after_seconds > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await workflow.wait_condition(
+                            lambda: bool(self.signals.stopped),
+                            timeout=timedelta(seconds=done.next_after_seconds))
                 if self.signals.stopped:
                     result.stopped = self.signals.stopped
                     break
-                step += 1
+                if done.arming:  # the timer ran out: step 0 again, armed
+                    armed = True
+                else:
+                    step += 1
 
-    async def _step(self, request: RuleInput, transition_id: int, step: int
+    async def _step(self, request: RuleInput, transition_id: int, step: int, armed: bool
                     ) -> RuleStepResult:
         try:
             result: RuleStepResult = await workflow.execute_activity(
                 "revsync.run_rule_step",
                 RuleStepInput(request.workspace_id, request.rule_id, request.subscriber_id,
-                              transition_id, step),
+                              transition_id, step, armed),
                 result_type=RuleStepResult,
                 **rule_step(EMAIL_TIMEOUT),
             )

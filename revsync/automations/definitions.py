@@ -24,7 +24,14 @@ from typing import Any
 
 from revsync.automations.actions import Action, ActionError, parse_action
 from revsync.automations.rules import Command
-from revsync.automations.triggers import Change, Trigger, TriggerError, fires, parse_trigger
+from revsync.automations.triggers import (
+    Change,
+    Trigger,
+    TriggerError,
+    disarms,
+    fires,
+    parse_trigger,
+)
 from revsync.automations.types import START, STOP
 from revsync.segments import Expr, SegmentError, parse, to_text
 
@@ -83,6 +90,9 @@ def rule_commands(change: Change, rules: list[tuple[int, Definition]]) -> list[C
         elif rule.action.stop is not None and fires(rule.action.stop, change):
             found.append(Command(name, STOP, change.subscriber_id, change.transition_id,
                                  "stop trigger"))
+        elif disarms(rule.trigger, change):
+            found.append(Command(name, STOP, change.subscriber_id, change.transition_id,
+                                 "trial over"))
     return found
 
 

@@ -9,22 +9,32 @@ condition first.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
+from sqlmodel import select as sqlselect
 
 from revsync.automations import outbound, outbound_store
 from revsync.automations.actions import HOST, TEAM
 from revsync.automations.definitions import Definition, rule_automation
 from revsync.automations.emails import send_template
 from revsync.automations.rule_store import definition_of
+from revsync.automations.triggers import TIMERS
 from revsync.automations.types import RuleStepInput, RuleStepResult
 from revsync.segments import Expr, condition
 from revsync.settings import Settings
 from revsync.store import workspaces
-from revsync.store.models import OutboundDelivery, RevenueRule, Subscriber, SubscriberTransition
+from revsync.store.models import (
+    OutboundDelivery,
+    RevenueRule,
+    StripeSubscription,
+    Subscriber,
+    SubscriberTransition,
+)
+from revsync.subscribers import changes
 
 DAY = 86_400
 
@@ -47,6 +57,12 @@ def run_step(settings: Settings, session: Session, request: RuleStepInput,
         return RuleStepResult(False, "no such subscriber")
     if request.step >= len(steps):
         return RuleStepResult(False, "the rule has fewer steps now")
+    if request.step == 0 and rule.trigger.kind in TIMERS:
+        if not request.armed:
+            return _arm(session, subscriber, rule)
+        held = changes.stripe_tags(session, [request.subscriber_id])
+        if "trial" not in held.get(request.subscriber_id, frozenset()):
+            return RuleStepResult(False, "no longer on trial")
     if request.step == 0 and rule.condition is not None and not holds(
             session, subscriber, rule.condition):
         return RuleStepResult(False, "condition false")
@@ -101,6 +117,32 @@ def _webhook(settings: Settings, session: Session, request: RuleStepInput, rule_
     if not answer.delivered:
         raise WebhookNotDelivered(answer.error or f"the platform answered {answer.status}")
     return RuleStepResult(False, "delivered")
+
+
+def _arm(session: Session, subscriber: Subscriber, rule: Definition) -> RuleStepResult:
+    """How long until `days` before the trial's end (its latest trialing subscription's
+    `trial_end`, from the mirror); at once when that moment has passed but the trial has
+    not ended."""
+    assert rule.trigger.days is not None
+    ends = trial_end(session, subscriber)
+    now = time.time()
+    if ends is None or ends <= now:
+        return RuleStepResult(False, "no trial end ahead")
+    wait = max(0, round(ends - rule.trigger.days * DAY - now))
+    return RuleStepResult(False, f"armed: fires in {wait} s", wait, arming=True)
+
+
+def trial_end(session: Session, subscriber: Subscriber) -> int | None:
+    """The latest `trial_end` of the subscriber's trialing subscriptions in the mirror."""
+    if not subscriber.stripe_customer_ids:
+        return None
+    rows = session.exec(sqlselect(StripeSubscription).where(
+        StripeSubscription.workspace_id == subscriber.workspace_id,
+        col(StripeSubscription.customer).in_(subscriber.stripe_customer_ids),
+        StripeSubscription.status == "trialing")).all()
+    ends = [r.data.get("trial_end") for r in rows]
+    found = [e for e in ends if isinstance(e, int) and not isinstance(e, bool)]
+    return max(found) if found else None
 
 
 def _tags_before(transition: SubscriberTransition) -> list[str] | None:

@@ -6,6 +6,10 @@ Raw Stripe events never reach here, so a trigger fires on the subscriber's state
 trial that converted is no longer on trial, and a redelivered event records no
 second transition.
 
+One trigger is a timer: `trial_ends_in` (`days`) is armed when a transition adds `trial`
+and fires `days` before the trial's end if the subscriber is still on trial then; a
+transition that removes `trial` (converted or ended) disarms it (`disarms`).
+
 A trigger is written as a small document, e.g. `{"kind": "tag_added", "tag":
 "churned"}` or `{"kind": "mrr_expanded", "min_percent": "10"}`; `parse_trigger`
 checks it and says what is wrong, `fires` evaluates it.
@@ -64,6 +68,7 @@ class Trigger:
     min_change: Decimal = ZERO  # mrr_expanded / mrr_contracted: absolute, in currency
     min_percent: Decimal = ZERO  # ... and relative to the MRR before
     mrr_at_least: Decimal | None = None  # the larger of MRR before and after, at least
+    days: int | None = None  # trial_ends_in: this many days before the trial's end
 
     def to_doc(self) -> dict[str, Any]:
         """The document this trigger was parsed from, normalised (decimals as text)."""
@@ -127,7 +132,10 @@ _RULES: dict[str, Callable[[Trigger, Change], bool]] = {
     "payment": lambda t, c: c.ltv_after is not None and _mrr(c.ltv_before) < c.ltv_after,
     "refund": lambda t, c: (c.ltv_before is not None and c.ltv_after is not None
                             and c.ltv_after < c.ltv_before),
+    "trial_ends_in": lambda t, c: "trial" in c.tags_added,  # arms the timer
 }
+TIMERS = frozenset({"trial_ends_in"})
+MAX_DAYS_BEFORE = 60
 
 # The fields each kind takes besides `kind`; `mrr_at_least` is allowed on every kind.
 _FIELDS: dict[str, tuple[str, ...]] = {
@@ -138,6 +146,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "mrr_contracted": ("min_change", "min_percent", "mrr_at_least"),
     "mrr_crossed": ("threshold", "direction", "mrr_at_least"),
     "ltv_crossed": ("threshold", "direction", "mrr_at_least"),
+    "trial_ends_in": ("days", "mrr_at_least"),
 }
 TRIGGER_KINDS: tuple[str, ...] = tuple(_RULES)
 
@@ -154,6 +163,11 @@ def fires(trigger: Trigger, change: Change) -> bool:
         if larger < trigger.mrr_at_least:
             return False
     return _RULES[trigger.kind](trigger, change)
+
+
+def disarms(trigger: Trigger, change: Change) -> bool:
+    """Whether this transition cancels the trigger's armed timer (the trial is over)."""
+    return trigger.kind in TIMERS and "trial" in change.tags_removed
 
 
 def parse_trigger(doc: Any) -> Trigger:
@@ -182,6 +196,13 @@ def parse_trigger(doc: Any) -> Trigger:
     for name in ("min_change", "min_percent"):
         if name in _FIELDS[kind]:
             values[name] = _amount(kind, name, doc.get(name, "0"))
+    if "days" in _FIELDS[kind]:
+        days = doc.get("days")
+        if isinstance(days, bool) or not isinstance(days, int) or not (
+                1 <= days <= MAX_DAYS_BEFORE):
+            raise TriggerError(f"trigger {kind}: days is a whole number from 1 to "
+                               f"{MAX_DAYS_BEFORE}, not {days!r}")
+        values["days"] = days
     if doc.get("mrr_at_least") is not None:
         values["mrr_at_least"] = _amount(kind, "mrr_at_least", doc["mrr_at_least"])
     return Trigger(kind, **values)

@@ -59,6 +59,7 @@ class RuleStepInput:
     subscriber_id: int
     transition_id: int
     step: int  # 0: the rule fired (its condition is checked); then each later step
+    armed: bool = False  # a timer trigger's wait is over: fire now if it still applies
 
 
 @dataclass
@@ -66,6 +67,7 @@ class RuleStepResult:
     sent: bool
     reason: str = ""  # sent | queued | condition false | stop condition | unsubscribed ...
     next_after_seconds: int | None = None  # None: the run is over
+    arming: bool = False  # a timer trigger: wait next_after_seconds, then step 0 armed
 
 
 @dataclass

@@ -73,6 +73,12 @@ def test_commands_start_stop_and_once() -> None:
     assert rule_commands(change(ltv=("10", "25"), transition=9), rules) == [
         Command("rule-5", START, 42, 9, ONCE)]
     assert rule_commands(change(removed="trial"), rules) == []
+    timer = [(8, parse_definition({"name": "ends", "trigger": {"kind": "trial_ends_in",
+                                                               "days": 3},
+                                   "action": {"kind": "email", "template": "thank_you"}}))]
+    assert rule_commands(change(added="trial"), timer) == [Command("rule-8", START, 42, 7)]
+    assert rule_commands(change(removed="trial", added="customer"), timer) == [
+        Command("rule-8", STOP, 42, 7, "trial over")]
 
 
 @pytest.mark.parametrize("doc, message", [

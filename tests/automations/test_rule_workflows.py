@@ -4,12 +4,14 @@ off mid-sequence, team steps; email through SMTP on loopback."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -21,7 +23,7 @@ from revsync.automations.rules import Command
 from revsync.automations.types import START, STOP, AutomationResult, automation_workflow_id
 from revsync.settings import Settings
 from revsync.store import db
-from revsync.store.models import Subscriber, SubscriberTag
+from revsync.store.models import StripeSubscription, Subscriber, SubscriberTag
 from revsync.temporal.client import connect
 from tests.automations.conftest import Inbox
 from tests.automations.test_sequences import WIN_BACK_SUBJECTS, outbox, seed
@@ -165,3 +167,71 @@ async def test_one_email_per_transition_however_often_it_is_handed_over(
     await time_env.sleep(timedelta(hours=2))  # past the hour it waits for another start
     assert await handle.result() == AutomationResult(emails=1)
     assert [to for to, _ in smtp[0].messages] == [["billing@shop.example"]]
+
+
+TRIAL_ENDS = {"name": "trial ends in 3 days", "trigger": {"kind": "trial_ends_in", "days": 3},
+              "action": {"kind": "email", "template": "thank_you"}}
+
+
+def on_trial_for_14_days(settings: Settings) -> tuple[int, int, int]:
+    """ann starts a 14-day trial now: her trialing subscription in the mirror, the Stripe
+    tag `trial`, and the transition that added it."""
+    ws, ann, transition = seed(settings, ["trial"], [], mrr=("0.00", "0.00"))
+    with db.session(settings.resolved_database_url) as session:
+        session.add(StripeSubscription(
+            workspace_id=ws, id="sub_trial", customer="cus_ann", status="trialing",
+            created=int(time.time()), fetched_at=time.time(),
+            data={"id": "sub_trial", "status": "trialing",
+                  "trial_end": int(time.time()) + 14 * 86_400}))
+        session.add(SubscriberTag(workspace_id=ws, subscriber_id=ann, tag="trial",
+                                  source="stripe"))
+        session.commit()
+    return ws, ann, transition
+
+
+async def test_trial_ends_in_3_days_fires_on_day_11_for_a_trial_still_on_trial(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = on_trial_for_14_days(mail_settings)
+    rule = add_rule(mail_settings, ws, TRIAL_ENDS)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=10, hours=23))
+    assert smtp[0].messages == []  # not yet: 14 - 3 = day 11
+    await time_env.sleep(timedelta(hours=3))
+    assert len(smtp[0].messages) == 1
+    await time_env.sleep(timedelta(hours=2))
+    assert await handle.result() == AutomationResult(emails=1)
+
+
+async def test_trial_ends_in_3_days_is_cancelled_by_a_conversion_on_day_9(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = on_trial_for_14_days(mail_settings)
+    rule = add_rule(mail_settings, ws, TRIAL_ENDS)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=9))
+    # The conversion removes `trial`: dispatch turns that into a stop (rule_commands).
+    await fire(worker_client, mail_settings, ws, rule, STOP, ann, transition + 1, "trial over")
+    await time_env.sleep(timedelta(days=6))
+    assert await handle.result() == AutomationResult(emails=0, stopped="trial over")
+    assert smtp[0].messages == []
+
+
+async def test_a_timer_that_ran_out_after_the_tag_left_sends_nothing(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    """A stop lost or late: at fire time the subscriber's own tags decide."""
+    ws, ann, transition = on_trial_for_14_days(mail_settings)
+    rule = add_rule(mail_settings, ws, TRIAL_ENDS)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=5))
+    with db.session(mail_settings.resolved_database_url) as session:
+        for tag in session.exec(select(SubscriberTag).where(SubscriberTag.subscriber_id == ann)):
+            session.delete(tag)
+        session.commit()
+    await time_env.sleep(timedelta(days=8))
+    assert await handle.result() == AutomationResult(emails=0)
+    assert smtp[0].messages == []

@@ -12,6 +12,7 @@ from revsync.automations.triggers import (
     Change,
     Trigger,
     TriggerError,
+    disarms,
     fires,
     parse_trigger,
 )
@@ -97,6 +98,9 @@ CASES: list[tuple[dict[str, Any], Change, bool]] = [
     ({"kind": "refund"}, change(ltv=("39", "29")), True),
     ({"kind": "refund"}, change(ltv=("39", None)), False),  # lost eligibility: cleared
     ({"kind": "refund"}, change(ltv=("29", "39")), False),
+    # the timer is armed when the trial starts (it fires later, in the rule's workflow)
+    ({"kind": "trial_ends_in", "days": 3}, change(added="trial", after="trial"), True),
+    ({"kind": "trial_ends_in", "days": 3}, change(removed="trial", after="customer"), False),
     # mrr_at_least: the larger of MRR before and after (past-due leaves MRR)
     ({"kind": "tag_added", "tag": "past-due", "mrr_at_least": "100"},
      change(added="past-due", mrr=("150", "0")), True),
@@ -118,6 +122,15 @@ def test_every_kind_has_a_case_that_fires_and_one_that_does_not() -> None:
     for doc, _, expected in CASES:
         outcomes.setdefault(doc["kind"], set()).add(expected)
     assert [k for k in TRIGGER_KINDS if outcomes.get(k) != {True, False}] == []
+
+
+def test_a_trial_ending_disarms_the_timer_and_nothing_else() -> None:
+    timer = parse_trigger({"kind": "trial_ends_in", "days": 3})
+    assert disarms(timer, change(removed="trial", added="customer", after="customer"))
+    assert disarms(timer, change(removed="trial", added="churned", after="churned"))
+    assert not disarms(timer, change(added="saas.yearly", after="trial,saas.yearly"))
+    assert not disarms(parse_trigger({"kind": "trial_started"}), change(removed="trial"))
+    assert timer.to_doc() == {"kind": "trial_ends_in", "days": 3}
 
 
 def test_rows_recorded_before_tags_after_read_what_the_transition_added() -> None:
@@ -157,6 +170,11 @@ def test_documents_are_normalised_and_round_trip() -> None:
      "direction is 'up' or 'down', not 'sideways'"),
     ({"kind": "mrr_expanded", "min_percent": "inf"}, "min_percent is a number >= 0"),
     ({"kind": "refund", "mrr_at_least": "x"}, "trigger refund: mrr_at_least is a number >= 0"),
+    ({"kind": "trial_ends_in"}, "days is a whole number from 1 to 60, not None"),
+    ({"kind": "trial_ends_in", "days": 0}, "days is a whole number from 1 to 60, not 0"),
+    ({"kind": "trial_ends_in", "days": 61}, "not 61"),
+    ({"kind": "trial_ends_in", "days": 2.5}, "not 2.5"),
+    ({"kind": "trial_ends_in", "days": True}, "not True"),
 ])
 def test_malformed_triggers_say_what_is_wrong(doc: Any, message: str) -> None:
     with pytest.raises(TriggerError) as raised:
