@@ -22,6 +22,8 @@ from starlette.templating import Jinja2Templates
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from revsync.automations import rule_store
+from revsync.automations.definitions import DefinitionError
 from revsync.settings import Settings
 from revsync.setup import connection, oauth, options, reading
 from revsync.setup.client import dry_run, progress, start_next, start_sync_of
@@ -30,6 +32,7 @@ from revsync.setup.history import history
 from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace
+from revsync.web.automations_page import AutomationsSection
 from revsync.web.bodies import declared_too_large
 
 SAVED = {
@@ -54,11 +57,14 @@ class SettingsPage:
         self.client = client
         self.ui_base = ui_base
         self.url = settings.resolved_database_url
+        self.automations = AutomationsSection(settings)
 
     def routes(self) -> list[Route]:
         base = "/settings/{workspace}"
         posts = {"login": self.login, "connect": self.connect, "options": self.save,
-                 "dry-run": self.dry_run, "sync": self.sync, "disconnect": self.disconnect}
+                 "dry-run": self.dry_run, "sync": self.sync, "disconnect": self.disconnect,
+                 **{name: self._threaded(handler)
+                    for name, handler in self.automations.posts().items()}}
         return [
             Route(base, self.page, methods=["GET"]),
             Route(base + "/progress", self.progress, methods=["GET"]),
@@ -95,12 +101,19 @@ class SettingsPage:
                 return Response(f"no workspace named {name!r}", 404)
             try:
                 await handler(request, name, form)
-            except (options.OptionsError, connection.ConnectError) as problem:
+            except (options.OptionsError, connection.ConnectError, DefinitionError,
+                    rule_store.RuleStoreError) as problem:
                 _flash(request, "error", str(problem))
             except RPCError as problem:
                 _flash(request, "error", f"Temporal is not reachable: {problem.status.name}")
             return RedirectResponse(f"/settings/{name}", 303)
 
+        return handle
+
+    def _threaded(self, handler: Any) -> Any:
+        """A synchronous section handler run in a thread; what it returns is flashed."""
+        async def handle(request: Request, name: str, form: Any) -> None:
+            _flash(request, "ok", await anyio.to_thread.run_sync(handler, request, name, form))
         return handle
 
     # ---- pages ------------------------------------------------------------------
@@ -128,6 +141,7 @@ class SettingsPage:
             "sync_without_payment": workspace.sync_without_payment,
             "metadata_keys": workspace.metadata_keys, "mrr_statuses": workspace.mrr_statuses}
         context["chosen"] = chosen
+        context.update(await anyio.to_thread.run_sync(self.automations.context, request, name))
         context["mrr_statuses"] = options.MRR_STATUSES
         if workspace.stripe_key_encrypted:
             gateway = workspaces.gateway(self.settings, workspace)

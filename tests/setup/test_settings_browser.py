@@ -100,6 +100,8 @@ async def test_setup_from_connect_to_resync(
         await page.get_by_role("button", name="Save").click()
         await expect(page.get_by_text("being updated from the synced data")).to_be_visible()
 
+        await _rules_from_the_page(page)
+
         await page.get_by_role("button", name="Sync Revenue").click()
         await expect(page.get_by_text("Sync started.")).to_be_visible()
         await expect(page.locator("#history .status")).to_have_text(
@@ -130,3 +132,27 @@ async def _looks_like_the_product(page: Page, screenshot: Path) -> None:
     width, height = struct.unpack(">II", png[16:24])
     assert page.viewport_size is not None and width == page.viewport_size["width"]
     assert height > 400  # the whole page: account, setup and history sections
+
+
+async def _rules_from_the_page(page: Page) -> None:
+    """Add a rule (a bad one first: refused, its text kept), turn it off, delete it."""
+    rules = page.locator("#rules")
+    await expect(rules).to_contain_text("No rules yet.")
+    await expect(page.locator("#deliveries")).to_contain_text("No webhook sent yet.")
+    bad = '{"name": "converted", "trigger": {"kind": "trial_converted"}, "action": {}}'
+    await page.get_by_label("New rule (JSON)").fill(bad)
+    await page.get_by_role("button", name="Add rule").click()
+    await expect(page.get_by_text("action kind None is not one of", exact=False)
+                 ).to_be_visible()
+    await expect(page.get_by_label("New rule (JSON)")).to_have_value(bad)
+    good = bad.replace('"action": {}', '"action": {"kind": "email", "template": "thank_you"}')
+    await page.get_by_label("New rule (JSON)").fill(good)
+    await page.get_by_role("button", name="Add rule").click()
+    await expect(page.get_by_text("Rule 'converted' added.")).to_be_visible()
+    await expect(rules.locator("tr", has_text="converted")).to_contain_text("trial_converted")
+    await page.get_by_role("button", name="Turn off converted").click()
+    await expect(page.get_by_text("Rule 'converted' is off.")).to_be_visible()
+    await page.get_by_role("button", name="Turn on converted").click()
+    await expect(page.get_by_text("Rule 'converted' is on.")).to_be_visible()
+    await page.get_by_role("button", name="Delete converted").click()
+    await expect(rules).to_contain_text("No rules yet.")

@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
+from revsync.automations import rule_store
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web.app import create_app
@@ -51,6 +52,15 @@ async def test_forms_need_the_csrf_token_and_a_signed_in_session(
     # Signed out: a form with the right CSRF token still does nothing but redirect.
     early = await browser.post(f"/settings/{name}/sync", data={"csrf": csrf})
     assert early.status_code == 303
+    rule = '{"name": "r", "trigger": {"kind": "payment"}, "action": {"kind": "email", ' \
+        '"template": "thank_you"}}'
+    for form in ({"rule": rule}, {"rule": rule, "csrf": csrf}):  # forged, then signed out
+        answer = await browser.post(f"/settings/{name}/rules-add", data=form)
+        assert answer.status_code in (303, 403)
+    with db.session(settings.resolved_database_url) as session:
+        workspace = workspaces.by_name(session, name)
+        assert workspace.id is not None
+        assert rule_store.list_rules(session, workspace.id) == []
     assert "Admin token" in (await browser.get(f"/settings/{name}")).text
 
     wrong = await browser.post(f"/settings/{name}/login", data={"token": "nope", "csrf": csrf})
