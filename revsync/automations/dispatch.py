@@ -40,21 +40,36 @@ def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Comm
     own = enabled_rules(session, workspace_id) if rows else []
     planned: list[Command] = []
     for row in rows:
-        assert row.id is not None
-        change = Change(
-            transition_id=row.id,
-            subscriber_id=row.subscriber_id,
-            tags_added=frozenset(row.tags_added),
-            tags_removed=frozenset(row.tags_removed),
-            mrr_before=row.mrr_before,
-            mrr_after=row.mrr_after,
-            ltv_before=row.ltv_before,
-            ltv_after=row.ltv_after,
-            tags_after=None if row.tags_after is None else frozenset(row.tags_after),
-        )
+        change = change_of(row)
         asked = [*commands(change, rules), *rule_commands(change, own)]
         planned += [c for c in asked if not _fired(session, workspace_id, c)]
     return planned, [row.id for row in rows if row.id is not None]
+
+
+def change_of(row: SubscriberTransition) -> Change:
+    """The parts of a recorded transition the triggers read."""
+    assert row.id is not None
+    return Change(
+        transition_id=row.id,
+        subscriber_id=row.subscriber_id,
+        tags_added=frozenset(row.tags_added),
+        tags_removed=frozenset(row.tags_removed),
+        mrr_before=row.mrr_before,
+        mrr_after=row.mrr_after,
+        ltv_before=row.ltv_before,
+        ltv_after=row.ltv_after,
+        tags_after=None if row.tags_after is None else frozenset(row.tags_after),
+    )
+
+
+def fired_before(session: Session, workspace_id: int, command: Command,
+                 transition_id: int | None) -> bool:
+    """Whether a once-only start was recorded for another transition than this one."""
+    if not _once(command):
+        return False
+    key = (workspace_id, command.automation, command.subscriber_id, command.key)
+    fire = session.get(AutomationFire, key)
+    return fire is not None and fire.transition_id != transition_id
 
 
 def _once(command: Command) -> bool:

@@ -18,6 +18,7 @@ import typer
 from rich.markup import escape
 
 from revsync.cli import automations as automations_cli
+from revsync.cli import explain as explain_cli
 from revsync.cli import segments as segments_cli
 from revsync.cli import setup as setup_cli
 from revsync.cli.common import (
@@ -44,6 +45,7 @@ app.add_typer(automations_cli.app, name="automations")
 app.command("outbox")(automations_cli.outbox)
 subscribers_app.command("unsubscribe")(automations_cli.unsubscribe)
 setup_cli.register(app)
+app.command("explain")(explain_cli.explain)
 
 
 

@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from revsync.settings import Settings
-from revsync.web import automations_api, openapi, segments_api, setup_api
+from revsync.web import automations_api, explain_api, openapi, segments_api, setup_api
 from revsync.web.connect_webhooks import ConnectWebhookEndpoint
 from revsync.web.settings_page import SettingsPage, session_secret
 from revsync.web.webhooks import WebhookEndpoint
@@ -42,6 +42,7 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
             ),
             *segments_api.routes(settings),
             *automations_api.routes(settings),
+            *explain_api.routes(settings),
             *setup_api.routes(settings, client, ui_base),
             *SettingsPage(settings, client, ui_base).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

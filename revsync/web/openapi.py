@@ -14,7 +14,7 @@ from typing import Any
 from revsync.automations.actions import ACTION_KINDS
 from revsync.automations.triggers import TRIGGER_KINDS
 from revsync.setup.options import Changes
-from revsync.web import automations_api, segments_api, setup_api
+from revsync.web import automations_api, explain_api, segments_api, setup_api
 
 SETUP = setup_api.BASE
 SEGMENTS = segments_api.BASE
@@ -102,6 +102,9 @@ OPERATIONS: tuple[Operation, ...] = (
               {200: "Saved", 422: "Invalid URL or secret; nothing saved"}),
     Operation("get", AUTOMATIONS + "/deliveries",
               "The newest webhook delivery attempts (limit, 1-500)."),
+    Operation("get", explain_api.PATH, "How the subscriber's MRR, LTV and tags were derived, "
+              "and what its recent transitions fired.", None,
+              {200: "The explanation", 404: "No such subscriber"}),
 )
 
 COMMON_ANSWERS = {401: "No or wrong admin token", 404: "Unknown workspace",

@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from revsync.store import db, workspaces
 from tests.helpers.e2e import KEY
 
 
@@ -30,3 +31,13 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def fake() -> Iterator[FakeStripeServer]:
     with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
         yield server
+
+
+@pytest.fixture
+def bare_shop(env: dict[str, str]) -> int:
+    """A workspace "shop" with no Stripe connection: its id."""
+    db.migrate(env["DATABASE_URL"])
+    with db.session(env["DATABASE_URL"]) as session:
+        workspace = workspaces.get_or_create(session, "shop")
+    assert workspace.id is not None
+    return workspace.id

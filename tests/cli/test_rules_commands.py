@@ -10,20 +10,11 @@ from typing import Any
 import pytest
 
 from revsync.automations import rule_store
-from revsync.store import db, workspaces
+from revsync.store import db
 from tests.helpers.cli import run
 
 RULE = {"name": "recovered", "trigger": {"kind": "recovered"},
         "action": {"kind": "notify_team", "template": "team_alert"}}
-
-
-@pytest.fixture
-def shop(env: dict[str, str]) -> int:
-    db.migrate(env["DATABASE_URL"])
-    with db.session(env["DATABASE_URL"]) as session:
-        workspace = workspaces.get_or_create(session, "shop")
-    assert workspace.id is not None
-    return workspace.id
 
 
 def rules(env: dict[str, str], workspace_id: int) -> list[dict[str, Any]]:
@@ -37,11 +28,11 @@ def written(tmp_path: Path, doc: Any, name: str = "rule.json") -> str:
     return str(path)
 
 
-def test_add_list_show_replace_off_on_delete(shop: int, env: dict[str, str],
+def test_add_list_show_replace_off_on_delete(bare_shop: int, env: dict[str, str],
                                              tmp_path: Path) -> None:
     code, out = run("automations", "rules", "add", written(tmp_path, RULE), "-w", "shop")
     assert code == 0, out
-    [rule] = rules(env, shop)
+    [rule] = rules(env, bare_shop)
     assert '"kind": "recovered"' in out and rule["name"] == "recovered"
     code, out = run("automations", "rules", "list", "-w", "shop")
     assert code == 0 and f"│ {rule['id']} │ yes │ recovered │ recovered │ │ notify_team │" in out
@@ -50,13 +41,13 @@ def test_add_list_show_replace_off_on_delete(shop: int, env: dict[str, str],
     changed = {**RULE, "condition": "mrr >= 100"}
     code, out = run("automations", "rules", "replace", str(rule["id"]),
                     written(tmp_path, changed, "new.json"), "-w", "shop")
-    assert code == 0 and rules(env, shop)[0]["condition"] == "mrr >= 100"
+    assert code == 0 and rules(env, bare_shop)[0]["condition"] == "mrr >= 100"
     assert run("automations", "rules", "off", str(rule["id"]), "-w", "shop")[0] == 0
-    assert rules(env, shop)[0]["enabled"] is False
+    assert rules(env, bare_shop)[0]["enabled"] is False
     assert run("automations", "rules", "on", str(rule["id"]), "-w", "shop")[0] == 0
-    assert rules(env, shop)[0]["enabled"] is True
+    assert rules(env, bare_shop)[0]["enabled"] is True
     code, out = run("automations", "rules", "delete", str(rule["id"]), "-w", "shop")
-    assert code == 0 and f"rule {rule['id']} deleted" in out and rules(env, shop) == []
+    assert code == 0 and f"rule {rule['id']} deleted" in out and rules(env, bare_shop) == []
 
 
 @pytest.mark.parametrize("content, message", [
@@ -66,13 +57,13 @@ def test_add_list_show_replace_off_on_delete(shop: int, env: dict[str, str],
      "no email template nothing_here"),
     (json.dumps({**RULE, "condition": "plan ="}), "condition: position"),
 ])
-def test_bad_documents_are_refused(shop: int, env: dict[str, str], tmp_path: Path,
+def test_bad_documents_are_refused(bare_shop: int, env: dict[str, str], tmp_path: Path,
                                    content: str, message: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
     code, out = run("automations", "rules", "add", str(path), "-w", "shop")
     assert code == 2 and message in out
-    assert rules(env, shop) == []
+    assert rules(env, bare_shop) == []
 
 
 @pytest.mark.parametrize("args, message", [
@@ -81,19 +72,19 @@ def test_bad_documents_are_refused(shop: int, env: dict[str, str], tmp_path: Pat
     (["off", "0"], "Invalid value"),
     (["delete", "x"], "Invalid value"),
 ])
-def test_bad_arguments(shop: int, args: list[str], message: str) -> None:
+def test_bad_arguments(bare_shop: int, args: list[str], message: str) -> None:
     code, out = run("automations", "rules", *args, "-w", "shop")
     assert code == 2 and message in out
 
 
-def test_a_name_used_twice_is_refused(shop: int, env: dict[str, str], tmp_path: Path) -> None:
+def test_a_name_used_twice_is_refused(bare_shop: int, env: dict[str, str], tmp_path: Path) -> None:
     assert run("automations", "rules", "add", written(tmp_path, RULE), "-w", "shop")[0] == 0
     code, out = run("automations", "rules", "add", written(tmp_path, RULE), "-w", "shop")
     assert code == 2 and "a rule named 'recovered' exists in this workspace" in out
-    assert len(rules(env, shop)) == 1
+    assert len(rules(env, bare_shop)) == 1
 
 
-def test_the_webhook_target_from_the_command_line(shop: int, monkeypatch: pytest.MonkeyPatch
+def test_the_webhook_target_from_the_command_line(bare_shop: int, monkeypatch: pytest.MonkeyPatch
                                                   ) -> None:
     assert run("automations", "rules", "webhook", "-w", "shop") == (
         0, "no rule webhooks are sent")
@@ -113,9 +104,10 @@ def test_the_webhook_target_from_the_command_line(shop: int, monkeypatch: pytest
     (["--url", "ftp://h.example.com", "--secret-env", "HOOK_SECRET"], "an http(s) URL"),
     (["--url", "https://h.example.com", "--off"], "give --url or --off, not both"),
 ])
-def test_bad_webhook_arguments(shop: int, monkeypatch: pytest.MonkeyPatch, args: list[str],
+def test_bad_webhook_arguments(bare_shop: int, monkeypatch: pytest.MonkeyPatch, args: list[str],
                                message: str) -> None:
     monkeypatch.setenv("HOOK_SECRET", "whsec_platform_0123456789")
     code, out = run("automations", "rules", "webhook", *args, "-w", "shop")
     assert code == 2 and message in out
     assert run("automations", "rules", "webhook", "-w", "shop")[1] == "no rule webhooks are sent"
+
