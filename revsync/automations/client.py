@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from revsync.automations.definitions import rule_automation
 from revsync.automations.rules import Command, Rule
 from revsync.automations.types import (
     SIGNAL,
@@ -82,10 +85,12 @@ async def stop(client: Client, workflow_id: str, signal: AutomationSignal) -> bo
     return True
 
 
-async def unsubscribe(client: Client, workspace_name: str, subscriber_id: int) -> bool:
-    """Stop the subscriber's win-back sequence if one runs (the caller marked the row)."""
-    return await stop(
-        client,
-        automation_workflow_id(workspace_name, WIN_BACK, subscriber_id),
-        AutomationSignal(transition_id=-subscriber_id, action=STOP, key="unsubscribed"),
-    )
+async def unsubscribe(client: Client, workspace_name: str, subscriber_id: int,
+                      sequence_rules: Sequence[int] = ()) -> bool:
+    """Stop the subscriber's win-back sequence and the runs of these sequence rules, where
+    they run (the caller marked the row); True when any was running."""
+    signal = AutomationSignal(transition_id=-subscriber_id, action=STOP, key="unsubscribed")
+    names = [WIN_BACK, *(rule_automation(rule_id) for rule_id in sequence_rules)]
+    stopped = [await stop(client, automation_workflow_id(workspace_name, name, subscriber_id),
+                          signal) for name in names]
+    return any(stopped)

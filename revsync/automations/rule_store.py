@@ -58,6 +58,12 @@ def enabled_rules(session: Session, workspace_id: int) -> list[tuple[int, Defini
             if row.enabled and row.id is not None]
 
 
+def sequence_rule_ids(session: Session, workspace_id: int) -> list[int]:
+    """The rules whose action is a sequence (an unsubscribe stops their runs)."""
+    return [row.id for row in list_rules(session, workspace_id)
+            if row.id is not None and row.definition["action"]["kind"] == "sequence"]
+
+
 def get(session: Session, workspace_id: int, rule_id: int) -> RevenueRule:
     row = session.get(RevenueRule, rule_id)
     if row is None or row.workspace_id != workspace_id:

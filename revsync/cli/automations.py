@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlmodel import select
 
-from revsync.automations import mailer
+from revsync.automations import mailer, rule_store
 from revsync.automations.client import unsubscribe as stop_sequences
 from revsync.automations.rules import RuleError
 from revsync.automations.store import configure, rules_for
@@ -102,12 +102,13 @@ def unsubscribe(email: str, workspace: WorkspaceOption = "default") -> None:
         row.unsubscribed = True
         session.add(row)
         session.commit()
-        assert row.id is not None
+        assert row.id is not None and ws.id is not None
         subscriber_id = row.id
+        sequences = rule_store.sequence_rule_ids(session, ws.id)
 
     async def stop() -> bool:
         client = await connect(settings)
-        return await stop_sequences(client, workspace, subscriber_id)
+        return await stop_sequences(client, workspace, subscriber_id, sequences)
 
     stopped = asyncio.run(stop())
-    console.print(f"{email} unsubscribed" + ("; its win-back sequence stops" if stopped else ""))
+    console.print(f"{email} unsubscribed" + ("; its running sequences stop" if stopped else ""))

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from revsync.automations import rule_store
-from revsync.automations.client import send_rule_command
+from revsync.automations.client import send_rule_command, unsubscribe
 from revsync.automations.definitions import rule_automation
 from revsync.automations.rules import Command
 from revsync.automations.types import START, STOP, AutomationResult, automation_workflow_id
@@ -235,3 +235,20 @@ async def test_a_timer_that_ran_out_after_the_tag_left_sends_nothing(
     await time_env.sleep(timedelta(days=8))
     assert await handle.result() == AutomationResult(emails=0)
     assert smtp[0].messages == []
+
+
+async def test_unsubscribing_stops_a_running_sequence_at_once(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
+    rule = add_rule(mail_settings, ws, SEQUENCE)
+    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    await time_env.sleep(timedelta(days=1))
+    with db.session(mail_settings.resolved_database_url) as session:
+        sequences = rule_store.sequence_rule_ids(session, ws)
+    assert sequences == [rule]
+    assert await unsubscribe(worker_client, "auto", ann, sequences) is True
+    await time_env.sleep(timedelta(hours=2))
+    assert await handle.result() == AutomationResult(emails=1, stopped="unsubscribed")
+    assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:1]
