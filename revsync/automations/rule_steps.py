@@ -30,6 +30,7 @@ from revsync.store import workspaces
 from revsync.store.models import (
     OutboundDelivery,
     RevenueRule,
+    RuleOutcome,
     StripeSubscription,
     Subscriber,
     SubscriberTransition,
@@ -45,6 +46,18 @@ class WebhookNotDelivered(Exception):
 
 def run_step(settings: Settings, session: Session, request: RuleStepInput,
              http: httpx.Client | None = None, attempt: int = 1) -> RuleStepResult:
+    """Run the step, and record what it did (`explain` reads it per transition)."""
+    result = _run_step(settings, session, request, http, attempt)
+    session.add(RuleOutcome(workspace_id=request.workspace_id, rule_id=request.rule_id,
+                            subscriber_id=request.subscriber_id,
+                            transition_id=request.transition_id, step=request.step,
+                            outcome=result.reason[:200]))
+    session.commit()
+    return result
+
+
+def _run_step(settings: Settings, session: Session, request: RuleStepInput,
+              http: httpx.Client | None, attempt: int) -> RuleStepResult:
     row = session.get(RevenueRule, request.rule_id)
     if row is None or row.workspace_id != request.workspace_id:
         return RuleStepResult(False, "rule deleted")

@@ -34,6 +34,9 @@ def lines(email: str, found: dict[str, Any]) -> list[str]:
         for fire in t["fires"] or [{"automation": "nothing", "action": "", "note": ""}]:
             out.append(f"      {fire['automation']} {fire['action']}"
                        + (f": {fire['note']}" if fire["note"] else ""))
+        for step in t["rule_steps"]:
+            out.append(f"      rule-{step['rule_id']} step {step['step'] + 1}: "
+                       f"{step['outcome']}")
     if found["unsubscribed"]:
         out.append("  unsubscribed: automations send this subscriber no email")
     return out

@@ -3,8 +3,8 @@
 The revenue part is `revsync.revenue.explain` over the subscriber's customers as the
 derivation reads them now; the stored values are shown beside it (they differ only if
 the mirror changed since the last derivation). Each recent transition lists what it asks
-of the automations with today's settings, and what stands in the way (off, already
-fired, unsubscribed).
+of the automations with today's settings, what stands in the way (already fired,
+unsubscribed), and what the workspace rules' steps did for it (sent, condition false, ...).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from revsync.automations.rules import commands
 from revsync.automations.store import rules_for
 from revsync.revenue.explain import explain
 from revsync.store import workspaces
-from revsync.store.models import Subscriber, SubscriberTransition
+from revsync.store.models import RuleOutcome, Subscriber, SubscriberTransition
 from revsync.subscribers import changes, facts
 
 TRANSITIONS_SHOWN = 20
@@ -81,8 +81,20 @@ def _transitions(session: Session, subscriber: Subscriber) -> list[dict[str, Any
             "dispatched": row.dispatched_at is not None,
             "fires": [{"automation": c.automation, "action": c.action,
                        "note": _note(session, subscriber, row, c)} for c in asked],
+            "rule_steps": [{"rule_id": o.rule_id, "step": o.step, "outcome": o.outcome,
+                            "at": o.created_at.isoformat()}
+                           for o in _outcomes(session, subscriber, row)],
         })
     return shown
+
+
+def _outcomes(session: Session, subscriber: Subscriber, row: SubscriberTransition
+              ) -> list[RuleOutcome]:
+    """What the rule steps this transition started did (sent, condition false, ...)."""
+    return list(session.exec(select(RuleOutcome).where(
+        RuleOutcome.workspace_id == subscriber.workspace_id,
+        RuleOutcome.transition_id == row.id, RuleOutcome.subscriber_id == subscriber.id)
+        .order_by(col(RuleOutcome.id))))
 
 
 def _note(session: Session, subscriber: Subscriber, row: SubscriberTransition,

@@ -307,6 +307,22 @@ class RevenueRule(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class RuleOutcome(SQLModel, table=True):
+    """What one step of a workspace rule did for a subscriber: sent, or why not
+    (condition false, unsubscribed, ...); `explain` shows it per transition."""
+
+    __tablename__ = "rule_outcome"
+    __table_args__ = (Index("ix_rule_outcome_ws_transition", "workspace_id", "transition_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    rule_id: int
+    subscriber_id: int
+    transition_id: int
+    step: int
+    outcome: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class OutboundDelivery(SQLModel, table=True):
     """One attempt to POST a rule's webhook to the host platform, as it went."""
 

@@ -15,10 +15,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from revsync.automations import rule_store
 from revsync.automations.types import TEAM_ALERT, WIN_BACK, automation_workflow_id
+from revsync.explain.report import report
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db
-from revsync.store.models import SubscriberTransition, Workspace
+from revsync.store.models import Subscriber, SubscriberTransition, Workspace
 from revsync.temporal.client import connect
 from revsync.temporal.workers import run_until
 from tests.automations.conftest import Inbox
@@ -212,6 +213,13 @@ async def test_workspace_rules_fire_once_when_their_condition_holds_at_fire_time
     assert await received(smtp[0], 2) == ["Payment failed: ann@example.com (0.00 a month)"] * 2
     assert sorted(to for to, _ in smtp[0].messages) == [["billing@shop.example"],
                                                         ["team@shop.example"]]
+    # explain says why each rule did or did not send for this transition.
+    with db.session(mail_settings.resolved_database_url) as session:
+        subscriber = session.get(Subscriber, ann_id)
+        assert subscriber is not None
+        [transition] = report(session, subscriber)["transitions"]
+    assert sorted((s["rule_id"], s["outcome"]) for s in transition["rule_steps"]) == [
+        (big, "condition false"), (every, "sent")]
     for handle in handles.values():
         await handle.terminate("test over")
     await mail_client.get_workflow_handle(
