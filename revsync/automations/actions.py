@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from revsync.automations.documents import kind_of
 from revsync.automations.triggers import Trigger, TriggerError, parse_trigger
 from revsync.segments import Expr, SegmentError, parse, to_text
 
@@ -82,14 +83,7 @@ ACTION_KINDS: tuple[str, ...] = tuple(_FIELDS)
 
 def parse_action(doc: Any) -> Action:
     """An action from its document; `ActionError` names the first problem."""
-    if not isinstance(doc, Mapping):
-        raise ActionError("action is an object with a 'kind'")
-    kind = doc.get("kind")
-    if kind not in _FIELDS:
-        raise ActionError(f"action kind {kind!r} is not one of {', '.join(_FIELDS)}")
-    unknown = sorted(set(doc) - {"kind", *_FIELDS[kind]})
-    if unknown:
-        raise ActionError(f"action {kind} takes no {', '.join(unknown)}")
+    kind, doc = kind_of(doc, "action", _FIELDS, ActionError)
     recipients = _recipients(doc.get("recipients", []))
     if kind == "webhook":
         return Action(kind, (Step("", HOST),))

@@ -29,48 +29,36 @@ async def send_command(
     client: Client, task_queue: str, workspace_id: int, workspace_name: str, command: Command,
     rule: Rule,
 ) -> bool:
-    """Signal-with-start for a start; a plain signal for a stop (never starts one)."""
-    workflow_id = automation_workflow_id(workspace_name, command.automation,
-                                         command.subscriber_id)
-    signal = AutomationSignal(command.transition_id, command.action, command.key)
-    if command.action == STOP:
-        return await stop(client, workflow_id, signal)
+    """A built-in automation's start or stop (see `_deliver`)."""
     delays = [int(float(d) * DAY) for d in rule.config.get("delays_days", [])]
-    await client.start_workflow(
-        WORKFLOWS.get(command.automation, NOTIFY_WORKFLOW),
-        AutomationInput(
-            workspace_id=workspace_id,
-            automation=command.automation,
-            subscriber_id=command.subscriber_id,
-            delays_seconds=delays,
-        ),
-        id=workflow_id,
-        task_queue=task_queue,
-        start_signal=SIGNAL,
-        start_signal_args=[signal],
-        static_summary=f"{command.automation} for subscriber {command.subscriber_id}",
-    )
-    return True
+    start = AutomationInput(workspace_id=workspace_id, automation=command.automation,
+                            subscriber_id=command.subscriber_id, delays_seconds=delays)
+    return await _deliver(client, task_queue, workspace_name, command,
+                          WORKFLOWS.get(command.automation, NOTIFY_WORKFLOW), start,
+                          f"{command.automation} for subscriber {command.subscriber_id}")
 
 
 async def send_rule_command(client: Client, task_queue: str, workspace_id: int,
                             workspace_name: str, command: Command, rule_id: int) -> bool:
-    """A workspace rule's start (signal-with-start) or stop (a plain signal)."""
+    """A workspace rule's start or stop (see `_deliver`)."""
+    start = RuleInput(workspace_id=workspace_id, rule_id=rule_id,
+                      subscriber_id=command.subscriber_id)
+    return await _deliver(client, task_queue, workspace_name, command, RULE_WORKFLOW, start,
+                          f"rule {rule_id} for subscriber {command.subscriber_id}")
+
+
+async def _deliver(client: Client, task_queue: str, workspace_name: str, command: Command,
+                   workflow: str, start: object, summary: str) -> bool:
+    """Signal-with-start for a start, so a second transition lands in the running
+    workflow; a plain signal for a stop (it never starts one)."""
     workflow_id = automation_workflow_id(workspace_name, command.automation,
                                          command.subscriber_id)
     signal = AutomationSignal(command.transition_id, command.action, command.key)
     if command.action == STOP:
         return await stop(client, workflow_id, signal)
-    await client.start_workflow(
-        RULE_WORKFLOW,
-        RuleInput(workspace_id=workspace_id, rule_id=rule_id,
-                  subscriber_id=command.subscriber_id),
-        id=workflow_id,
-        task_queue=task_queue,
-        start_signal=SIGNAL,
-        start_signal_args=[signal],
-        static_summary=f"rule {rule_id} for subscriber {command.subscriber_id}",
-    )
+    await client.start_workflow(workflow, start, id=workflow_id, task_queue=task_queue,
+                                start_signal=SIGNAL, start_signal_args=[signal],
+                                static_summary=summary)
     return True
 
 

@@ -17,11 +17,12 @@ checks it and says what is wrong, `fires` evaluates it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from revsync.automations.documents import kind_of
 from revsync.revenue import STRIPE_TAGS
 
 ZERO = Decimal(0)
@@ -172,14 +173,7 @@ def disarms(trigger: Trigger, change: Change) -> bool:
 
 def parse_trigger(doc: Any) -> Trigger:
     """A trigger from its document; `TriggerError` names the first problem."""
-    if not isinstance(doc, Mapping):
-        raise TriggerError("trigger is an object with a 'kind'")
-    kind = doc.get("kind")
-    if kind not in _RULES:
-        raise TriggerError(f"trigger kind {kind!r} is not one of {', '.join(TRIGGER_KINDS)}")
-    unknown = sorted(set(doc) - {"kind", *_FIELDS[kind]})
-    if unknown:
-        raise TriggerError(f"trigger {kind} takes no {', '.join(unknown)}")
+    kind, doc = kind_of(doc, "trigger", _FIELDS, TriggerError)
     values: dict[str, Any] = {}
     if "tag" in _FIELDS[kind]:
         tag = doc.get("tag")

@@ -1,9 +1,10 @@
-"""An SMTP server on loopback (aiosmtpd) and a time-skipping Temporal test server."""
+"""An SMTP server on loopback (aiosmtpd), and a client with a worker on the time-skipping
+Temporal test server."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -11,8 +12,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from revsync.settings import Settings
+from revsync.temporal.client import connect
 
 
 @dataclass
@@ -54,3 +59,13 @@ def mail_settings(settings: Settings, smtp: tuple[Inbox, int]) -> Settings:
                                        "team_alert_to": "team@shop.example"})
 
 
+
+
+@pytest.fixture
+async def worker_client(time_env: WorkflowEnvironment, mail_settings: Settings
+                        ) -> AsyncIterator[Client]:
+    """A client of the time-skipping server, with a worker on the main task queue."""
+    target = time_env.client.service_client.config.target_host
+    client = await connect(mail_settings, target_host=target)
+    async with Worker(client, task_queue=mail_settings.task_queue):
+        yield client

@@ -89,6 +89,21 @@ async def paying_ann(client: Client, settings: Settings, fake: FakeStripeServer
     return workspace, str(sub)
 
 
+async def past_due_delivered_three_times(client: Client, settings: Settings,
+                                         fake: FakeStripeServer, workspace: Workspace,
+                                         sub: str) -> None:
+    """ann's subscription goes past due; its one event is posted three times at once and
+    every post acknowledged; returns once the event's workflow (which dispatched) ended."""
+    log = EventLog(fake.state)
+    fake.state.update("subscription", sub, {"status": "past_due"})
+    [event] = log.since(0)
+    async with webhook_client(settings, client) as http:
+        responses = await asyncio.gather(*(post_event(http, workspace.name, event)
+                                           for _ in range(3)))
+        assert [r.status_code for r in responses] == [200, 200, 200]
+        await client.get_workflow_handle(responses[0].json()["workflow_id"]).result()
+
+
 def transitions(settings: Settings, workspace: Workspace) -> list[tuple[str, list[str]]]:
     with db.session(settings.resolved_database_url) as session:
         return [(t.source_id, t.tags_added) for t in session.exec(
@@ -140,15 +155,7 @@ async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
     smtp: tuple[Inbox, int],
 ) -> None:
     workspace, sub = await paying_ann(mail_client, mail_settings, fake)
-    log = EventLog(fake.state)
-    fake.state.update("subscription", sub, {"status": "past_due"})
-    [event] = log.since(0)
-    async with webhook_client(mail_settings, mail_client) as http:
-        responses = await asyncio.gather(*(post_event(http, workspace.name, event)
-                                           for _ in range(3)))
-        assert [r.status_code for r in responses] == [200, 200, 200]
-        # The event's workflow dispatched (signalled) before it completed.
-        await mail_client.get_workflow_handle(responses[0].json()["workflow_id"]).result()
+    await past_due_delivered_three_times(mail_client, mail_settings, fake, workspace, sub)
     assert workspace.id is not None
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
@@ -195,13 +202,7 @@ async def test_workspace_rules_fire_once_when_their_condition_holds_at_fire_time
                 "action": {"kind": "notify_team", "template": "team_alert",
                            "recipients": ["billing@shop.example"]}})
         big, every = (r.id for r in rule_store.list_rules(session, workspace.id))
-    log = EventLog(fake.state)
-    fake.state.update("subscription", sub, {"status": "past_due"})
-    [event] = log.since(0)
-    async with webhook_client(mail_settings, mail_client) as http:
-        responses = await asyncio.gather(*(post_event(http, workspace.name, event)
-                                           for _ in range(3)))
-        await mail_client.get_workflow_handle(responses[0].json()["workflow_id"]).result()
+    await past_due_delivered_three_times(mail_client, mail_settings, fake, workspace, sub)
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
     handles = {rule: mail_client.get_workflow_handle(automation_workflow_id(

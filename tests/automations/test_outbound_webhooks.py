@@ -5,7 +5,7 @@ time-skipping server."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,13 +14,11 @@ import orjson
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from revsync.automations import outbound, outbound_store
 from revsync.automations.types import START, AutomationResult
 from revsync.settings import Settings
 from revsync.store import db
-from revsync.temporal.client import connect
 from tests.automations.test_rule_workflows import add_rule, fire
 from tests.automations.test_sequences import seed
 
@@ -66,13 +64,6 @@ def receiver() -> Iterator[Receiver]:
         yield server
 
 
-@pytest.fixture
-async def worker_client(time_env: WorkflowEnvironment, mail_settings: Settings
-                        ) -> AsyncIterator[Client]:
-    target = time_env.client.service_client.config.target_host
-    client = await connect(mail_settings, target_host=target)
-    async with Worker(client, task_queue=mail_settings.task_queue):
-        yield client
 
 
 async def test_a_webhook_is_signed_retried_after_a_500_and_delivered_once(

@@ -5,16 +5,13 @@ off mid-sequence, team steps; email through SMTP on loopback."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal as D
 from typing import Any
 
-import pytest
 from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from revsync.automations import rule_store
 from revsync.automations.client import send_rule_command, unsubscribe
@@ -24,7 +21,6 @@ from revsync.automations.types import START, STOP, AutomationResult, automation_
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import StripeSubscription, Subscriber, SubscriberTag
-from revsync.temporal.client import connect
 from tests.automations.conftest import Inbox
 from tests.automations.test_sequences import WIN_BACK_SUBJECTS, outbox, seed
 
@@ -41,13 +37,6 @@ SEQUENCE: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-async def worker_client(time_env: WorkflowEnvironment, mail_settings: Settings
-                        ) -> AsyncIterator[Client]:
-    target = time_env.client.service_client.config.target_host
-    client = await connect(mail_settings, target_host=target)
-    async with Worker(client, task_queue=mail_settings.task_queue):
-        yield client
 
 
 def add_rule(settings: Settings, workspace_id: int, doc: dict[str, Any]) -> int:
@@ -65,6 +54,21 @@ async def fire(client: Client, settings: Settings, ws: int, rule_id: int, action
     return client.get_workflow_handle(
         automation_workflow_id("auto", rule_automation(rule_id), subscriber),
         result_type=AutomationResult)
+
+
+async def started(client: Client, settings: Settings, ws: int, doc: dict[str, Any],
+                  subscriber: int, transition: int) -> tuple[int, WorkflowHandle[Any, Any]]:
+    """The rule saved, and started for the subscriber's transition: (rule id, its run)."""
+    rule = add_rule(settings, ws, doc)
+    return rule, await fire(client, settings, ws, rule, START, subscriber, transition)
+
+
+async def churned_into(client: Client, settings: Settings
+                       ) -> tuple[int, int, int, int, WorkflowHandle[Any, Any]]:
+    """ann churned (LTV 420.00) and SEQUENCE started for it: ws, ann, transition, rule, run."""
+    ws, ann, transition = seed(settings, ["churned"], ["customer"])
+    rule, handle = await started(client, settings, ws, SEQUENCE, ann, transition)
+    return ws, ann, transition, rule, handle
 
 
 def set_subscriber(settings: Settings, subscriber_id: int, **values: Any) -> None:
@@ -111,9 +115,7 @@ async def test_the_stop_trigger_on_day_two_stops_the_sequence(
     time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
     smtp: tuple[Inbox, int],
 ) -> None:
-    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
-    rule = add_rule(mail_settings, ws, SEQUENCE)
-    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    ws, ann, transition, rule, handle = await churned_into(worker_client, mail_settings)
     await time_env.sleep(timedelta(days=2))
     await fire(worker_client, mail_settings, ws, rule, STOP, ann, transition + 1,
                "stop trigger")
@@ -126,9 +128,7 @@ async def test_the_stop_condition_is_checked_before_each_later_step(
     time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
     smtp: tuple[Inbox, int],
 ) -> None:
-    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
-    rule = add_rule(mail_settings, ws, SEQUENCE)
-    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    ws, ann, _transition, _rule, handle = await churned_into(worker_client, mail_settings)
     await time_env.sleep(timedelta(days=3, hours=1))
     with db.session(mail_settings.resolved_database_url) as session:
         session.add(SubscriberTag(workspace_id=ws, subscriber_id=ann, tag="vip",
@@ -143,9 +143,7 @@ async def test_a_rule_turned_off_mid_sequence_sends_nothing_more(
     time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
     smtp: tuple[Inbox, int],
 ) -> None:
-    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
-    rule = add_rule(mail_settings, ws, SEQUENCE)
-    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    ws, _ann, _transition, rule, handle = await churned_into(worker_client, mail_settings)
     await time_env.sleep(timedelta(days=1))
     with db.session(mail_settings.resolved_database_url) as session:
         rule_store.set_enabled(session, ws, rule, False)
@@ -194,8 +192,7 @@ async def test_trial_ends_in_3_days_fires_on_day_11_for_a_trial_still_on_trial(
     smtp: tuple[Inbox, int],
 ) -> None:
     ws, ann, transition = on_trial_for_14_days(mail_settings)
-    rule = add_rule(mail_settings, ws, TRIAL_ENDS)
-    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    _rule, handle = await started(worker_client, mail_settings, ws, TRIAL_ENDS, ann, transition)
     await time_env.sleep(timedelta(days=10, hours=23))
     assert smtp[0].messages == []  # not yet: 14 - 3 = day 11
     await time_env.sleep(timedelta(hours=3))
@@ -209,8 +206,7 @@ async def test_trial_ends_in_3_days_is_cancelled_by_a_conversion_on_day_9(
     smtp: tuple[Inbox, int],
 ) -> None:
     ws, ann, transition = on_trial_for_14_days(mail_settings)
-    rule = add_rule(mail_settings, ws, TRIAL_ENDS)
-    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    rule, handle = await started(worker_client, mail_settings, ws, TRIAL_ENDS, ann, transition)
     await time_env.sleep(timedelta(days=9))
     # The conversion removes `trial`: dispatch turns that into a stop (rule_commands).
     await fire(worker_client, mail_settings, ws, rule, STOP, ann, transition + 1, "trial over")
@@ -225,8 +221,7 @@ async def test_a_timer_that_ran_out_after_the_tag_left_sends_nothing(
 ) -> None:
     """A stop lost or late: at fire time the subscriber's own tags decide."""
     ws, ann, transition = on_trial_for_14_days(mail_settings)
-    rule = add_rule(mail_settings, ws, TRIAL_ENDS)
-    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    _rule, handle = await started(worker_client, mail_settings, ws, TRIAL_ENDS, ann, transition)
     await time_env.sleep(timedelta(days=5))
     with db.session(mail_settings.resolved_database_url) as session:
         for tag in session.exec(select(SubscriberTag).where(SubscriberTag.subscriber_id == ann)):
@@ -241,9 +236,7 @@ async def test_unsubscribing_stops_a_running_sequence_at_once(
     time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
     smtp: tuple[Inbox, int],
 ) -> None:
-    ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
-    rule = add_rule(mail_settings, ws, SEQUENCE)
-    handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    ws, ann, _transition, rule, handle = await churned_into(worker_client, mail_settings)
     await time_env.sleep(timedelta(days=1))
     with db.session(mail_settings.resolved_database_url) as session:
         sequences = rule_store.sequence_rule_ids(session, ws)

@@ -5,15 +5,12 @@ Days of timers pass in seconds; the SMTP server shows what a subscriber received
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal as D
 
-import pytest
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from revsync.automations.client import send_command
 from revsync.automations.rules import Command
@@ -29,20 +26,12 @@ from revsync.automations.types import (
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import OutboxMessage, Subscriber, SubscriberTransition, Workspace
-from revsync.temporal.client import connect
 from tests.automations.conftest import Inbox
 
 WIN_BACK_SUBJECTS = ["We miss you at the shop", "Anything we could have done better?",
                      "A last note from us"]
 
 
-@pytest.fixture
-async def worker_client(time_env: WorkflowEnvironment, mail_settings: Settings
-                        ) -> AsyncIterator[Client]:
-    target = time_env.client.service_client.config.target_host
-    client = await connect(mail_settings, target_host=target)
-    async with Worker(client, task_queue=mail_settings.task_queue):
-        yield client
 
 
 def seed(settings: Settings, added: list[str], removed: list[str],
