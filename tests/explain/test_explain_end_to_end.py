@@ -4,6 +4,7 @@ each transition lists what it fired."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal as D
@@ -11,6 +12,7 @@ from decimal import Decimal as D
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlmodel import select
 from temporalio.client import Client
 
 from revsync.automations import rule_store
@@ -18,6 +20,7 @@ from revsync.explain import render, report
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db
+from revsync.store.models import RuleOutcome
 from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
 from tests.helpers.stripe_objects import charge, customer, monthly
@@ -29,6 +32,17 @@ TOKEN = "explain-admin-token-0123456789"
 def fake() -> Iterator[FakeStripeServer]:
     with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
         yield server
+
+
+async def step_recorded(settings: Settings, workspace_id: int) -> None:
+    """Wait until a rule step of the workspace recorded its outcome."""
+    for _ in range(400):
+        with db.session(settings.resolved_database_url) as session:
+            if session.exec(select(RuleOutcome).where(
+                    RuleOutcome.workspace_id == workspace_id)).first() is not None:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no rule step ran")
 
 
 async def test_explain_adds_up_and_names_what_fired(
@@ -56,6 +70,7 @@ async def test_explain_adds_up_and_names_what_fired(
     await sync(client, settings, workspace)  # the first sync: silent
     s.update("subscription", usd, {"status": "canceled"})  # MRR 36.60 -> 21.60 (-41%)
     await sync(client, settings, workspace)
+    await step_recorded(settings, workspace.id)  # the rule's run, started by the sync
 
     with db.session(settings.resolved_database_url) as session:
         subscriber = report.by_email(session, workspace.id, "ann@example.com")
@@ -76,6 +91,7 @@ async def test_explain_adds_up_and_names_what_fired(
     assert (transition["mrr"], transition["dispatched"]) == (["36.60", "21.60"], True)
     [fired] = transition["fires"]
     assert fired["automation"].startswith("rule-") and fired["action"] == "start"
+    assert [x["outcome"] for x in transition["rule_steps"]] == ["no team address configured"]
 
     text = "\n".join(render.lines("ann@example.com", found))
     assert "derived now: MRR 21.60  LTV 71.60" in text
