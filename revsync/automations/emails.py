@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -21,9 +22,7 @@ def send(settings: Settings, session: Session, request: EmailInput) -> EmailResu
         return EmailResult(False, "unsubscribed")
     rule = rules_for(session, request.workspace_id)[request.automation]
     if request.automation == TEAM_ALERT:
-        recipients = list(rule.config.get("recipients") or []) or [
-            a.strip() for a in settings.team_alert_to.split(",") if a.strip()
-        ]
+        recipients = team_addresses(settings, rule.config.get("recipients") or [])
         if not recipients:
             return EmailResult(False, "no team address configured")
     else:
@@ -31,6 +30,12 @@ def send(settings: Settings, session: Session, request: EmailInput) -> EmailResu
     extra = {"threshold": _money(rule.threshold)} if request.automation == THANK_YOU else {}
     return send_template(settings, session, subscriber, request.template,
                          request.idempotency_key, recipients, request.transition_id, extra)
+
+
+def team_addresses(settings: Settings, configured: Sequence[str]) -> list[str]:
+    """The addresses an automation gave, else the deployment's `REVSYNC_TEAM_ALERT_TO`."""
+    return list(configured) or [a.strip() for a in settings.team_alert_to.split(",")
+                                if a.strip()]
 
 
 def send_template(settings: Settings, session: Session, subscriber: Subscriber, template: str,

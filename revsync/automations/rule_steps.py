@@ -20,7 +20,7 @@ from sqlmodel import select as sqlselect
 from revsync.automations import outbound, outbound_store
 from revsync.automations.actions import HOST, TEAM
 from revsync.automations.definitions import Definition, rule_automation
-from revsync.automations.emails import send_template
+from revsync.automations.emails import send_template, team_addresses
 from revsync.automations.rule_store import definition_of
 from revsync.automations.triggers import TIMERS
 from revsync.automations.types import RuleStepInput, RuleStepResult
@@ -91,7 +91,8 @@ def _run_step(settings: Settings, session: Session, request: RuleStepInput,
         return _webhook(settings, session, request, row.name, rule, key, http, attempt)
     if step.to != TEAM and subscriber.unsubscribed:
         return RuleStepResult(False, "unsubscribed")
-    recipients = _recipients(settings, rule) if step.to == TEAM else [subscriber.email]
+    recipients = (team_addresses(settings, rule.action.recipients) if step.to == TEAM
+                  else [subscriber.email])
     if not recipients:
         return RuleStepResult(False, "no team address configured", following)
     sent = send_template(settings, session, subscriber, step.template, key, recipients,
@@ -171,11 +172,6 @@ def holds(session: Session, subscriber: Subscriber, expr: Expr) -> bool:
     found = session.execute(select(func.count()).select_from(Subscriber).where(
         Subscriber.id == subscriber.id, where)).scalar()  # type: ignore[arg-type]
     return bool(found)
-
-
-def _recipients(settings: Settings, rule: Definition) -> list[str]:
-    return list(rule.action.recipients) or [
-        a.strip() for a in settings.team_alert_to.split(",") if a.strip()]
 
 
 def _after(rule: Definition, step: int) -> int | None:

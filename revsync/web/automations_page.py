@@ -7,9 +7,11 @@ rule that does not validate is flashed with every problem and its text kept in t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
+from sqlmodel import Session
 from starlette.requests import Request
 
 from revsync.automations import outbound_store, rule_store
@@ -17,6 +19,7 @@ from revsync.automations.definitions import DefinitionError
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 
+T = TypeVar("T")
 DELIVERIES_SHOWN = 20
 DRAFT = "rule_draft"
 
@@ -28,16 +31,12 @@ class AutomationsSection:
 
     def context(self, request: Request, name: str) -> dict[str, Any]:
         """What the template's automations section shows (read in a worker thread)."""
-        with db.session(self.url) as session:
-            workspace_id = workspaces.by_name(session, name).id
-            assert workspace_id is not None
-            return {
-                "rules": [rule_store.shown(r) for r in rule_store.list_rules(session,
-                                                                            workspace_id)],
-                "deliveries": outbound_store.deliveries(session, workspace_id,
-                                                        DELIVERIES_SHOWN),
-                "rule_draft": request.session.pop(DRAFT, ""),
-            }
+        return self._in_workspace(name, lambda session, workspace_id: {
+            "rules": [rule_store.shown(r) for r in rule_store.list_rules(session,
+                                                                        workspace_id)],
+            "deliveries": outbound_store.deliveries(session, workspace_id, DELIVERIES_SHOWN),
+            "rule_draft": request.session.pop(DRAFT, ""),
+        })
 
     def posts(self) -> dict[str, Any]:
         """Form name -> handler(request, workspace name, form), run in a thread."""
@@ -69,9 +68,10 @@ class AutomationsSection:
         self._in_workspace(name, lambda s, ws: rule_store.delete(s, ws, rule_id))
         return f"Rule {rule_id} deleted."
 
-    def _in_workspace(self, name: str, work: Any) -> Any:
+    def _in_workspace(self, name: str, work: Callable[[Session, int], T]) -> T:
         with db.session(self.url) as session:
             workspace_id = workspaces.by_name(session, name).id
+            assert workspace_id is not None
             return work(session, workspace_id)
 
 
