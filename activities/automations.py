@@ -10,11 +10,9 @@ from temporalio.exceptions import ApplicationError
 
 from revsync.activities.liveness import kept_alive
 from revsync.automations import dispatch, emails, rule_steps
-from revsync.automations.client import send_command, send_rule_command
-from revsync.automations.definitions import rule_id_of
-from revsync.automations.rules import Command, Rule
-from revsync.automations.store import rules_for
+from revsync.automations.client import send
 from revsync.automations.types import (
+    Command,
     DispatchInput,
     DispatchResult,
     EmailInput,
@@ -40,16 +38,10 @@ class AutomationActivities:
     async def dispatch_transitions(self, request: DispatchInput) -> DispatchResult:
         """Signal the automations a source's transitions ask for, then mark them handed over."""
         commands, ids = await asyncio.to_thread(self._plan, request)
-        name, rules = await asyncio.to_thread(self._rules, request.workspace_id)
+        name = await asyncio.to_thread(self._name, request.workspace_id) if commands else ""
         client = activity.client()
-        queue = self.settings.task_queue
         for command in commands:
-            if command.automation in rules:
-                await send_command(client, queue, request.workspace_id, name, command,
-                                   rules[command.automation])
-            else:
-                await send_rule_command(client, queue, request.workspace_id, name, command,
-                                        rule_id_of(command.automation))
+            await send(client, self.settings.task_queue, request.workspace_id, name, command)
         await asyncio.to_thread(self._mark, request, commands, ids)
         return DispatchResult(transitions=len(ids), signals=len(commands))
 
@@ -57,10 +49,9 @@ class AutomationActivities:
         with db.session(self.url) as session:
             return dispatch.plan(session, request.workspace_id, request.source_id)
 
-    def _rules(self, workspace_id: int) -> tuple[str, dict[str, Rule]]:
+    def _name(self, workspace_id: int) -> str:
         with db.session(self.url) as session:
-            workspace = workspaces.by_id(session, workspace_id)
-            return workspace.name, dict(rules_for(session, workspace_id))
+            return workspaces.by_id(session, workspace_id).name
 
     def _mark(self, request: DispatchInput, commands: list[Command], ids: list[int]) -> None:
         with db.session(self.url) as session:
@@ -69,7 +60,8 @@ class AutomationActivities:
     @activity.defn(name="revsync.send_automation_email")
     @kept_alive
     def send_email(self, request: EmailInput) -> EmailResult:
-        """Render, write to the outbox under the idempotency key, send over SMTP."""
+        """Render, write to the outbox under the idempotency key, send over SMTP (for the
+        built-in automation workflows still running from before they were rules)."""
         # Not cancelled between SMTP accepting the message and the outbox saying so, or
         # a retry would send it again.
         with activity.shield_thread_cancel_exception(), db.session(self.url) as session:

@@ -14,6 +14,12 @@ event's `stripe_event` row (committed in the same transaction as the subscriber)
     python bench/webhooks.py                                   # SQLite, 1/10/100 senders
     python bench/webhooks.py --database postgresql --concurrency 1 10 --events 50 200
     python bench/webhooks.py --concurrency 10 --events 300 --rate 20   # + 30 s at 20/s
+    python bench/webhooks.py --concurrency 10 --events 300 --rules 3   # each event fires 3
+
+With `--rules N` the workspace also has N rules on `mrr_expanded` (each event expands
+MRR) that send one email each (to the outbox: no SMTP server here), and a round ends
+when every one of them is written, so CPU s/event then includes N rule firings: the
+dispatch signals, N rule workflows, N rule steps.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ import stripe
 import uvicorn
 from cryptography.fernet import Fernet
 from sqlalchemy import Connection
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -55,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import PG_ADMIN, database, start_fake, worker_command
 from bench.fake_stripe_serve import percentile
 from bench.full_sync import KEY
+from revsync.automations import rule_store
 from revsync.events.client import WORKFLOW as EVENT_WORKFLOW
 from revsync.events.parsing import parse_event
 from revsync.fake_stripe import generate_account, subscriber_emails
@@ -62,6 +69,7 @@ from revsync.settings import Settings
 from revsync.setup import connection
 from revsync.store import db, workspaces
 from revsync.store.models import (
+    OutboxMessage,
     StripeCustomer,
     StripeEvent,
     StripeSubscription,
@@ -150,6 +158,7 @@ class Round:
     min_requests: int
     mrr_changed: int
     outcomes: Counter[str] = field(default_factory=Counter)
+    emails: int = 0  # written by the --rules rules during the round
 
     @property
     def ok(self) -> list[Sample]:
@@ -423,6 +432,47 @@ async def wait_closed(client: Client) -> None:
         await asyncio.sleep(0.1)
 
 
+def add_rules(settings: Settings, workspace_id: int, count: int) -> None:
+    """`count` rules that each send one email when a subscriber's MRR expands."""
+    with db.session(settings.resolved_database_url) as session:
+        for n in range(count):
+            rule_store.create(settings, session, workspace_id, {
+                "name": f"bench expansion {n + 1}", "trigger": {"kind": "mrr_expanded"},
+                "action": {"kind": "email", "template": "thank_you"}})
+
+
+def outbox_count(url: str, workspace_id: int) -> int:
+    with db.session(url) as session:
+        return int(session.exec(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.workspace_id == workspace_id)).one())
+
+
+def expanded(url: str, workspace_id: int, ids: list[str]) -> int:
+    """Transitions of these events that expand MRR (0 < before < after): each fires every
+    --rules rule once."""
+    found = 0
+    with db.session(url) as session:
+        for start in range(0, len(ids), 500):
+            found += int(session.exec(select(func.count()).select_from(SubscriberTransition)
+                                      .where(SubscriberTransition.workspace_id == workspace_id,
+                                             col(SubscriberTransition.source_id).in_(
+                                                 ids[start:start + 500]),
+                                             col(SubscriberTransition.mrr_before) > 0,
+                                             col(SubscriberTransition.mrr_after)
+                                             > col(SubscriberTransition.mrr_before))).one())
+    return found
+
+
+async def wait_emails(url: str, workspace_id: int, expected: int) -> None:
+    """Until the rules' emails are all in the outbox (rule steps run after the event)."""
+    deadline = time.monotonic() + 120
+    while outbox_count(url, workspace_id) < expected:
+        if time.monotonic() > deadline:
+            raise BenchError(f"{outbox_count(url, workspace_id)} of {expected} rule emails "
+                             "written after 120 s (see the worker log)")
+        await asyncio.sleep(0.05)
+
+
 def check_rows(url: str, workspace_id: int, ids: list[str]) -> tuple[int, Counter[str]]:
     """Events whose subscriber's MRR changed, and the outcomes recorded."""
     changed, outcomes = 0, Counter[str]()
@@ -455,12 +505,15 @@ class Bench:
     watcher: RowWatcher
     processes: dict[str, subprocess.Popen[Any]]
     pids: dict[str, int]
+    rules: int = 0
 
     async def round(self, concurrency: int, targets: Sequence[Target],
                     serial: bool = False, rate: float = 0.0) -> Round:
         events = await emit_events(self.stripe_http, targets)
         min_requests = sum(len(parse_event(orjson.dumps(e)).targets) for e in events)
         (await self.stripe_http.delete("/_fake/requests")).raise_for_status()
+        url = self.settings.resolved_database_url
+        emails_before = outbox_count(url, self.workspace_id)
         before = cpu_seconds(self.pids)
         samples = await send_events(self.web_http, events, concurrency, self.secret,
                                     self.watcher, serial, rate)
@@ -470,6 +523,9 @@ class Bench:
             raise BenchError(f"no event was acknowledged with 200: statuses {dict(statuses)}")
         await wait_applied(self.watcher, self.processes, acked)
         await wait_closed(self.client)
+        if self.rules:
+            fired = expanded(url, self.workspace_id, [s.event_id for s in samples])
+            await wait_emails(url, self.workspace_id, emails_before + fired * self.rules)
         after = cpu_seconds(self.pids)
         counts = (await self.stripe_http.get("/_fake/requests")).raise_for_status().json()
         changed, outcomes = check_rows(self.settings.resolved_database_url, self.workspace_id,
@@ -486,6 +542,7 @@ class Bench:
             min_requests=min_requests,
             mrr_changed=changed,
             outcomes=outcomes,
+            emails=outbox_count(url, self.workspace_id) - emails_before,
         )
 
 
@@ -566,6 +623,7 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
         started = time.perf_counter()
         report = await full_sync(client, settings, workspace_id)
         info["sync"] = (report, time.perf_counter() - started)
+        add_rules(settings, workspace_id, args.rules)
         candidates = pick_targets(settings.resolved_database_url, workspace_id)
         info["candidates"] = len(candidates)
         largest = max([n for _, n in plan] + [round(r * args.rate_seconds) for r in args.rate])
@@ -589,7 +647,7 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
         ):
             await wait_healthy(web_http, web)
             bench = Bench(settings, workspace_id, secret, client, web_http, stripe_http, watcher,
-                          processes, pids)
+                          processes, pids, args.rules)
             offset = 0
 
             def take(n: int) -> list[Target]:
@@ -696,6 +754,8 @@ def print_report(args: argparse.Namespace, results: list[Round], info: dict[str,
     row("rows updated/s", lambda r: f"{len(r.ok) / span(r, 'row'):,.1f}")
     row("subscriber MRR changed", lambda r: f"{r.mrr_changed}/{len(r.ok)}")
     row("outcomes", lambda r: ",".join(f"{k}={v}" for k, v in sorted(r.outcomes.items())))
+    if args.rules:
+        row(f"rule emails ({args.rules} rules)", lambda r: f"{r.emails}")
     row("Stripe requests", lambda r: f"{r.requests}")
     row("  minimum (1/target)", lambda r: f"{r.min_requests}")
     def per_event(name: str) -> Callable[[Round], str]:
@@ -747,6 +807,8 @@ def parse_args() -> argparse.Namespace:
                         "event's row before sending the next: latency without a backlog")
     parser.add_argument("--poll-ms", type=float, default=10.0,
                         help="how often the driver polls the database for applied events")
+    parser.add_argument("--rules", type=int, default=0,
+                        help="rules on mrr_expanded, one email each, that every event fires")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--serve", action="store_true",
                         help="internal: run the web app with settings from the environment")

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from revsync.automations.actions import Action, ActionError, parse_action
-from revsync.automations.rules import Command
 from revsync.automations.triggers import (
     Change,
     Trigger,
@@ -32,7 +31,7 @@ from revsync.automations.triggers import (
     fires,
     parse_trigger,
 )
-from revsync.automations.types import START, STOP
+from revsync.automations.types import START, STOP, Command
 from revsync.segments import Expr, SegmentError, parse, to_text
 
 MAX_NAME = 100

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from revsync.automations.definitions import ONCE, rule_commands
+from revsync.automations.definitions import ONCE, Definition, rule_commands
+from revsync.automations.legacy import win_back_stop
 from revsync.automations.rule_store import enabled_rules
-from revsync.automations.rules import Change, Command, commands
-from revsync.automations.store import rules_for
-from revsync.automations.types import START, THANK_YOU
+from revsync.automations.triggers import Change
+from revsync.automations.types import START, Command
 from revsync.store.models import AutomationFire, SubscriberTransition, utcnow
 
 
@@ -36,14 +36,18 @@ def pending(session: Session, workspace_id: int, source_id: str) -> list[Subscri
 def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Command], list[int]]:
     """The commands for the source's undispatched transitions, and their ids."""
     rows = pending(session, workspace_id, source_id)
-    rules = rules_for(session, workspace_id)
-    own = enabled_rules(session, workspace_id) if rows else []
+    rules = enabled_rules(session, workspace_id) if rows else []
     planned: list[Command] = []
     for row in rows:
-        change = change_of(row)
-        asked = [*commands(change, rules), *rule_commands(change, own)]
-        planned += [c for c in asked if not _fired(session, workspace_id, c)]
+        planned += [c for c in asked(change_of(row), rules)
+                    if not _fired(session, workspace_id, c)]
     return planned, [row.id for row in rows if row.id is not None]
+
+
+def asked(change: Change, rules: list[tuple[int, Definition]]) -> list[Command]:
+    """What one transition asks of the rules, and of a win-back from before they were."""
+    legacy = win_back_stop(change)
+    return [*rule_commands(change, rules), *([legacy] if legacy else [])]
 
 
 def change_of(row: SubscriberTransition) -> Change:
@@ -73,9 +77,9 @@ def fired_before(session: Session, workspace_id: int, command: Command,
 
 
 def _once(command: Command) -> bool:
-    """Thank-you fires once per subscriber and threshold, ever; a rule with
-    `once_per_subscriber` once per subscriber."""
-    return command.action == START and (command.automation == THANK_YOU or command.key == ONCE)
+    """A rule with `once_per_subscriber` (the default thank-you) starts once per
+    subscriber, ever."""
+    return command.action == START and command.key == ONCE
 
 
 def _fired(session: Session, workspace_id: int, command: Command) -> bool:

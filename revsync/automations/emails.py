@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from revsync.automations import mailer
-from revsync.automations.store import rules_for
+from revsync.automations.legacy import rules_for
+from revsync.automations.triggers import Trigger
 from revsync.automations.types import TEAM_ALERT, THANK_YOU, EmailInput, EmailResult
 from revsync.settings import Settings
 from revsync.store.models import Subscriber, SubscriberTransition
@@ -30,6 +31,13 @@ def send(settings: Settings, session: Session, request: EmailInput) -> EmailResu
     extra = {"threshold": _money(rule.threshold)} if request.automation == THANK_YOU else {}
     return send_template(settings, session, subscriber, request.template,
                          request.idempotency_key, recipients, request.transition_id, extra)
+
+
+def trigger_variables(trigger: Trigger) -> dict[str, str]:
+    """`$threshold` for a rule's templates: the amount its trigger crosses (or the MRR it
+    needs), as the thank-you template says "more than $threshold"."""
+    amount = trigger.threshold if trigger.threshold is not None else trigger.mrr_at_least
+    return {} if amount is None else {"threshold": _money(amount)}
 
 
 def team_addresses(settings: Settings, configured: Sequence[str]) -> list[str]:

@@ -20,7 +20,7 @@ from sqlmodel import select as sqlselect
 from revsync.automations import outbound, outbound_store
 from revsync.automations.actions import HOST, TEAM
 from revsync.automations.definitions import Definition, rule_automation
-from revsync.automations.emails import send_template, team_addresses
+from revsync.automations.emails import send_template, team_addresses, trigger_variables
 from revsync.automations.rule_store import definition_of
 from revsync.automations.triggers import TIMERS
 from revsync.automations.types import RuleStepInput, RuleStepResult
@@ -96,7 +96,7 @@ def _run_step(settings: Settings, session: Session, request: RuleStepInput,
     if not recipients:
         return RuleStepResult(False, "no team address configured", following)
     sent = send_template(settings, session, subscriber, step.template, key, recipients,
-                         request.transition_id)
+                         request.transition_id, trigger_variables(rule.trigger))
     return RuleStepResult(sent.sent, sent.reason, following)
 
 

@@ -48,7 +48,7 @@ def _parsed(text: str) -> Definition:
     return parse_definition(orjson.loads(text))
 
 
-def _stored(definition: Definition) -> dict[str, Any]:
+def stored_document(definition: Definition) -> dict[str, Any]:
     """What the `definition` column keeps: the document without `enabled`, which is its
     own column (the one place it is read from)."""
     doc = definition.to_doc()
@@ -95,7 +95,7 @@ def create(settings: Settings, session: Session, workspace_id: int, doc: Any) ->
     if len(list_rules(session, workspace_id)) >= MAX_RULES:
         raise RuleStoreError(f"a workspace has at most {MAX_RULES} rules")
     row = RevenueRule(workspace_id=workspace_id, name=definition.name,
-                      enabled=definition.enabled, definition=_stored(definition))
+                      enabled=definition.enabled, definition=stored_document(definition))
     return _save(session, row)
 
 
@@ -105,7 +105,7 @@ def replace(settings: Settings, session: Session, workspace_id: int, rule_id: in
     row = get(session, workspace_id, rule_id)
     definition = checked(settings, doc)
     row.name, row.enabled = definition.name, definition.enabled
-    row.definition, row.updated_at = _stored(definition), utcnow()
+    row.definition, row.updated_at = stored_document(definition), utcnow()
     return _save(session, row)
 
 

@@ -25,6 +25,17 @@ def automation_workflow_id(workspace_name: str, automation: str, subscriber_id: 
 
 
 @dataclass(frozen=True)
+class Command:
+    """What a transition asks of one automation: start (or continue) it, or stop it."""
+
+    automation: str  # rule-<id>, or a built-in kind (the legacy win-back stop)
+    action: str
+    subscriber_id: int
+    transition_id: int
+    key: str = ""  # `once` for a once-per-subscriber start; a stop's reason
+
+
+@dataclass(frozen=True)
 class AutomationSignal:
     """A transition handed to an automation: start (or continue) it, or stop it."""
 

@@ -9,10 +9,9 @@ import typer
 from rich.table import Table
 from sqlmodel import select
 
-from revsync.automations import mailer, rule_store
+from revsync.automations import defaults, mailer, rule_store
 from revsync.automations.client import unsubscribe as stop_sequences
-from revsync.automations.rules import RuleError
-from revsync.automations.store import configure, rules_for
+from revsync.automations.definitions import DefinitionError
 from revsync.automations.types import KINDS
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, workspace_or_fail
 from revsync.cli.console import console
@@ -29,14 +28,21 @@ app.add_typer(rules_app, name="rules")
 
 @app.command("list")
 def list_rules(workspace: WorkspaceOption = "default") -> None:
-    """Each automation, on or off, with its settings."""
+    """The three default rules (win-back, thank-you, team alert), on or off, with their
+    settings; `automations rules list` shows every rule."""
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
         ws = workspace_or_fail(session, workspace)
         assert ws.id is not None
-        table = Table("automation", "on", "settings")
-        for kind, rule in rules_for(session, ws.id).items():
-            table.add_row(kind, "yes" if rule.enabled else "no", str(dict(rule.config)))
+        table = Table("automation", "rule", "on", "settings")
+        for kind in KINDS:
+            try:
+                row = defaults.default_rule(session, ws.id, kind)
+            except rule_store.RuleNotFound:
+                table.add_row(kind, "-", "-", "deleted")
+                continue
+            table.add_row(kind, str(row.id), "yes" if row.enabled else "no",
+                          str(defaults.summary(row)))
     console.print(table)
 
 
@@ -52,26 +58,24 @@ def set_rule(
     = None,
     workspace: WorkspaceOption = "default",
 ) -> None:
-    """Turn an automation on or off, or tune it; nothing is stored if a value is bad."""
-    config: dict[str, object] = {}
-    if delays is not None:
-        try:
-            config["delays_days"] = [float(d) for d in csv_list(delays)]
-        except ValueError:
-            raise fail(f"--delays are numbers of days, not {delays!r}") from None
-    if threshold is not None:
-        config["threshold"] = threshold
-    if recipients is not None:
-        config["recipients"] = csv_list(recipients)
+    """Turn a default rule on or off, or tune it; nothing is stored if a value is bad."""
+    try:
+        delays_days = None if delays is None else [float(d) for d in csv_list(delays)]
+    except ValueError:
+        raise fail(f"--delays are numbers of days, not {delays!r}") from None
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
         try:
             ws = workspaces.by_name(session, workspace)
             assert ws.id is not None
-            rule = configure(session, ws.id, kind, enabled=on, config=config)
-        except (workspaces.WorkspaceError, RuleError) as error:
+            row = defaults.tune(settings, session, ws.id, kind, enabled=on,
+                                delays_days=delays_days, threshold=threshold,
+                                recipients=None if recipients is None else csv_list(recipients))
+        except (workspaces.WorkspaceError, rule_store.RuleStoreError, DefinitionError,
+                defaults.DefaultRuleError) as error:
             raise fail(str(error)) from None
-    console.print(f"{kind}: {'on' if rule.enabled else 'off'}, {dict(rule.config)}")
+        console.print(f"{kind} (rule {row.id}): {'on' if row.enabled else 'off'}, "
+                      f"{defaults.summary(row)}")
 
 
 def outbox(workspace: WorkspaceOption = "default",
@@ -90,7 +94,7 @@ def outbox(workspace: WorkspaceOption = "default",
 
 
 def unsubscribe(email: str, workspace: WorkspaceOption = "default") -> None:
-    """Mark a subscriber unsubscribed and stop a running win-back sequence."""
+    """Mark a subscriber unsubscribed and stop its running sequences (win-back, ...)."""
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
         ws = workspace_or_fail(session, workspace)

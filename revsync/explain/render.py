@@ -32,7 +32,8 @@ def lines(email: str, found: dict[str, Any]) -> list[str]:
                    f"{t['mrr'][0] or '-'} -> {t['mrr'][1] or '-'}, LTV {t['ltv'][0] or '-'} "
                    f"-> {t['ltv'][1] or '-'}")
         for fire in t["fires"] or [{"automation": "nothing", "action": "", "note": ""}]:
-            out.append(f"      {fire['automation']} {fire['action']}"
+            named = f" ({fire['rule']})" if fire.get("rule") else ""
+            out.append(f"      {fire['automation']}{named} {fire['action']}"
                        + (f": {fire['note']}" if fire["note"] else ""))
         for step in t["rule_steps"]:
             out.append(f"      rule-{step['rule_id']} step {step['step'] + 1}: "

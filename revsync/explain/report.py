@@ -3,8 +3,9 @@
 The revenue part is `revsync.revenue.explain` over the subscriber's customers as the
 derivation reads them now; the stored values are shown beside it (they differ only if
 the mirror changed since the last derivation). Each recent transition lists what it asks
-of the automations with today's settings, what stands in the way (already fired,
-unsubscribed), and what the workspace rules' steps did for it (sent, condition false, ...).
+of the workspace's rules (the three defaults among them) with today's settings, what
+stands in the way (already fired, unsubscribed), and what each rule's steps did for it
+(sent, condition false, ...).
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from revsync.automations.definitions import rule_commands
+from revsync.automations.definitions import rule_automation, rule_commands
 from revsync.automations.dispatch import change_of, fired_before
 from revsync.automations.rule_store import enabled_rules
-from revsync.automations.rules import commands
-from revsync.automations.store import rules_for
 from revsync.revenue.explain import explain
 from revsync.store import workspaces
 from revsync.store.models import RuleOutcome, Subscriber, SubscriberTransition
@@ -67,20 +66,21 @@ def _transitions(session: Session, subscriber: Subscriber) -> list[dict[str, Any
         SubscriberTransition.workspace_id == subscriber.workspace_id,
         SubscriberTransition.subscriber_id == subscriber.id)
         .order_by(col(SubscriberTransition.id).desc()).limit(TRANSITIONS_SHOWN)).all()
-    built_in = rules_for(session, subscriber.workspace_id)
-    own = enabled_rules(session, subscriber.workspace_id)
+    rules = enabled_rules(session, subscriber.workspace_id)
+    names = {rule_automation(rule_id): rule.name for rule_id, rule in rules}
     shown = []
     for row in rows:
         change = change_of(row)
-        asked = [*commands(change, built_in), *rule_commands(change, own)]
+        asked = rule_commands(change, rules)
         shown.append({
             "id": row.id, "source": row.source_id, "at": row.created_at.isoformat(),
             "tags_added": row.tags_added, "tags_removed": row.tags_removed,
             "mrr": [_money(row.mrr_before), _money(row.mrr_after)],
             "ltv": [_money(row.ltv_before), _money(row.ltv_after)],
             "dispatched": row.dispatched_at is not None,
-            "fires": [{"automation": c.automation, "action": c.action,
-                       "note": _note(session, subscriber, row, c)} for c in asked],
+            "fires": [{"automation": c.automation, "rule": names.get(c.automation, ""),
+                       "action": c.action, "note": _note(session, subscriber, row, c)}
+                      for c in asked],
             "rule_steps": [{"rule_id": o.rule_id, "step": o.step, "outcome": o.outcome,
                             "at": o.created_at.isoformat()}
                            for o in _outcomes(session, subscriber, row)],

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import stripe
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from revsync.automations.defaults import ensure_default_rules
 from revsync.budget.rates import is_live_key
 from revsync.events.parsing import HANDLED_TYPES
 from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
@@ -201,6 +202,7 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         session.add(workspace)
         session.commit()
     ensure_default_segments(settings.resolved_database_url, workspace_name)
+    ensure_default_rules(settings.resolved_database_url, workspace_name)
 
 
 @contextmanager

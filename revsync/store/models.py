@@ -65,6 +65,7 @@ class Workspace(SQLModel, table=True):
     budget_weight: float = 1.0
     # Set once the default segments exist, so a deleted default is never re-created.
     default_segments_created: bool = False
+    default_rules_created: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -282,7 +283,8 @@ class EmailEvent(SQLModel, table=True):
 
 
 class AutomationRule(SQLModel, table=True):
-    """One automation of a workspace: on or off, and its settings (delays, thresholds)."""
+    """The settings of a built-in automation from before they became default rules: read
+    by the workflows still running from then (`automations.legacy`), written no more."""
 
     __tablename__ = "automation_rule"
     workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
@@ -293,14 +295,19 @@ class AutomationRule(SQLModel, table=True):
 
 class RevenueRule(SQLModel, table=True):
     """A workspace's own automation rule: trigger, condition and action, as one document
-    (`revsync.automations.definitions`); name and enabled are columns to look them up."""
+    (`revsync.automations.definitions`); name and enabled are columns to look them up.
+    `default_key` names the default a rule was created as (win_back, thank_you,
+    team_alert; `automations.defaults`), so `automations set` can find it."""
 
     __tablename__ = "revenue_rule"
-    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),
+                      Index("ix_revenue_rule_ws_default_key", "workspace_id", "default_key",
+                            unique=True))
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=100)
     enabled: bool = True
+    default_key: str | None = Field(default=None, max_length=40)
     definition: dict[str, Any] = Field(default_factory=dict,
                                        sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

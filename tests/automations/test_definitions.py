@@ -14,9 +14,8 @@ from revsync.automations.definitions import (
     parse_definition,
     rule_commands,
 )
-from revsync.automations.rules import Command
 from revsync.automations.triggers import Change
-from revsync.automations.types import START, STOP
+from revsync.automations.types import START, STOP, Command
 
 WIN_BACK_HIGH = {
     "name": " Win back high spenders ",

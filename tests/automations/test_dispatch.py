@@ -1,4 +1,5 @@
-"""Dispatch planning against the database: marks, once-per-threshold, disabled rules."""
+"""Dispatch planning against the database: marks, the default thank-you once ever, the
+default rules turned off or tuned, a reactivation's stop for a win-back from before."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from decimal import Decimal as D
 import pytest
 
 from revsync.automations import dispatch
-from revsync.automations.rules import Command, RuleError
-from revsync.automations.store import configure, rules_for
-from revsync.automations.types import START, THANK_YOU, WIN_BACK
+from revsync.automations.defaults import default_rule, ensure_default_rules, tune
+from revsync.automations.definitions import ONCE, DefinitionError
+from revsync.automations.types import START, STOP, THANK_YOU, WIN_BACK, Command
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber, SubscriberTransition, Workspace
 
 
 def setup(settings: Settings) -> tuple[int, int]:
+    """Workspace "d" with its default rules, and subscriber ann."""
     with db.session(settings.resolved_database_url) as session:
         workspace = Workspace(name="d")
         session.add(workspace)
@@ -25,14 +27,22 @@ def setup(settings: Settings) -> tuple[int, int]:
         session.add(ann)
         session.commit()
         assert ann.id is not None
-        return workspace.id, ann.id
+        ids = workspace.id, ann.id
+    assert ensure_default_rules(settings.resolved_database_url, "d") == 3
+    return ids
+
+
+def rule(settings: Settings, ws: int, kind: str) -> str:
+    """The automation name of the default rule `kind`."""
+    with db.session(settings.resolved_database_url) as session:
+        return f"rule-{default_rule(session, ws, kind).id}"
 
 
 def record(settings: Settings, ws: int, ann: int, source: str, ltv: tuple[str, str],
-           added: list[str] | None = None) -> int:
+           added: list[str] | None = None, removed: list[str] | None = None) -> int:
     with db.session(settings.resolved_database_url) as session:
         row = SubscriberTransition(workspace_id=ws, subscriber_id=ann, source_id=source,
-                                   tags_added=added or [], tags_removed=[],
+                                   tags_added=added or [], tags_removed=removed or [],
                                    ltv_before=D(ltv[0]), ltv_after=D(ltv[1]))
         session.add(row)
         session.commit()
@@ -40,12 +50,13 @@ def record(settings: Settings, ws: int, ann: int, source: str, ltv: tuple[str, s
         return row.id
 
 
-def test_thank_you_is_planned_once_per_threshold_ever(settings: Settings) -> None:
+def test_thank_you_is_planned_once_ever(settings: Settings) -> None:
     ws, ann = setup(settings)
+    thanks = rule(settings, ws, THANK_YOU)
     first = record(settings, ws, ann, "evt_1", ("900", "1100"))
     with db.session(settings.resolved_database_url) as session:
         planned, ids = dispatch.plan(session, ws, "evt_1")
-        assert planned == [Command(THANK_YOU, START, ann, first, "ltv>=1000")] and ids == [first]
+        assert planned == [Command(thanks, START, ann, first, ONCE)] and ids == [first]
         # A crash before the mark: planning again gives the same (the workflow dedupes).
         assert dispatch.plan(session, ws, "evt_1") == (planned, ids)
         dispatch.mark_dispatched(session, ws, planned, ids)
@@ -57,15 +68,25 @@ def test_thank_you_is_planned_once_per_threshold_ever(settings: Settings) -> Non
         assert dispatch.plan(session, ws, "evt_3") == ([], [again])
 
 
-def test_a_disabled_or_retuned_rule_changes_what_is_planned(settings: Settings) -> None:
+def test_a_default_turned_off_or_tuned_changes_what_is_planned(settings: Settings) -> None:
     ws, ann = setup(settings)
     churn = record(settings, ws, ann, "evt_1", ("100", "300"), added=["churned"])
     with db.session(settings.resolved_database_url) as session:
-        configure(session, ws, WIN_BACK, enabled=False)
-        configure(session, ws, THANK_YOU, config={"threshold": "250"})
+        tune(settings, session, ws, WIN_BACK, enabled=False)
+        tune(settings, session, ws, THANK_YOU, threshold="250")
         assert dispatch.plan(session, ws, "evt_1")[0] == [
-            Command(THANK_YOU, START, ann, churn, "ltv>=250")]
-        assert rules_for(session, ws)[WIN_BACK].enabled is False
-        with pytest.raises(RuleError, match="threshold is a number"):
-            configure(session, ws, THANK_YOU, config={"threshold": "x"})
-        assert rules_for(session, ws)[THANK_YOU].config["threshold"] == "250"  # unchanged
+            Command(rule(settings, ws, THANK_YOU), START, ann, churn, ONCE)]
+        with pytest.raises(DefinitionError, match="threshold is a number"):
+            tune(settings, session, ws, THANK_YOU, threshold="x")
+        stored = default_rule(session, ws, THANK_YOU).definition["trigger"]
+        assert stored["threshold"] == "250"  # unchanged by the refused edit
+
+
+def test_a_reactivation_also_stops_a_win_back_from_before_the_rules(settings: Settings) -> None:
+    ws, ann = setup(settings)
+    back = record(settings, ws, ann, "evt_1", ("0", "0"), added=["customer"],
+                  removed=["churned"])
+    with db.session(settings.resolved_database_url) as session:
+        assert dispatch.plan(session, ws, "evt_1")[0] == [
+            Command(rule(settings, ws, WIN_BACK), STOP, ann, back, "stop trigger"),
+            Command(WIN_BACK, STOP, ann, back, "reactivated")]

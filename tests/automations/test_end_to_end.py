@@ -23,7 +23,14 @@ from revsync.store.models import Subscriber, SubscriberTransition, Workspace
 from revsync.temporal.client import connect
 from revsync.temporal.workers import run_until
 from tests.automations.conftest import Inbox
-from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
+from tests.helpers.e2e import (
+    KEY,
+    connect_workspace,
+    default_rule_id,
+    default_rule_workflow_id,
+    import_emails,
+    sync,
+)
 from tests.helpers.stripe_objects import charge, customer, monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, post_event, webhook_client
 
@@ -56,10 +63,11 @@ async def received(inbox: Inbox, count: int) -> list[str]:
 
 
 async def quiescent_email_count(handle: WorkflowHandle[Any, Any],
-                                activity: str = "revsync.send_automation_email") -> int:
+                                activity: str = "revsync.run_rule_step") -> int:
     """Wait until the workflow has nothing left to do (no workflow task, no activity
-    pending), then count the email activities it ever scheduled. Every signal it will get
-    is already in its history, so this count is final: no sleep decides it."""
+    pending), then count the rule steps (each one email at most) it ever scheduled.
+    Every signal it will get is already in its history, so this count is final: no
+    sleep decides it."""
     for _ in range(600):
         described = (await handle.describe()).raw_description
         if not described.pending_activities and not described.HasField("pending_workflow_task"):
@@ -126,8 +134,8 @@ async def test_a_cancellation_webhook_starts_the_win_back_and_sends_its_first_em
     assert workspace.id is not None
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
-    handle = mail_client.get_workflow_handle(automation_workflow_id(workspace.name, WIN_BACK,
-                                                                    ann_id))
+    handle = mail_client.get_workflow_handle(
+        default_rule_workflow_id(mail_settings, workspace, WIN_BACK, ann_id))
     # Still running: it waits 3 days for the second email.
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     await handle.terminate("test over")
@@ -147,7 +155,8 @@ async def test_a_later_full_sync_fires_for_the_changes_it_finds(
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
     await mail_client.get_workflow_handle(
-        automation_workflow_id(workspace.name, WIN_BACK, ann_id)).terminate("test over")
+        default_rule_workflow_id(mail_settings, workspace, WIN_BACK, ann_id)
+    ).terminate("test over")
 
 
 async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
@@ -160,7 +169,7 @@ async def test_a_past_due_event_delivered_three_times_alerts_the_team_once(
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
     alert = mail_client.get_workflow_handle(
-        automation_workflow_id(workspace.name, TEAM_ALERT, ann_id))
+        default_rule_workflow_id(mail_settings, workspace, TEAM_ALERT, ann_id))
     assert await quiescent_email_count(alert) == 1
     assert await received(smtp[0], 1) == ["Payment failed: ann@example.com (0.00 a month)"]
     assert [to for to, _ in smtp[0].messages] == [["team@shop.example"]]
@@ -201,7 +210,8 @@ async def test_workspace_rules_fire_once_when_their_condition_holds_at_fire_time
                 "condition": condition,
                 "action": {"kind": "notify_team", "template": "team_alert",
                            "recipients": ["billing@shop.example"]}})
-        big, every = (r.id for r in rule_store.list_rules(session, workspace.id))
+        ids = {r.name: r.id for r in rule_store.list_rules(session, workspace.id)}
+        big, every = ids["big accounts"], ids["all accounts"]
     await past_due_delivered_three_times(mail_client, mail_settings, fake, workspace, sub)
     with db.session(mail_settings.resolved_database_url) as session:
         ann_id = session.exec(select(SubscriberTransition.subscriber_id)).one()
@@ -210,7 +220,10 @@ async def test_workspace_rules_fire_once_when_their_condition_holds_at_fire_time
     steps = {rule: await quiescent_email_count(h, "revsync.run_rule_step")
              for rule, h in handles.items()}
     assert steps == {big: 1, every: 1}  # one step each: "condition false", and the email
-    # The built-in team alert (to the deployment's address) and the rule that held.
+    # The default team alert (to the deployment's address) and the rule that held.
+    alert = mail_client.get_workflow_handle(
+        default_rule_workflow_id(mail_settings, workspace, TEAM_ALERT, ann_id))
+    assert await quiescent_email_count(alert) == 1
     assert await received(smtp[0], 2) == ["Payment failed: ann@example.com (0.00 a month)"] * 2
     assert sorted(to for to, _ in smtp[0].messages) == [["billing@shop.example"],
                                                         ["team@shop.example"]]
@@ -219,10 +232,11 @@ async def test_workspace_rules_fire_once_when_their_condition_holds_at_fire_time
         subscriber = session.get(Subscriber, ann_id)
         assert subscriber is not None
         [transition] = report(session, subscriber)["transitions"]
-    assert sorted((s["rule_id"], s["outcome"]) for s in transition["rule_steps"]) == [
-        (big, "condition false"), (every, "sent")]
-    for handle in handles.values():
+    team = default_rule_id(mail_settings, workspace, TEAM_ALERT)
+    assert sorted((s["rule_id"], s["outcome"]) for s in transition["rule_steps"]) == sorted([
+        (big, "condition false"), (every, "sent"), (team, "sent")])
+    assert sorted(f["rule"] for f in transition["fires"]) == [
+        "Team alert on a failed payment", "all accounts", "big accounts"]
+    for handle in [*handles.values(), alert]:
         await handle.terminate("test over")
-    await mail_client.get_workflow_handle(
-        automation_workflow_id(workspace.name, TEAM_ALERT, ann_id)).terminate("test over")
 

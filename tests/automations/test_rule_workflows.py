@@ -13,11 +13,17 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from revsync.automations import rule_store
-from revsync.automations.client import send_rule_command, unsubscribe
+from revsync.automations import defaults, rule_store
+from revsync.automations.client import send, unsubscribe
 from revsync.automations.definitions import rule_automation
-from revsync.automations.rules import Command
-from revsync.automations.types import START, STOP, AutomationResult, automation_workflow_id
+from revsync.automations.types import (
+    START,
+    STOP,
+    WIN_BACK,
+    AutomationResult,
+    Command,
+    automation_workflow_id,
+)
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import StripeSubscription, Subscriber, SubscriberTag
@@ -48,9 +54,8 @@ def add_rule(settings: Settings, workspace_id: int, doc: dict[str, Any]) -> int:
 
 async def fire(client: Client, settings: Settings, ws: int, rule_id: int, action: str,
                subscriber: int, transition: int, key: str = "") -> WorkflowHandle[Any, Any]:
-    await send_rule_command(client, settings.task_queue, ws, "auto",
-                            Command(rule_automation(rule_id), action, subscriber, transition,
-                                    key), rule_id)
+    await send(client, settings.task_queue, ws, "auto",
+               Command(rule_automation(rule_id), action, subscriber, transition, key))
     return client.get_workflow_handle(
         automation_workflow_id("auto", rule_automation(rule_id), subscriber),
         result_type=AutomationResult)
@@ -240,7 +245,9 @@ async def test_unsubscribing_stops_a_running_sequence_at_once(
     await time_env.sleep(timedelta(days=1))
     with db.session(mail_settings.resolved_database_url) as session:
         sequences = rule_store.sequence_rule_ids(session, ws)
-    assert sequences == [rule]
+    with db.session(mail_settings.resolved_database_url) as session:
+        win_back = defaults.default_rule(session, ws, WIN_BACK).id
+    assert sequences == [win_back, rule]  # the default win-back is a sequence too
     assert await unsubscribe(worker_client, "auto", ann, sequences) is True
     await time_env.sleep(timedelta(hours=2))
     assert await handle.result() == AutomationResult(emails=1, stopped="unsubscribed")

@@ -1,4 +1,5 @@
-"""Automation workflows on the time-skipping server, email through SMTP on loopback.
+"""The default rules' workflows on the time-skipping server, email through SMTP on
+loopback: the win-back's days, its stops, the team alert and the thank-you.
 
 Days of timers pass in seconds; the SMTP server shows what a subscriber received.
 """
@@ -12,15 +13,17 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from revsync.automations.client import send_command
-from revsync.automations.rules import Command
-from revsync.automations.store import rules_for
+from revsync.automations.client import send
+from revsync.automations.defaults import default_rule, ensure_default_rules
+from revsync.automations.definitions import rule_automation
 from revsync.automations.types import (
     START,
     STOP,
     TEAM_ALERT,
+    THANK_YOU,
     WIN_BACK,
     AutomationResult,
+    Command,
     automation_workflow_id,
 )
 from revsync.settings import Settings
@@ -36,7 +39,8 @@ WIN_BACK_SUBJECTS = ["We miss you at the shop", "Anything we could have done bet
 
 def seed(settings: Settings, added: list[str], removed: list[str],
          mrr: tuple[str, str] = ("30.00", "0.00")) -> tuple[int, int, int]:
-    """A workspace, subscriber ann, and one recorded transition: (ws, subscriber, transition)."""
+    """Workspace "auto" with its default rules, subscriber ann, and one recorded
+    transition: (ws, subscriber, transition)."""
     with db.session(settings.resolved_database_url) as session:
         workspace = Workspace(name="auto")
         session.add(workspace)
@@ -55,15 +59,26 @@ def seed(settings: Settings, added: list[str], removed: list[str],
         session.add(transition)
         session.commit()
         assert transition.id is not None
-        return workspace.id, ann.id, transition.id
+        seeded = workspace.id, ann.id, transition.id
+    ensure_default_rules(settings.resolved_database_url, "auto")
+    return seeded
+
+
+def rule(settings: Settings, workspace_id: int, kind: str) -> str:
+    """The automation name of the default rule `kind`: rule-<id>."""
+    with db.session(settings.resolved_database_url) as session:
+        rule_id = default_rule(session, workspace_id, kind).id
+    assert rule_id is not None
+    return rule_automation(rule_id)
 
 
 async def command(client: Client, settings: Settings, workspace_id: int, kind: str,
-                  action: str, subscriber_id: int, transition_id: int, key: str = "") -> None:
-    with db.session(settings.resolved_database_url) as session:
-        rule = rules_for(session, workspace_id)[kind]
-    await send_command(client, settings.task_queue, workspace_id, "auto",
-                       Command(kind, action, subscriber_id, transition_id, key), rule)
+                  action: str, subscriber_id: int, transition_id: int, key: str = "") -> str:
+    """Hand the default rule `kind` a start or stop, as dispatch does; its workflow id."""
+    name = rule(settings, workspace_id, kind)
+    await send(client, settings.task_queue, workspace_id, "auto",
+               Command(name, action, subscriber_id, transition_id, key))
+    return automation_workflow_id("auto", name, subscriber_id)
 
 
 def outbox(settings: Settings) -> list[tuple[str, str]]:
@@ -78,18 +93,20 @@ async def test_a_win_back_sequence_runs_its_days_in_seconds(
 ) -> None:
     ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
     began = await time_env.get_current_time()
-    await command(worker_client, mail_settings, ws, WIN_BACK, START, ann, transition)
-    handle = time_env.client.get_workflow_handle(
-        automation_workflow_id("auto", WIN_BACK, ann), result_type=AutomationResult)
-    # Default delays: 3 days, then 7 more. (A handle from get_workflow_handle does not
-    # skip time by itself on this server; sleeping the environment does.)
-    await time_env.sleep(timedelta(days=10, hours=1))
+    workflow_id = await command(worker_client, mail_settings, ws, WIN_BACK, START, ann,
+                                transition)
+    handle = time_env.client.get_workflow_handle(workflow_id, result_type=AutomationResult)
+    # Default delays: 3 days, then 7 more; then it waits an hour for another start.
+    # (A handle from get_workflow_handle does not skip time by itself on this server;
+    # sleeping the environment does.)
+    await time_env.sleep(timedelta(days=10, hours=2))
     assert await handle.result() == AutomationResult(emails=3)
     assert await time_env.get_current_time() - began >= timedelta(days=10)
     inbox = smtp[0]
     assert inbox.subjects() == WIN_BACK_SUBJECTS
     assert [to for to, _ in inbox.messages] == [["ann@example.com"]] * 3
-    assert outbox(mail_settings) == [(f"win_back/{ann}/{transition}/{step}", "sent")
+    name = rule(mail_settings, ws, WIN_BACK)
+    assert outbox(mail_settings) == [(f"{name}/{ann}/{transition}/{step}", "sent")
                                      for step in range(3)]
 
 
@@ -98,14 +115,15 @@ async def test_reactivation_on_day_two_stops_the_sequence(
     smtp: tuple[Inbox, int],
 ) -> None:
     ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
-    await command(worker_client, mail_settings, ws, WIN_BACK, START, ann, transition)
-    handle = time_env.client.get_workflow_handle(
-        automation_workflow_id("auto", WIN_BACK, ann), result_type=AutomationResult)
+    workflow_id = await command(worker_client, mail_settings, ws, WIN_BACK, START, ann,
+                                transition)
+    handle = time_env.client.get_workflow_handle(workflow_id, result_type=AutomationResult)
     await time_env.sleep(timedelta(days=2))
-    # The reactivation is a later transition of the same subscriber.
+    # The reactivation is a later transition of the same subscriber: the stop trigger.
     await command(worker_client, mail_settings, ws, WIN_BACK, STOP, ann, transition + 1,
-                  "reactivated")
-    assert await handle.result() == AutomationResult(emails=1, stopped="reactivated")
+                  "stop trigger")
+    await time_env.sleep(timedelta(hours=2))
+    assert await handle.result() == AutomationResult(emails=1, stopped="stop trigger")
     assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:1]
 
 
@@ -114,9 +132,9 @@ async def test_an_unsubscribed_subscriber_gets_no_more_win_back_email(
     smtp: tuple[Inbox, int],
 ) -> None:
     ws, ann, transition = seed(mail_settings, ["churned"], ["customer"])
-    await command(worker_client, mail_settings, ws, WIN_BACK, START, ann, transition)
-    handle = time_env.client.get_workflow_handle(
-        automation_workflow_id("auto", WIN_BACK, ann), result_type=AutomationResult)
+    workflow_id = await command(worker_client, mail_settings, ws, WIN_BACK, START, ann,
+                                transition)
+    handle = time_env.client.get_workflow_handle(workflow_id, result_type=AutomationResult)
     await time_env.sleep(timedelta(days=1))
     with db.session(mail_settings.resolved_database_url) as session:
         subscriber = session.get(Subscriber, ann)
@@ -124,8 +142,9 @@ async def test_an_unsubscribed_subscriber_gets_no_more_win_back_email(
         subscriber.unsubscribed = True
         session.add(subscriber)
         session.commit()
-    await time_env.sleep(timedelta(days=3))
-    assert await handle.result() == AutomationResult(emails=1, stopped="unsubscribed")
+    await time_env.sleep(timedelta(days=3, hours=2))
+    # The second step finds the subscriber unsubscribed and ends the run.
+    assert await handle.result() == AutomationResult(emails=1)
     assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:1]
 
 
@@ -135,9 +154,9 @@ async def test_the_team_alert_fires_once_for_three_duplicate_past_due_events(
 ) -> None:
     ws, ann, transition = seed(mail_settings, ["past-due"], [], mrr=("150.00", "0.00"))
     for _ in range(3):  # the same transition handed over three times
-        await command(worker_client, mail_settings, ws, TEAM_ALERT, START, ann, transition)
-    handle = time_env.client.get_workflow_handle(
-        automation_workflow_id("auto", TEAM_ALERT, ann), result_type=AutomationResult)
+        workflow_id = await command(worker_client, mail_settings, ws, TEAM_ALERT, START, ann,
+                                    transition)
+    handle = time_env.client.get_workflow_handle(workflow_id, result_type=AutomationResult)
     await time_env.sleep(timedelta(hours=2))  # past the one hour it waits for more
     assert await handle.result() == AutomationResult(emails=1)
     [(recipients, message)] = smtp[0].messages
@@ -148,4 +167,23 @@ async def test_the_team_alert_fires_once_for_three_duplicate_past_due_events(
     for fact in ("Subscriber: ann@example.com", "MRR before the failure: 150.00", "LTV: 420.00",
                  "Stripe customer: cus_ann"):
         assert fact in body
-    assert outbox(mail_settings) == [(f"team_alert/{ann}/{transition}", "sent")]
+    name = rule(mail_settings, ws, TEAM_ALERT)
+    assert outbox(mail_settings) == [(f"{name}/{ann}/{transition}/0", "sent")]
+
+
+async def test_the_thank_you_names_its_threshold_once_ever(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    ws, ann, transition = seed(mail_settings, [], [])
+    workflow_id = await command(worker_client, mail_settings, ws, THANK_YOU, START, ann,
+                                transition, "once")
+    handle = time_env.client.get_workflow_handle(workflow_id, result_type=AutomationResult)
+    await time_env.sleep(timedelta(hours=2))
+    assert await handle.result() == AutomationResult(emails=1)
+    [(recipients, message)] = smtp[0].messages
+    assert recipients == ["ann@example.com"] and message["Subject"] == "Thank you"
+    body = message.get_payload()
+    assert isinstance(body, str)
+    # $threshold is the default rule's trigger threshold; $ltv the subscriber's LTV.
+    assert "more than 1,000.00 with us (420.00 in total)" in " ".join(body.split())

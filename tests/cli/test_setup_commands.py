@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from revsync.automations import defaults, rule_store
 from revsync.fake_stripe import FakeStripeServer
 from revsync.store import db, workspaces
 from tests.helpers.cli import run
@@ -47,8 +48,10 @@ def test_bad_options_change_nothing(shop: str, env: dict[str, str],
 @pytest.mark.parametrize("args, message", [
     (["set", "thank_you", "--threshold", "lots"], "threshold is a number"),
     (["set", "win_back", "--delays", "3,soon"], "numbers of days"),
-    (["set", "win_back", "--delays", "3,400"], "0-365 days"),
-    (["set", "team_alert", "--recipients", "nobody"], "list of email addresses"),
+    (["set", "win_back", "--delays", "3,400"], "from 0 to 365"),
+    (["set", "win_back", "--threshold", "5"], "win_back has no threshold"),
+    (["set", "thank_you", "--recipients", "a@x.io"], "recipients is a team_alert setting"),
+    (["set", "team_alert", "--recipients", "nobody"], "email addresses"),
     (["set", "party", "--on"], "unknown automation 'party'"),
 ])
 def test_bad_automation_settings_are_refused(shop: str, args: list[str], message: str) -> None:
@@ -61,8 +64,31 @@ def test_bad_automation_settings_are_refused(shop: str, args: list[str], message
 def test_automation_settings_outbox_and_unsubscribe(shop: str) -> None:
     code, out = run("automations", "set", "win_back", "--off", "--delays", "2,5",
                     "--workspace", shop)
-    assert code == 0 and "win_back: off" in out and "[2.0, 5.0]" in out
+    assert code == 0 and ": off, {'delays_days': [2.0, 5.0]}" in out
+    code, out = run("automations", "list", "--workspace", shop)
+    assert code == 0 and "[2.0, 5.0]" in out and "'threshold': '100'" in out
     code, out = run("outbox", "--workspace", shop)
     assert code == 0 and "subject" in out
     code, out = run("subscribers", "unsubscribe", "nobody@x.io", "--workspace", shop)
     assert code == 2 and "no subscriber 'nobody@x.io'" in out
+
+
+def test_a_deleted_default_rule_stays_deleted(shop: str, env: dict[str, str],
+                                              fake: FakeStripeServer) -> None:
+    with db.session(env["DATABASE_URL"]) as session:
+        ws = workspaces.by_name(session, shop)
+        assert ws.id is not None
+        rule_id = defaults.default_rule(session, ws.id, "thank_you").id
+    code, out = run("automations", "rules", "delete", str(rule_id), "--workspace", shop)
+    assert code == 0, out
+    code, out = run("automations", "set", "thank_you", "--threshold", "5", "--workspace", shop)
+    assert code == 2 and "no thank_you rule (it was deleted)" in out
+    code, out = run("automations", "list", "--workspace", shop)
+    assert code == 0 and "deleted" in out
+    # Connecting again does not bring it back.
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+                    "--workspace", shop)
+    assert code == 0, out
+    with db.session(env["DATABASE_URL"]) as session:
+        assert [r.default_key for r in rule_store.list_rules(session, ws.id)] == [
+            "win_back", "team_alert"]

@@ -10,6 +10,9 @@ from typing import Any
 from sqlmodel import col, select
 from temporalio.client import Client
 
+from revsync.automations import defaults
+from revsync.automations.definitions import rule_automation
+from revsync.automations.types import automation_workflow_id
 from revsync.settings import Settings
 from revsync.setup import connection
 from revsync.store import db, workspaces
@@ -111,3 +114,20 @@ def last_run(settings: Settings, workspace: Workspace) -> SyncRun:
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def default_rule_id(settings: Settings, workspace: Workspace, kind: str) -> int:
+    """The id of the workspace's default rule `kind` (win_back, thank_you, team_alert)."""
+    assert workspace.id is not None
+    with db.session(settings.resolved_database_url) as session:
+        rule_id = defaults.default_rule(session, workspace.id, kind).id
+    assert rule_id is not None
+    return rule_id
+
+
+def default_rule_workflow_id(settings: Settings, workspace: Workspace, kind: str,
+                             subscriber_id: int) -> str:
+    """The workflow that runs the default rule `kind` for one subscriber."""
+    return automation_workflow_id(workspace.name,
+                                  rule_automation(default_rule_id(settings, workspace, kind)),
+                                  subscriber_id)

@@ -27,7 +27,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from revsync.automations.types import WIN_BACK, automation_workflow_id
+from revsync.automations.types import WIN_BACK
 from revsync.events.catch_up_client import start_catch_up
 from revsync.events.types import EventInput, Target
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
@@ -37,7 +37,14 @@ from revsync.store import db
 from revsync.store.models import Subscriber, Workspace
 from revsync.sync.client import start_sync
 from revsync.temporal.client import connect
-from tests.helpers.e2e import KEY, ROOT, connect_workspace, import_emails, process_env
+from tests.helpers.e2e import (
+    KEY,
+    ROOT,
+    connect_workspace,
+    default_rule_workflow_id,
+    import_emails,
+    process_env,
+)
 from tests.helpers.stripe_objects import charge, customer, monthly, subscription
 
 # 10 s heartbeat timeout, then the server hands the retry to the live worker. Workflows
@@ -84,7 +91,7 @@ async def win_back_email(client: Client, settings: Settings, workspace: Workspac
         ben = session.exec(select(Subscriber.id).where(
             Subscriber.workspace_id == workspace.id, Subscriber.email_norm == "ben@x.io")).one()
     assert ben is not None
-    return automation_workflow_id(workspace.name, WIN_BACK, ben)
+    return default_rule_workflow_id(settings, workspace, WIN_BACK, ben)
 
 
 async def stripe_event(client: Client, settings: Settings, workspace: Workspace,
@@ -121,7 +128,7 @@ PHASES = [
     Phase("revsync.derive_subscribers", full_sync),
     Phase("revsync.finish_run", full_sync),
     Phase("revsync.dispatch_transitions", full_sync),
-    Phase("revsync.send_automation_email", win_back_email, waits_for_result=False),
+    Phase("revsync.run_rule_step", win_back_email, waits_for_result=False),
     Phase("revsync.refetch_event_objects", stripe_event),
     Phase("revsync.apply_event", stripe_event, local=True),
     Phase("revsync.list_event_page", catch_up),

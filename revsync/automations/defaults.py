@@ -1,0 +1,169 @@
+"""The three default rules every workspace starts with: win-back, thank-you, team alert.
+
+They are ordinary rules (`definitions`), created once per workspace when Stripe is
+first connected (`Workspace.default_rules_created` records it, so a default the user
+deleted stays deleted and an edited one keeps its edits), and, for workspaces from before,
+by migration 0013 from their built-in automations' settings. `RevenueRule.default_key`
+names the default a rule began as; `automations set KIND` edits that rule.
+
+- win_back: `churned` added starts three emails (now, then after each delay);
+  `churned` removed (reactivated) or unsubscribing stops them.
+- thank_you: `ltv` crosses the threshold upward: one email, once per subscriber ever.
+- team_alert: `past-due` added while MRR (the larger of before and after) is at least
+  the threshold: an email to the team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from revsync.automations.definitions import parse_definition
+from revsync.automations.legacy import DEFAULTS, Rule, rules_for
+from revsync.automations.rule_store import RuleNotFound, replace, stored_document
+from revsync.automations.types import KINDS, TEAM_ALERT, THANK_YOU, WIN_BACK
+from revsync.settings import Settings
+from revsync.store import db
+from revsync.store.models import RevenueRule, Workspace
+
+NAMES = {WIN_BACK: "Win-back sequence", THANK_YOU: "Thank-you email",
+         TEAM_ALERT: "Team alert on a failed payment"}
+WIN_BACK_TEMPLATES = ("win_back_1", "win_back_2", "win_back_3")  # the last one repeats
+
+
+@dataclass(frozen=True)
+class DefaultRule:
+    key: str  # win_back | thank_you | team_alert
+    name: str
+    enabled: bool
+    definition: dict[str, Any]  # as stored: the normalised document without `enabled`
+
+
+def document(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule document of a built-in automation with these settings (`legacy.DEFAULTS`)."""
+    if kind == WIN_BACK:
+        return {"name": NAMES[kind], "trigger": {"kind": "tag_added", "tag": "churned"},
+                "action": {"kind": "sequence", "steps": _win_back_steps([], config["delays_days"]),
+                           "stop": {"kind": "tag_removed", "tag": "churned"}}}
+    if kind == THANK_YOU:
+        return {"name": NAMES[kind], "once_per_subscriber": True,
+                "trigger": {"kind": "ltv_crossed", "threshold": str(config["threshold"]),
+                            "direction": "up"},
+                "action": {"kind": "email", "template": "thank_you"}}
+    return {"name": NAMES[kind],
+            "trigger": {"kind": "tag_added", "tag": "past-due",
+                        "mrr_at_least": str(config["threshold"])},
+            "action": {"kind": "notify_team", "template": "team_alert",
+                       "recipients": list(config.get("recipients") or [])}}
+
+
+def from_settings(rules: Mapping[str, Rule]) -> list[DefaultRule]:
+    """The three defaults as the built-ins' settings (on or off, tuned) describe them."""
+    found = []
+    for kind in KINDS:
+        rule = rules.get(kind) or Rule(kind, True, DEFAULTS[kind])
+        parsed = parse_definition(document(kind, {**DEFAULTS[kind], **rule.config}))
+        found.append(DefaultRule(kind, parsed.name, rule.enabled, stored_document(parsed)))
+    return found
+
+
+def ensure_default_rules(database_url: str, workspace_name: str) -> int:
+    """Create the defaults unless done before; returns how many were created. A default
+    whose name the workspace already uses is skipped, not renamed. Runs under the
+    workspace row's lock, so two concurrent connects cannot both create them."""
+    with db.locked_session(database_url) as session:
+        workspace = session.exec(select(Workspace).where(Workspace.name == workspace_name)
+                                 .with_for_update()).one()
+        assert workspace.id is not None
+        if workspace.default_rules_created:
+            return 0
+        taken = set(session.exec(select(RevenueRule.name)
+                                 .where(RevenueRule.workspace_id == workspace.id)))
+        created = 0
+        for rule in from_settings(rules_for(session, workspace.id)):
+            if rule.name not in taken:
+                session.add(RevenueRule(workspace_id=workspace.id, name=rule.name,
+                                        enabled=rule.enabled, definition=rule.definition,
+                                        default_key=rule.key))
+                created += 1
+        workspace.default_rules_created = True
+        session.add(workspace)
+        session.commit()
+    return created
+
+
+class DefaultRuleError(ValueError):
+    """A default rule cannot be tuned as asked; nothing was changed."""
+
+
+def default_rule(session: Session, workspace_id: int, kind: str) -> RevenueRule:
+    if kind not in KINDS:
+        raise DefaultRuleError(f"unknown automation {kind!r}; one of {', '.join(KINDS)}")
+    row = session.exec(select(RevenueRule).where(RevenueRule.workspace_id == workspace_id,
+                                                 RevenueRule.default_key == kind)).first()
+    if row is None:
+        raise RuleNotFound(f"this workspace has no {kind} rule (it was deleted); "
+                           "`automations rules add` creates a rule")
+    return row
+
+
+def tune(settings: Settings, session: Session, workspace_id: int, kind: str, *,
+         enabled: bool | None = None, delays_days: Sequence[float] | None = None,
+         threshold: str | None = None, recipients: Sequence[str] | None = None
+         ) -> RevenueRule:
+    """Change the settings a default rule began with, keeping the rest of its document
+    (a condition added, templates changed); validated as a whole rule first."""
+    row = default_rule(session, workspace_id, kind)
+    doc = {**row.definition, "enabled": row.enabled if enabled is None else enabled}
+    trigger, action = dict(doc["trigger"]), dict(doc["action"])
+    if delays_days is not None:
+        _only(kind, WIN_BACK, "delays")
+        if action["kind"] != "sequence":
+            raise DefaultRuleError("this win_back rule's action is no longer a sequence")
+        action["steps"] = _win_back_steps(action["steps"], delays_days)
+    if threshold is not None:
+        field = {THANK_YOU: "threshold", TEAM_ALERT: "mrr_at_least"}.get(kind)
+        if field is None:
+            raise DefaultRuleError("win_back has no threshold")
+        trigger[field] = threshold
+    if recipients is not None:
+        _only(kind, TEAM_ALERT, "recipients")
+        action["recipients"] = list(recipients)
+    return replace(settings, session, workspace_id, row.id or 0,
+                   {**doc, "trigger": trigger, "action": action})
+
+
+def summary(row: RevenueRule) -> dict[str, Any]:
+    """A default rule's settings in the built-in terms `automations set` takes."""
+    trigger, action = row.definition["trigger"], row.definition["action"]
+    shown: dict[str, Any] = {}
+    if action["kind"] == "sequence":
+        shown["delays_days"] = [step["after_days"] for step in action["steps"][1:]]
+    for field in ("threshold", "mrr_at_least"):
+        if field in trigger:
+            shown["threshold"] = trigger[field]
+    if action["kind"] == "notify_team":
+        shown["recipients"] = action.get("recipients", [])
+    if row.definition.get("condition"):
+        shown["condition"] = row.definition["condition"]
+    return shown
+
+
+def _win_back_steps(steps: Sequence[Mapping[str, Any]], delays_days: Sequence[float]
+                    ) -> list[dict[str, Any]]:
+    """An email now and one after each delay; a step there was keeps its template and
+    recipient, a new one takes the next win-back template."""
+    found = []
+    for number, after in enumerate([0, *delays_days]):
+        template = WIN_BACK_TEMPLATES[min(number, len(WIN_BACK_TEMPLATES) - 1)]
+        kept = steps[number] if number < len(steps) else {"template": template}
+        found.append({**kept, "after_days": after})
+    return found
+
+
+def _only(kind: str, allowed: str, option: str) -> None:
+    if kind != allowed:
+        raise DefaultRuleError(f"{option} is a {allowed} setting, not one of {kind}")
