@@ -26,8 +26,8 @@ from revsync.automations.legacy import DEFAULTS, Rule, rules_for
 from revsync.automations.rule_store import RuleNotFound, replace, stored_document
 from revsync.automations.types import KINDS, TEAM_ALERT, THANK_YOU, WIN_BACK
 from revsync.settings import Settings
-from revsync.store import db
-from revsync.store.models import RevenueRule, Workspace
+from revsync.store import workspaces
+from revsync.store.models import RevenueRule
 
 NAMES = {WIN_BACK: "Win-back sequence", THANK_YOU: "Thank-you email",
          TEAM_ALERT: "Team alert on a failed payment"}
@@ -72,26 +72,21 @@ def from_settings(rules: Mapping[str, Rule]) -> list[DefaultRule]:
 
 def ensure_default_rules(database_url: str, workspace_name: str) -> int:
     """Create the defaults unless done before; returns how many were created. A default
-    whose name the workspace already uses is skipped, not renamed. Runs under the
-    workspace row's lock, so two concurrent connects cannot both create them."""
-    with db.locked_session(database_url) as session:
-        workspace = session.exec(select(Workspace).where(Workspace.name == workspace_name)
-                                 .with_for_update()).one()
-        assert workspace.id is not None
-        if workspace.default_rules_created:
-            return 0
-        taken = set(session.exec(select(RevenueRule.name)
-                                 .where(RevenueRule.workspace_id == workspace.id)))
-        created = 0
-        for rule in from_settings(rules_for(session, workspace.id)):
-            if rule.name not in taken:
-                session.add(RevenueRule(workspace_id=workspace.id, name=rule.name,
-                                        enabled=rule.enabled, definition=rule.definition,
-                                        default_key=rule.key))
-                created += 1
-        workspace.default_rules_created = True
-        session.add(workspace)
-        session.commit()
+    whose name the workspace already uses is skipped, not renamed."""
+    return workspaces.create_once(database_url, workspace_name, "default_rules_created",
+                                  _create_missing)
+
+
+def _create_missing(session: Session, workspace_id: int) -> int:
+    taken = set(session.exec(select(RevenueRule.name)
+                             .where(RevenueRule.workspace_id == workspace_id)))
+    created = 0
+    for rule in from_settings(rules_for(session, workspace_id)):
+        if rule.name not in taken:
+            session.add(RevenueRule(workspace_id=workspace_id, name=rule.name,
+                                    enabled=rule.enabled, definition=rule.definition,
+                                    default_key=rule.key))
+            created += 1
     return created
 
 

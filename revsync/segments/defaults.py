@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from revsync.store import db
-from revsync.store.models import Segment, Workspace
+from revsync.store import workspaces
+from revsync.store.models import Segment
 
 DEFAULTS: tuple[tuple[str, str, str], ...] = (
     ("customers_low_mrr", "Customers (Low MRR)", "mrr < 50 AND tag = customer"),
@@ -20,22 +20,9 @@ DEFAULTS: tuple[tuple[str, str, str], ...] = (
 
 
 def ensure_default_segments(database_url: str, workspace_name: str) -> int:
-    """Create the defaults unless done before; returns how many were created.
-
-    Runs under the workspace row's lock (SQLite: the write lock), so two concurrent
-    connects cannot both create them.
-    """
-    with db.locked_session(database_url) as session:
-        workspace = session.exec(select(Workspace).where(Workspace.name == workspace_name)
-                                 .with_for_update()).one()
-        assert workspace.id is not None
-        if workspace.default_segments_created:
-            return 0
-        created = _create_missing(session, workspace.id)
-        workspace.default_segments_created = True
-        session.add(workspace)
-        session.commit()
-    return created
+    """Create the defaults unless done before; returns how many were created."""
+    return workspaces.create_once(database_url, workspace_name, "default_segments_created",
+                                  _create_missing)
 
 
 def _create_missing(session: Session, workspace_id: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -11,7 +12,7 @@ from revsync.gateway.stripe_api import StripeGateway
 from revsync.revenue import RevenuePolicy
 from revsync.revenue.money import check_fx_rate
 from revsync.settings import Settings
-from revsync.store import keystore
+from revsync.store import db, keystore
 from revsync.store.models import Workspace
 
 # Names appear in URLs (the webhook endpoint) and workflow ids.
@@ -86,3 +87,23 @@ def gateway(settings: Settings, workspace: Workspace) -> StripeGateway:
         stripe_account=workspace.stripe_account,
         max_retries=settings.stripe_max_retries,
     )
+
+
+def create_once(database_url: str, workspace_name: str, flag: str,
+                create: Callable[[Session, int], int]) -> int:
+    """Run `create` (which adds a workspace's default rows and returns how many) unless
+    the workspace's `flag` says it ran before, then set the flag; returns how many were
+    created. Runs under the workspace row's lock (SQLite: the write lock), so two
+    concurrent connects cannot both create them; a default the user deleted later is
+    never created again."""
+    with db.locked_session(database_url) as session:
+        workspace = session.exec(select(Workspace).where(Workspace.name == workspace_name)
+                                 .with_for_update()).one()
+        assert workspace.id is not None
+        if getattr(workspace, flag):
+            return 0
+        created = create(session, workspace.id)
+        setattr(workspace, flag, True)
+        session.add(workspace)
+        session.commit()
+    return created
