@@ -135,9 +135,11 @@ async def _looks_like_the_product(page: Page, screenshot: Path) -> None:
 
 
 async def _rules_from_the_page(page: Page) -> None:
-    """Add a rule (a bad one first: refused, its text kept), turn it off, delete it."""
+    """The three default rules are listed; add a rule (a bad one first: refused, its text
+    kept), turn it off, delete it."""
     rules = page.locator("#rules")
-    await expect(rules).to_contain_text("No rules yet.")
+    for default in ("Win-back sequence", "Thank-you email", "Team alert on a failed payment"):
+        await expect(rules).to_contain_text(default)
     await expect(page.locator("#deliveries")).to_contain_text("No webhook sent yet.")
     bad = '{"name": "converted", "trigger": {"kind": "trial_converted"}, "action": {}}'
     await page.get_by_label("New rule (JSON)").fill(bad)
@@ -155,4 +157,5 @@ async def _rules_from_the_page(page: Page) -> None:
     await page.get_by_role("button", name="Turn on converted").click()
     await expect(page.get_by_text("Rule 'converted' is on.")).to_be_visible()
     await page.get_by_role("button", name="Delete converted").click()
-    await expect(rules).to_contain_text("No rules yet.")
+    await expect(rules.locator("tr", has_text="converted")).to_have_count(0)
+    await expect(rules.locator("tr")).to_have_count(4)  # the header and the three defaults
