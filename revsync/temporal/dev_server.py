@@ -30,14 +30,20 @@ FAIRNESS = {"matching.enableFairness": "true"}
 # default four the budget went partly unused: `bench/full_sync.py --customers 10000
 # --latency-ms 300 --budget 10` listed at 8.7 requests/s with four partitions, 9.5 with
 # one. A single dev server gains nothing from more partitions.
-ONE_PARTITION = {"matching.numTaskqueueReadPartitions": "1",
-                 "matching.numTaskqueueWritePartitions": "1"}
+# `REVSYNC_DEV_SERVER_PARTITIONS` sets another count (Temporal's own default is 4).
+PARTITIONS_ENV = "REVSYNC_DEV_SERVER_PARTITIONS"
 
 
 def dynamic_config_args() -> list[str]:
     """The dynamic config the embedded (and test) dev server starts with."""
     wanted = os.environ.get(FAIRNESS_ENV, "").strip().lower() in ("1", "true", "yes")
-    config = {**ONE_PARTITION, **(FAIRNESS if wanted else {})}
+    partitions = os.environ.get(PARTITIONS_ENV, "").strip() or "1"
+    if not partitions.isdigit() or not 1 <= int(partitions) <= 64:
+        raise TemporalServerError(f"{PARTITIONS_ENV} is a number of partitions from 1 to 64, "
+                                  f"not {partitions!r}")
+    config = {"matching.numTaskqueueReadPartitions": partitions,
+              "matching.numTaskqueueWritePartitions": partitions,
+              **(FAIRNESS if wanted else {})}
     return [arg for key, value in config.items()
             for arg in ("--dynamic-config-value", f"{key}={value}")]
 
