@@ -15,7 +15,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from revsync.workflows.retries import database, local_rule_step, rule_step
+from revsync.workflows.retries import database, rule_step
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import (
@@ -140,8 +140,7 @@ class RevenueRuleWorkflow(_AutomationWorkflow):
     """A workspace rule for one subscriber: each start runs the rule's action (one email,
     or a sequence's steps with their delays); a stop ends the run in progress. Each step
     is one activity that reads the rule afresh, checks its condition (at the first) or
-    stop condition (later ones), and says how long to wait for the next; a local activity
-    when the rule sends email only (`RuleInput.local_steps`). A timer trigger
+    stop condition (later ones), and says how long to wait for the next. A timer trigger
     (trial ends in N days) first answers how long to wait, then fires armed."""
 
     @workflow.run
@@ -179,18 +178,14 @@ class RevenueRuleWorkflow(_AutomationWorkflow):
 
     async def _step(self, request: RuleInput, transition_id: int, step: int, armed: bool
                     ) -> RuleStepResult:
-        step_input = RuleStepInput(request.workspace_id, request.rule_id,
-                                   request.subscriber_id, transition_id, step, armed)
         try:
-            result: RuleStepResult
-            if request.local_steps:
-                result = await workflow.execute_local_activity(
-                    "revsync.run_rule_step", step_input, result_type=RuleStepResult,
-                    **local_rule_step(EMAIL_TIMEOUT))
-            else:
-                result = await workflow.execute_activity(
-                    "revsync.run_rule_step", step_input, result_type=RuleStepResult,
-                    **rule_step(EMAIL_TIMEOUT))
+            result: RuleStepResult = await workflow.execute_activity(
+                "revsync.run_rule_step",
+                RuleStepInput(request.workspace_id, request.rule_id, request.subscriber_id,
+                              transition_id, step, armed),
+                result_type=RuleStepResult,
+                **rule_step(EMAIL_TIMEOUT),
+            )
         except ActivityError as failed:  # every attempt failed: give this run up
             cause = str(failed.cause or failed)
             return RuleStepResult(False, f"given up: {cause}")

@@ -67,13 +67,6 @@ class LocalActivityOptions(TypedDict):
     retry_policy: RetryPolicy
 
 
-def local_rule_step(start_to_close: timedelta = timedelta(minutes=2)) -> LocalActivityOptions:
-    """A rule's email step as a local activity: the same long backoff as `rule_step`
-    (waits past a minute become workflow timers)."""
-    return LocalActivityOptions(start_to_close_timeout=start_to_close,
-                                retry_policy=RULE_STEP_RETRY)
-
-
 def local_database(start_to_close: timedelta = timedelta(minutes=2)) -> LocalActivityOptions:
     """Short database work run as a local activity, inside the workflow's own task: no
     task-queue round trip through the server, no heartbeats (none are needed for a step

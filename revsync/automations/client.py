@@ -34,7 +34,7 @@ async def send(client: Client, task_queue: str, workspace_id: int, workspace_nam
         return await stop(client, workflow_id, signal)
     rule_id = rule_id_of(command.automation)
     start = RuleInput(workspace_id=workspace_id, rule_id=rule_id,
-                      subscriber_id=command.subscriber_id, local_steps=command.local_steps)
+                      subscriber_id=command.subscriber_id)
     await client.start_workflow(RULE_WORKFLOW, start, id=workflow_id, task_queue=task_queue,
                                 start_signal=SIGNAL, start_signal_args=[signal],
                                 static_summary=f"rule {rule_id} for subscriber "

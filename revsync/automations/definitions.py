@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from revsync.automations.actions import HOST, Action, ActionError, parse_action
+from revsync.automations.actions import Action, ActionError, parse_action
 from revsync.automations.triggers import (
     Change,
     Trigger,
@@ -85,9 +85,7 @@ def rule_commands(change: Change, rules: list[tuple[int, Definition]]) -> list[C
         name = rule_automation(rule_id)
         if fires(rule.trigger, change):
             key = ONCE if rule.once_per_subscriber else ""
-            local = all(step.to != HOST for step in rule.action.steps)
-            found.append(Command(name, START, change.subscriber_id, change.transition_id, key,
-                                 local_steps=local))
+            found.append(Command(name, START, change.subscriber_id, change.transition_id, key))
         elif rule.action.stop is not None and fires(rule.action.stop, change):
             found.append(Command(name, STOP, change.subscriber_id, change.transition_id,
                                  "stop trigger"))

@@ -33,8 +33,6 @@ class Command:
     subscriber_id: int
     transition_id: int
     key: str = ""  # `once` for a once-per-subscriber start; a stop's reason
-    # The rule's steps send email only (no webhook): they can run as local activities.
-    local_steps: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -63,11 +61,6 @@ class RuleInput:
     rule_id: int
     subscriber_id: int
     idle_seconds: int = 3600  # after a run, wait this long for another start
-    # Steps as local activities, inside the workflow's own task: no activity task through
-    # the server for a step that takes a moment (an email). False for a rule with a
-    # webhook step (a long retry belongs to a server-side activity), and for workflows
-    # started before the field existed.
-    local_steps: bool = False
 
 
 @dataclass

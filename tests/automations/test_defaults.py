@@ -36,9 +36,8 @@ def change(added: tuple[str, ...] = (), removed: tuple[str, ...] = (),
 
 
 def test_churn_starts_and_reactivation_stops_the_win_back() -> None:
-    [start] = asked(change(added=("churned",), removed=("customer",)))
-    assert start == Command("rule-1", START, 42, 7)
-    assert start.local_steps is True  # email only: its steps run as local activities
+    assert asked(change(added=("churned",), removed=("customer",))) == [
+        Command("rule-1", START, 42, 7)]
     reactivated = change(added=("customer",), removed=("churned",))
     assert asked(reactivated) == [Command("rule-1", STOP, 42, 7, "stop trigger")]
     # ... and a win-back workflow from before the defaults were rules is told as well.

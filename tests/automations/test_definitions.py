@@ -80,16 +80,6 @@ def test_commands_start_stop_and_once() -> None:
         Command("rule-8", STOP, 42, 7, "trial over")]
 
 
-def test_only_a_rule_that_sends_email_only_runs_its_steps_locally() -> None:
-    email = parse_definition({"name": "e", "trigger": {"kind": "payment"},
-                              "action": {"kind": "email", "template": "thank_you"}})
-    hook = parse_definition({"name": "h", "trigger": {"kind": "payment"},
-                             "action": {"kind": "webhook"}})
-    paid = change(ltv=("10", "25"))
-    assert [c.local_steps for c in rule_commands(paid, [(1, email), (2, hook)])] == [
-        True, False]
-
-
 @pytest.mark.parametrize("doc, message", [
     (None, "a rule is a JSON object with name, trigger and action"),
     ({**WIN_BACK_HIGH, "when": "now"}, "a rule has no field when"),

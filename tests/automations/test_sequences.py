@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 from sqlmodel import select
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -75,11 +74,10 @@ def rule(settings: Settings, workspace_id: int, kind: str) -> str:
 
 async def command(client: Client, settings: Settings, workspace_id: int, kind: str,
                   action: str, subscriber_id: int, transition_id: int, key: str = "") -> str:
-    """Hand the default rule `kind` a start or stop, as dispatch does (the defaults send
-    email only, so their steps run as local activities); its workflow id."""
+    """Hand the default rule `kind` a start or stop, as dispatch does; its workflow id."""
     name = rule(settings, workspace_id, kind)
     await send(client, settings.task_queue, workspace_id, "auto",
-               Command(name, action, subscriber_id, transition_id, key, local_steps=True))
+               Command(name, action, subscriber_id, transition_id, key))
     return automation_workflow_id("auto", name, subscriber_id)
 
 
@@ -104,10 +102,6 @@ async def test_a_win_back_sequence_runs_its_days_in_seconds(
     await time_env.sleep(timedelta(days=10, hours=2))
     assert await handle.result() == AutomationResult(emails=3)
     assert await time_env.get_current_time() - began >= timedelta(days=10)
-    # Each step ran as a local activity: a marker in the history, no activity task.
-    kinds = [event.event_type async for event in handle.fetch_history_events()]
-    assert kinds.count(EventType.EVENT_TYPE_MARKER_RECORDED) == 3
-    assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in kinds
     inbox = smtp[0]
     assert inbox.subjects() == WIN_BACK_SUBJECTS
     assert [to for to, _ in inbox.messages] == [["ann@example.com"]] * 3

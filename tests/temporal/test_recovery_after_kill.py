@@ -128,7 +128,7 @@ PHASES = [
     Phase("revsync.derive_subscribers", full_sync),
     Phase("revsync.finish_run", full_sync),
     Phase("revsync.dispatch_transitions", full_sync),
-    Phase("revsync.run_rule_step", win_back_email, waits_for_result=False, local=True),
+    Phase("revsync.run_rule_step", win_back_email, waits_for_result=False),
     Phase("revsync.refetch_event_objects", stripe_event),
     Phase("revsync.apply_event", stripe_event, local=True),
     Phase("revsync.list_event_page", catch_up),
