@@ -99,7 +99,7 @@ def _customers(session: Session, workspace_id: int, which: Any) -> list[_Custome
     rows = session.execute(
         select(StripeCustomer.id, StripeCustomer.email_norm, _data_as_text(StripeCustomer))
         .where(StripeCustomer.workspace_id == workspace_id, which, ~col(StripeCustomer.deleted))
-    ).tuples().all()
+    ).all()
     return [(i, email, _json(data)) for i, email, data in sorted(rows, key=itemgetter(0))]
 
 
@@ -118,7 +118,7 @@ def _with_objects(
         rows = session.execute(
             select(model.customer, model.id, _data_as_text(model))
             .where(model.workspace_id == workspace_id, model.customer.in_(ids))
-        ).tuples().all()
+        ).all()
         for customer, _, data in sorted(rows, key=itemgetter(0, 1)):  # as for customers
             grouped[customer].append(_json(data))
         return grouped
