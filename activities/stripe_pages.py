@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import GatewayCache
@@ -62,9 +62,12 @@ class StripePageActivities:
                 except Throttled:
                     if fetched:  # what was read is committed; the next fetch waits its turn
                         return state
+                    # Benign: expected under a budget Stripe enforces exactly, so the
+                    # SDK logs it at debug, without a traceback per 429.
                     raise ApplicationError("Stripe throttled the account (429)",
                                            type="StripeThrottled",
-                                           next_retry_delay=THROTTLED_RETRY) from None
+                                           next_retry_delay=THROTTLED_RETRY,
+                                           category=ApplicationErrorCategory.BENIGN) from None
                 with db.session(url) as session:
                     state = checkpoints.commit_page(
                         session, request.workspace_id, request.sync_run_id, state, page,
