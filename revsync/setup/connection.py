@@ -201,6 +201,12 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         workspace.fx_rates = opts.fx_rates
         session.add(workspace)
         session.commit()
+    create_defaults(settings, workspace_name)
+
+
+def create_defaults(settings: Settings, workspace_name: str) -> None:
+    """The default segments and rules, once per workspace, whichever way Stripe was first
+    connected (a key here, or Stripe Connect in `oauth`)."""
     ensure_default_segments(settings.resolved_database_url, workspace_name)
     ensure_default_rules(settings.resolved_database_url, workspace_name)
 

@@ -15,7 +15,7 @@ import stripe
 
 from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
 from revsync.settings import Settings
-from revsync.setup.connection import ConnectError
+from revsync.setup.connection import ConnectError, create_defaults
 from revsync.store import db, keystore, workspaces
 
 SCOPE = "read_only"  # the sync only reads
@@ -67,4 +67,5 @@ def complete(settings: Settings, workspace_name: str, code: str) -> str:
         workspace.api_base = settings.stripe_api_base
         session.add(workspace)
         session.commit()
+    create_defaults(settings, workspace_name)
     return account

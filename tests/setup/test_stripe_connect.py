@@ -13,7 +13,9 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
+from revsync.automations import rule_store
 from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from revsync.segments.store import list_segments
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web.app import create_app
@@ -84,6 +86,12 @@ async def test_connect_then_sync_the_connected_account(
     with db.session(connect_settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, name)
     assert workspace.stripe_account == workspace.stripe_account_id == "acct_shop"
+    # Connecting through Stripe Connect creates the default segments and rules too.
+    assert workspace.id is not None
+    with db.session(connect_settings.resolved_database_url) as session:
+        assert [r.default_key for r in rule_store.list_rules(session, workspace.id)] == [
+            "win_back", "thank_you", "team_alert"]
+        assert len(list_segments(session, workspace.id)) == 3
     await sync(client, connect_settings, workspace)
     # The connected account's ann paid $70; the platform's ann paid nothing.
     assert state(connect_settings, workspace)["ann@x.io"][1] == D("70.00")
