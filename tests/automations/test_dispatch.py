@@ -14,6 +14,7 @@ from revsync.automations.types import START, STOP, THANK_YOU, WIN_BACK, Command
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber, SubscriberTransition, Workspace
+from tests.helpers.e2e import default_rule_name
 
 
 def setup(settings: Settings) -> tuple[int, int]:
@@ -32,12 +33,6 @@ def setup(settings: Settings) -> tuple[int, int]:
     return ids
 
 
-def rule(settings: Settings, ws: int, kind: str) -> str:
-    """The automation name of the default rule `kind`."""
-    with db.session(settings.resolved_database_url) as session:
-        return f"rule-{default_rule(session, ws, kind).id}"
-
-
 def record(settings: Settings, ws: int, ann: int, source: str, ltv: tuple[str, str],
            added: list[str] | None = None, removed: list[str] | None = None) -> int:
     with db.session(settings.resolved_database_url) as session:
@@ -52,7 +47,7 @@ def record(settings: Settings, ws: int, ann: int, source: str, ltv: tuple[str, s
 
 def test_thank_you_is_planned_once_ever(settings: Settings) -> None:
     ws, ann = setup(settings)
-    thanks = rule(settings, ws, THANK_YOU)
+    thanks = default_rule_name(settings, ws, THANK_YOU)
     first = record(settings, ws, ann, "evt_1", ("900", "1100"))
     with db.session(settings.resolved_database_url) as session:
         planned, ids = dispatch.plan(session, ws, "evt_1")
@@ -75,7 +70,7 @@ def test_a_default_turned_off_or_tuned_changes_what_is_planned(settings: Setting
         tune(settings, session, ws, WIN_BACK, enabled=False)
         tune(settings, session, ws, THANK_YOU, threshold="250")
         assert dispatch.plan(session, ws, "evt_1")[0] == [
-            Command(rule(settings, ws, THANK_YOU), START, ann, churn, ONCE)]
+            Command(default_rule_name(settings, ws, THANK_YOU), START, ann, churn, ONCE)]
         with pytest.raises(DefinitionError, match="threshold is a number"):
             tune(settings, session, ws, THANK_YOU, threshold="x")
         stored = default_rule(session, ws, THANK_YOU).definition["trigger"]
@@ -88,5 +83,5 @@ def test_a_reactivation_also_stops_a_win_back_from_before_the_rules(settings: Se
                   removed=["churned"])
     with db.session(settings.resolved_database_url) as session:
         assert dispatch.plan(session, ws, "evt_1")[0] == [
-            Command(rule(settings, ws, WIN_BACK), STOP, ann, back, "stop trigger"),
+            Command(default_rule_name(settings, ws, WIN_BACK), STOP, ann, back, "stop trigger"),
             Command(WIN_BACK, STOP, ann, back, "reactivated")]

@@ -232,7 +232,7 @@ async def test_workspace_rules_fire_once_when_their_condition_holds_at_fire_time
         subscriber = session.get(Subscriber, ann_id)
         assert subscriber is not None
         [transition] = report(session, subscriber)["transitions"]
-    team = default_rule_id(mail_settings, workspace, TEAM_ALERT)
+    team = default_rule_id(mail_settings, workspace.id, TEAM_ALERT)
     assert sorted((s["rule_id"], s["outcome"]) for s in transition["rule_steps"]) == sorted([
         (big, "condition false"), (every, "sent"), (team, "sent")])
     assert sorted(f["rule"] for f in transition["fires"]) == [

@@ -14,8 +14,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from revsync.automations.client import send
-from revsync.automations.defaults import default_rule, ensure_default_rules
-from revsync.automations.definitions import rule_automation
+from revsync.automations.defaults import ensure_default_rules
 from revsync.automations.types import (
     START,
     STOP,
@@ -30,6 +29,7 @@ from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import OutboxMessage, Subscriber, SubscriberTransition, Workspace
 from tests.automations.conftest import Inbox
+from tests.helpers.e2e import default_rule_name
 
 WIN_BACK_SUBJECTS = ["We miss you at the shop", "Anything we could have done better?",
                      "A last note from us"]
@@ -64,18 +64,10 @@ def seed(settings: Settings, added: list[str], removed: list[str],
     return seeded
 
 
-def rule(settings: Settings, workspace_id: int, kind: str) -> str:
-    """The automation name of the default rule `kind`: rule-<id>."""
-    with db.session(settings.resolved_database_url) as session:
-        rule_id = default_rule(session, workspace_id, kind).id
-    assert rule_id is not None
-    return rule_automation(rule_id)
-
-
 async def command(client: Client, settings: Settings, workspace_id: int, kind: str,
                   action: str, subscriber_id: int, transition_id: int, key: str = "") -> str:
     """Hand the default rule `kind` a start or stop, as dispatch does; its workflow id."""
-    name = rule(settings, workspace_id, kind)
+    name = default_rule_name(settings, workspace_id, kind)
     await send(client, settings.task_queue, workspace_id, "auto",
                Command(name, action, subscriber_id, transition_id, key))
     return automation_workflow_id("auto", name, subscriber_id)
@@ -105,7 +97,7 @@ async def test_a_win_back_sequence_runs_its_days_in_seconds(
     inbox = smtp[0]
     assert inbox.subjects() == WIN_BACK_SUBJECTS
     assert [to for to, _ in inbox.messages] == [["ann@example.com"]] * 3
-    name = rule(mail_settings, ws, WIN_BACK)
+    name = default_rule_name(mail_settings, ws, WIN_BACK)
     assert outbox(mail_settings) == [(f"{name}/{ann}/{transition}/{step}", "sent")
                                      for step in range(3)]
 
@@ -167,7 +159,7 @@ async def test_the_team_alert_fires_once_for_three_duplicate_past_due_events(
     for fact in ("Subscriber: ann@example.com", "MRR before the failure: 150.00", "LTV: 420.00",
                  "Stripe customer: cus_ann"):
         assert fact in body
-    name = rule(mail_settings, ws, TEAM_ALERT)
+    name = default_rule_name(mail_settings, ws, TEAM_ALERT)
     assert outbox(mail_settings) == [(f"{name}/{ann}/{transition}/0", "sent")]
 
 

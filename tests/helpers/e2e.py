@@ -116,18 +116,23 @@ def money(value: str) -> Decimal:
     return Decimal(value)
 
 
-def default_rule_id(settings: Settings, workspace: Workspace, kind: str) -> int:
+def default_rule_id(settings: Settings, workspace_id: int, kind: str) -> int:
     """The id of the workspace's default rule `kind` (win_back, thank_you, team_alert)."""
-    assert workspace.id is not None
     with db.session(settings.resolved_database_url) as session:
-        rule_id = defaults.default_rule(session, workspace.id, kind).id
+        rule_id = defaults.default_rule(session, workspace_id, kind).id
     assert rule_id is not None
     return rule_id
+
+
+def default_rule_name(settings: Settings, workspace_id: int, kind: str) -> str:
+    """The automation name (rule-<id>) of the workspace's default rule `kind`."""
+    return rule_automation(default_rule_id(settings, workspace_id, kind))
 
 
 def default_rule_workflow_id(settings: Settings, workspace: Workspace, kind: str,
                              subscriber_id: int) -> str:
     """The workflow that runs the default rule `kind` for one subscriber."""
+    assert workspace.id is not None
     return automation_workflow_id(workspace.name,
-                                  rule_automation(default_rule_id(settings, workspace, kind)),
+                                  default_rule_name(settings, workspace.id, kind),
                                   subscriber_id)
