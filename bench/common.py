@@ -125,13 +125,11 @@ def profile(stamps: list[float], window: float = 10.0) -> list[float]:
     return [count / window for count in counts]
 
 
-async def fetches_in_flight(client: Client, workflow_id: str, run_id: str | None,
-                            window: float = 10.0) -> tuple[list[float], list[float]]:
-    """Stripe fetch activities waiting in the queue and running, averaged per window
-    from the first one scheduled, over every run of the sync from `run_id` on (read off
-    their histories). Fewer waiting than the queue's partitions need leaves budget unused."""
-    waiting: list[tuple[float, float]] = []
-    running: list[tuple[float, float]] = []
+async def activity_spans(client: Client, workflow_id: str, run_id: str | None, name: str
+                         ) -> list[tuple[float, float, float]]:
+    """(scheduled, started, completed) of each completed `name` activity, over every run
+    of the workflow from `run_id` on (read off their histories)."""
+    spans: list[tuple[float, float, float]] = []
     while run_id:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         scheduled: dict[int, float] = {}
@@ -140,24 +138,34 @@ async def fetches_in_flight(client: Client, workflow_id: str, run_id: str | None
         for event in history.events:
             at = event.event_time.ToMicroseconds() / 1e6
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                if event.activity_task_scheduled_event_attributes.activity_type.name == FETCH:
+                if event.activity_task_scheduled_event_attributes.activity_type.name == name:
                     scheduled[event.event_id] = at
             elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 sid = event.activity_task_started_event_attributes.scheduled_event_id
                 if sid in scheduled:
                     started[sid] = at
-                    waiting.append((scheduled[sid], at))
             elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 sid = event.activity_task_completed_event_attributes.scheduled_event_id
                 if sid in started:
-                    running.append((started[sid], at))
+                    spans.append((scheduled[sid], started[sid], at))
             elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
                 run_id = event.workflow_execution_continued_as_new_event_attributes \
                     .new_execution_run_id
-    if not waiting:
+    return spans
+
+
+async def fetches_in_flight(client: Client, workflow_id: str, run_id: str | None,
+                            window: float = 10.0) -> tuple[list[float], list[float]]:
+    """Stripe fetch activities waiting in the queue and running, averaged per window
+    from the first one scheduled. Fewer waiting than the queue's partitions need leaves
+    budget unused."""
+    spans = await activity_spans(client, workflow_id, run_id, FETCH)
+    if not spans:
         return [], []
+    waiting = [(scheduled, started) for scheduled, started, _ in spans]
+    running = [(started, completed) for _, started, completed in spans]
     start = min(s for s, _ in waiting)
-    end = max(e for _, e in running or waiting)
+    end = max(e for _, e in running)
     return (_occupancy(waiting, start, end, window), _occupancy(running, start, end, window))
 
 

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (
+    activity_spans,
     children_cpu,
     database,
     fake_requests,
@@ -46,6 +47,8 @@ from revsync.sync.types import SyncReport
 from revsync.temporal.client import connect
 from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.process_exit import exit_now
+
+DERIVE = "revsync.derive_subscribers"
 
 KEY = "sk_test_bench"
 
@@ -97,6 +100,7 @@ async def main(args: argparse.Namespace) -> None:
         rss = max(peak_rss_mib(worker.pid) for worker in workers)
         cpu = children_cpu()
         waiting, running = await fetches_in_flight(client, handle.id, handle.result_run_id)
+        derived = await activity_spans(client, handle.id, handle.result_run_id, DERIVE)
         listed = [e["timestamp"] for e in fake_requests(base_url)
                   if is_listing(e) and e["timestamp"] >= started_at]  # not connect's
     finally:
@@ -111,6 +115,9 @@ async def main(args: argparse.Namespace) -> None:
     print(f"requests/s          {rate(listed):.1f} from the first list request to the last "
           f"(budget {args.budget:g})")
     print("requests/s per 10 s " + " ".join(f"{r:.1f}" for r in profile(listed)))
+    seconds = sum(completed - started for _, started, completed in derived)
+    print(f"derivation          {seconds:.2f} s in {len(derived)} activities, "
+          f"{report.derive.subscribers_seen / max(seconds, 1e-9):,.0f} subscribers/s")
     print("fetches waiting     " + " ".join(f"{r:.1f}" for r in waiting))
     print("fetches running     " + " ".join(f"{r:.1f}" for r in running))
 
