@@ -8,6 +8,7 @@ page read earlier never overwrites a webhook's newer state.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -103,20 +104,27 @@ def upsert(
     ]
     if not rows:
         return 0
-    table = MIRROR_TABLES[stream].__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    changed = {c: statement.excluded[c] for c in rows[0] if c not in ("workspace_id", "id")}
-    statement = statement.on_conflict_do_update(
-        index_elements=["workspace_id", "id"],
-        set_=changed,
-        where=table.c.fetched_at <= statement.excluded.fetched_at,
-    )
+    statement = _upsert_statement(session.get_bind().dialect.name, stream, tuple(rows[0]))
     # executemany form: SQLAlchemy batches it into multi-row INSERTs without compiling
     # a new 100-row statement for every page.
     session.execute(statement, rows)
     return len(rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, stream: str, columns: tuple[str, ...]) -> Any:
+    """Built once per stream and dialect: a page's upsert then reuses the statement and
+    its memoized cache key instead of rebuilding both (about a fifth of `upsert`'s time
+    in a profile of the sync's worker)."""
+    table = MIRROR_TABLES[stream].__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    changed = {c: statement.excluded[c] for c in columns if c not in ("workspace_id", "id")}
+    return statement.on_conflict_do_update(
+        index_elements=["workspace_id", "id"],
+        set_=changed,
+        where=table.c.fetched_at <= statement.excluded.fetched_at,
+    )
 
 
 def sweep(
