@@ -23,7 +23,6 @@ import asyncio
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -85,12 +84,13 @@ async def measure(client: Client, server: psutil.Process, workflow_name: str, qu
     me = psutil.Process()
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(n: int, run: Callable[..., Awaitable[object]]) -> None:
+    async def one(n: int) -> None:
         async with gate:
-            await run(workflow_name, n, id=f"floor-{uuid.uuid4().hex}", task_queue=queue)
+            await client.execute_workflow(workflow_name, n, id=f"floor-{uuid.uuid4().hex}",
+                                          task_queue=queue)
 
     before = (cpu(me), cpu(server), time.perf_counter())
-    await asyncio.gather(*(one(n, client.execute_workflow) for n in range(count)))
+    await asyncio.gather(*(one(n) for n in range(count)))
     worker_s, server_s = cpu(me) - before[0], cpu(server) - before[1]
     wall = time.perf_counter() - before[2]
     print(f"{workflow_name:<12} {count / wall:>8.1f} {worker_s / count:>10.4f} "
