@@ -80,19 +80,20 @@ def children_cpu() -> dict[str, float]:
     """CPU seconds (user + system) of this driver and of its children, by what they run
     (worker, fake Stripe, Temporal); read before the children stop."""
     me = psutil.Process()
-    found = {"driver": _cpu(me)}
+    found = {"driver": cpu_seconds(me)}
     for child in me.children():
         try:
             line = " ".join(child.cmdline())
             name = ("worker" if "worker.py" in line else "fake Stripe" if "fake_stripe" in line
                     else "Temporal" if "temporal" in line else line[:30])
-            found[name] = found.get(name, 0.0) + _cpu(child)
+            found[name] = found.get(name, 0.0) + cpu_seconds(child)
         except psutil.Error:
             continue  # ended meanwhile
     return found
 
 
-def _cpu(process: psutil.Process) -> float:
+def cpu_seconds(process: psutil.Process) -> float:
+    """User + system CPU seconds of one process so far."""
     times = process.cpu_times()
     return float(times.user + times.system)
 

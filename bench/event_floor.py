@@ -6,9 +6,9 @@ rate), then local activities for the database steps. This measures that shape an
 two smaller ones with activities that do nothing, so what remains is Temporal's cost
 and the Python SDK's, not ours:
 
-- `empty`: a workflow that returns at once;
-- `local`: one local activity;
-- `event`: one activity on a second task queue, then one local activity.
+- `FloorEmpty`: a workflow that returns at once;
+- `FloorLocal`: one local activity;
+- `FloorEvent`: one activity on a second task queue, then one local activity.
 
 The worker runs in this process, so "worker" is this process's CPU (starting the
 workflows included); "Temporal" is the dev server's.
@@ -36,6 +36,7 @@ from temporalio.worker import Worker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import cpu_seconds
 from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.process_exit import exit_now
 
@@ -74,11 +75,6 @@ class Event:
             "floor.noop", fetched, result_type=int, start_to_close_timeout=SECOND))
 
 
-def cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
 async def measure(client: Client, server: psutil.Process, workflow_name: str, queue: str,
                   count: int, concurrency: int) -> None:
     me = psutil.Process()
@@ -89,9 +85,9 @@ async def measure(client: Client, server: psutil.Process, workflow_name: str, qu
             await client.execute_workflow(workflow_name, n, id=f"floor-{uuid.uuid4().hex}",
                                           task_queue=queue)
 
-    before = (cpu(me), cpu(server), time.perf_counter())
+    before = (cpu_seconds(me), cpu_seconds(server), time.perf_counter())
     await asyncio.gather(*(one(n) for n in range(count)))
-    worker_s, server_s = cpu(me) - before[0], cpu(server) - before[1]
+    worker_s, server_s = cpu_seconds(me) - before[0], cpu_seconds(server) - before[1]
     wall = time.perf_counter() - before[2]
     print(f"{workflow_name:<12} {count / wall:>8.1f} {worker_s / count:>10.4f} "
           f"{server_s / count:>10.4f} {(worker_s + server_s) / count:>10.4f}")
@@ -107,9 +103,9 @@ async def main(args: argparse.Namespace) -> None:
     try:
         async with (
             Worker(env.client, task_queue=queue, workflows=[Empty, Local, Event],
-                   activities=[noop], activity_executor=_executor()),
+                   activities=[noop], activity_executor=ThreadPoolExecutor(8)),
             Worker(env.client, task_queue=OTHER_QUEUE, activities=[noop],
-                   activity_executor=_executor()),
+                   activity_executor=ThreadPoolExecutor(8)),
         ):
             print(f"{args.workflows} workflows each, {args.concurrency} at a time; "
                   "CPU seconds per workflow")
@@ -119,10 +115,6 @@ async def main(args: argparse.Namespace) -> None:
                               args.concurrency)
     finally:
         await env.shutdown()
-
-
-def _executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(8)
 
 
 if __name__ == "__main__":
