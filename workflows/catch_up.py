@@ -19,11 +19,11 @@ from revsync.workflows.retries import stripe
 from revsync.workflows.stripe_event import StripeEventWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from revsync.activities.catch_up import CatchUpActivities
     from revsync.events.types import (
         CatchUpInput,
         CatchUpResult,
         EventInput,
-        EventPage,
         EventResult,
         event_workflow_id,
     )
@@ -36,10 +36,9 @@ class CatchUpWorkflow:
     @workflow.run
     async def run(self, request: CatchUpInput) -> CatchUpResult:
         for _ in range(PAGES_PER_RUN):
-            page: EventPage = await workflow.execute_activity(
-                "revsync.list_event_page",
+            page = await workflow.execute_activity_method(
+                CatchUpActivities.list_event_page,
                 request,
-                result_type=EventPage,
                 task_queue=request.stripe_events_task_queue,
                 **stripe(timedelta(minutes=2)),
             )

@@ -17,9 +17,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from revsync.workflows.retries import database, stripe
 
 with workflow.unsafe.imports_passed_through():
-    from revsync.automations.types import DispatchInput, DispatchResult
+    from revsync.activities.automations import AutomationActivities
+    from revsync.activities.full_sync import SyncStoreActivities, SyncStripeActivities
+    from revsync.automations.types import DispatchInput
     from revsync.sync.partitions import (
-        MIN_PAGES_PER_PART,
         TAIL_PAGES_PER_PART,
         lower_bound,
         parts_for,
@@ -27,17 +28,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from revsync.sync.types import (
         DeriveInput,
-        DeriveResult,
         FetchInput,
         FinishInput,
         PartitionInput,
-        RunStarted,
         StreamState,
         SweepInput,
         SyncInput,
         SyncReport,
         SyncState,
         min_requests,
+        stream_totals,
     )
 
 # Continue-as-new at the server's suggestion (a dev server suggests it at 4,096 events:
@@ -78,23 +78,21 @@ class FullSyncWorkflow:
             self._continue_if_needed(request, state)
             state.phase = "sweep"
         if state.phase == "sweep":
-            await workflow.execute_activity(
-                "revsync.sweep_mirror",
+            await workflow.execute_activity_method(
+                SyncStoreActivities.sweep_mirror,
                 # Catalogues are kept: a deleted coupon still discounts the
                 # subscriptions that carry it.
                 SweepInput(request.workspace_id, state.sync_run_id, state.listed_since,
                            sorted({s.name for s in state.streams if not s.catalogue})),
-                result_type=dict[str, int],
                 **database(),
             )
             state.phase = "derive"
         while state.phase == "derive":
-            result = await workflow.execute_activity(
-                "revsync.derive_subscribers",
+            result = await workflow.execute_activity_method(
+                SyncStoreActivities.derive_subscribers,
                 DeriveInput(request.workspace_id, state.derive_cursor, state.now,
                             request.derive_batch_size, request.derive_batches_per_activity,
                             sync_source(state) if state.record_transitions else ""),
-                result_type=DeriveResult,
                 **database(),
             )
             state.derive_cursor = result.last_subscriber_id
@@ -106,18 +104,16 @@ class FullSyncWorkflow:
                 self._continue_if_needed(request, state)
         self._customers = await self._finish(state)
         if state.record_transitions:
-            await workflow.execute_activity(
-                "revsync.dispatch_transitions",
+            await workflow.execute_activity_method(
+                AutomationActivities.dispatch_transitions,
                 DispatchInput(request.workspace_id, sync_source(state)),
-                result_type=DispatchResult,
                 **database(),
             )
 
     async def _start(self, request: SyncInput) -> SyncState:
-        started = await workflow.execute_activity(
-            "revsync.start_run",
+        started = await workflow.execute_activity_method(
+            SyncStoreActivities.start_run,
             request.workspace_id,
-            result_type=RunStarted,
             **database(timedelta(minutes=1)),
         )
         record = (request.fire_automations if request.fire_automations is not None
@@ -130,10 +126,9 @@ class FullSyncWorkflow:
         assert self._state is not None
         while not self._state.streams[index].done and not self._history_full():
             stream = self._state.streams[index]
-            self._state.streams[index] = stream = await workflow.execute_activity(
-                "revsync.fetch_stream_pages",
+            self._state.streams[index] = stream = await workflow.execute_activity_method(
+                SyncStripeActivities.fetch_stream_pages,
                 FetchInput(request.workspace_id, self._state.sync_run_id, stream),
-                result_type=StreamState,
                 task_queue=request.stripe_task_queue,
                 **stripe(),
             )
@@ -155,28 +150,22 @@ class FullSyncWorkflow:
         """
         assert self._state is not None
         first_part = 1 + max(s.part for s in self._state.streams if s.name == stream.name)
-        if workflow.patched("split-to-budget"):
-            # Syncs started before short parts were cut keep cutting 10-page ones.
-            per_part = (TAIL_PAGES_PER_PART if workflow.patched("short-tail-parts")
-                        else MIN_PAGES_PER_PART)
-            count, low = parts_for(stream, self._state.streams, request.requests_per_second,
-                                   MAX_PARTITIONS, request.queue_partitions, per_part)
-            if count and low is not None:
-                return split(stream, low, count, first_part)
+        count, low = parts_for(stream, self._state.streams, request.requests_per_second,
+                               MAX_PARTITIONS, request.queue_partitions, TAIL_PAGES_PER_PART)
+        if count and low is not None:
+            return split(stream, low, count, first_part)
         if not self._worth_splitting(request, stream):
             return []
         oldest = lower_bound(stream)
         if oldest is not None:
             return split(stream, oldest, request.partitions, first_part)
-        parts: list[StreamState] = await workflow.execute_activity(
-            "revsync.plan_partitions",
+        return await workflow.execute_activity_method(
+            SyncStripeActivities.plan_partitions,
             PartitionInput(request.workspace_id, stream, request.partitions, first_part,
                            self._state.sync_run_id),
-            result_type=list[StreamState],
             task_queue=request.stripe_task_queue,
             **stripe(),
         )
-        return parts
 
     def _worth_splitting(self, request: SyncInput, stream: StreamState) -> bool:
         assert self._state is not None
@@ -198,19 +187,17 @@ class FullSyncWorkflow:
         )
 
     async def _finish(self, state: SyncState, error: str | None = None) -> dict[str, int]:
-        report: dict[str, int] = await workflow.execute_activity(
-            "revsync.finish_run",
+        return await workflow.execute_activity_method(
+            SyncStoreActivities.finish_run,
             FinishInput(state.sync_run_id, state.streams, state.derive, error),
-            result_type=dict[str, int],
             **database(),
         )
-        return report
 
     def _show(self) -> None:
         """Progress in the Temporal UI's "current details": counts only, never PII."""
         report = self.progress()
         streams = ", ".join(f"{s.name} {s.objects:,}{'' if s.done else '…'}"
-                            for s in report.streams)
+                            for s in stream_totals(report.streams))
         workflow.set_current_details(
             f"**{report.phase}** · listed: {streams} · requests {report.requests:,} "
             f"(minimum {report.min_requests:,}) · subscribers derived "

@@ -9,9 +9,11 @@ from temporalio import workflow
 from revsync.workflows.retries import database, stripe
 
 with workflow.unsafe.imports_passed_through():
+    from revsync.activities.full_sync import SyncStoreActivities
+    from revsync.activities.setup import SetupActivities
     from revsync.setup.dry_run import DryRunReport
     from revsync.setup.types import DryRunInput, RederiveInput
-    from revsync.sync.types import DeriveCounts, DeriveInput, DeriveResult
+    from revsync.sync.types import DeriveCounts, DeriveInput
 
 BATCH = 500
 
@@ -22,14 +24,12 @@ class DryRunWorkflow:
 
     @workflow.run
     async def run(self, request: DryRunInput) -> DryRunReport:
-        report: DryRunReport = await workflow.execute_activity(
-            "revsync.dry_run",
+        return await workflow.execute_activity_method(
+            SetupActivities.dry_run,
             request,
-            result_type=DryRunReport,
             task_queue=request.stripe_task_queue,
             **stripe(timedelta(hours=2)),
         )
-        return report
 
 
 @workflow.defn(name="StripeRederive")
@@ -41,10 +41,9 @@ class RederiveWorkflow:
         now = request.now or int(workflow.now().timestamp())
         total, cursor = DeriveCounts(), 0
         while True:
-            result: DeriveResult = await workflow.execute_activity(
-                "revsync.derive_subscribers",
+            result = await workflow.execute_activity_method(
+                SyncStoreActivities.derive_subscribers,
                 DeriveInput(request.workspace_id, cursor, now, BATCH, 4),
-                result_type=DeriveResult,
                 **database(timedelta(minutes=10)),
             )
             total.add(result.counts)

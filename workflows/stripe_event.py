@@ -15,25 +15,25 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from revsync.automations.types import DispatchInput, DispatchResult
-    from revsync.events.types import ApplyInput, EventInput, EventResult, Refetched
-    from revsync.workflows.retries import database, local_database, stripe
+    from revsync.activities.automations import AutomationActivities
+    from revsync.activities.stripe_event import EventStoreActivities, EventStripeActivities
+    from revsync.automations.types import DispatchInput
+    from revsync.events.types import ApplyInput, EventInput, EventResult
+    from revsync.workflows.retries import local_database, stripe
 
 STRIPE_TIMEOUT = timedelta(minutes=2)
+# Applying and dispatching are local activities: two fewer round trips through the
+# server per event.
 DB_TIMEOUT = timedelta(minutes=2)
-# Applying and dispatching run as local activities: two fewer round trips through the
-# server per event. Runs started before that replay their regular activities.
-LOCAL_DATABASE_STEPS = "database-steps-local"
 
 
 @workflow.defn(name="StripeEventWorkflow")
 class StripeEventWorkflow:
     @workflow.run
     async def run(self, event: EventInput) -> EventResult:
-        refetched: Refetched = await workflow.execute_activity(
-            "revsync.refetch_event_objects",
+        refetched = await workflow.execute_activity_method(
+            EventStripeActivities.refetch_event_objects,
             event,
-            result_type=Refetched,
             task_queue=event.stripe_task_queue,
             **stripe(STRIPE_TIMEOUT),
         )
@@ -45,23 +45,13 @@ class StripeEventWorkflow:
             targets=event.targets,
             customer_ids=refetched.customer_ids,
         )
-        dispatch = DispatchInput(event.workspace_id, event.event_id)
-        result: EventResult
-        if workflow.patched(LOCAL_DATABASE_STEPS):
-            result = await workflow.execute_local_activity(
-                "revsync.apply_event", apply, result_type=EventResult,
+        result = await workflow.execute_local_activity_method(
+            EventStoreActivities.apply_event, apply, **local_database(DB_TIMEOUT))
+        if result.transitions:
+            await workflow.execute_local_activity_method(
+                AutomationActivities.dispatch_transitions,
+                DispatchInput(event.workspace_id, event.event_id),
                 **local_database(DB_TIMEOUT))
-            if result.transitions:
-                await workflow.execute_local_activity(
-                    "revsync.dispatch_transitions", dispatch, result_type=DispatchResult,
-                    **local_database(DB_TIMEOUT))
-        else:  # started before the database steps became local: replayed as it ran
-            result = await workflow.execute_activity(
-                "revsync.apply_event", apply, result_type=EventResult, **database(DB_TIMEOUT))
-            if result.transitions:
-                await workflow.execute_activity(
-                    "revsync.dispatch_transitions", dispatch, result_type=DispatchResult,
-                    **database(DB_TIMEOUT))
         result.requests = refetched.requests
         workflow.set_current_details(
             f"{event.event_type}: {result.outcome}, {result.subscribers} subscriber(s), "

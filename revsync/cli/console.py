@@ -6,13 +6,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from revsync.sync.types import SyncReport
+from revsync.sync.types import SyncReport, stream_totals
 
 console = Console()
 
 
 class SyncProgress:
-    """A progress bar per stream (objects read) plus one for derivation."""
+    """A progress line per stream (objects read, its partitions added up) plus one for
+    the derivation."""
 
     def __init__(self, subscribers: int) -> None:
         self.progress = Progress(
@@ -30,9 +31,11 @@ class SyncProgress:
         self.progress.__exit__(None, None, None)
 
     def update(self, report: SyncReport) -> None:
-        for stream in report.streams:
-            task = self._task(stream.key, None)
+        for stream in stream_totals(report.streams):
+            task = self._task(stream.name, None)
             info = f"{stream.objects:,} objects, {stream.requests:,} requests"
+            if not stream.done and stream.parts > 1:
+                info += f", {stream.parts - stream.parts_done} of {stream.parts} ranges listing"
             self.progress.update(task, info=info, completed=1 if stream.done else 0, total=1
                                  if stream.done else None)
         derive = self._task("subscribers", self.subscribers or None)

@@ -195,6 +195,34 @@ class SyncReport:
     continued: int = 0
 
 
+@dataclass
+class StreamTotal:
+    """One stream's listing summed over its created-range partitions, for display."""
+
+    name: str
+    objects: int = 0
+    requests: int = 0
+    parts: int = 0
+    parts_done: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.parts_done == self.parts
+
+
+def stream_totals(streams: list[StreamState]) -> list[StreamTotal]:
+    """The streams in the order they were first listed, their partitions added up: a
+    stream is done when every one of its partitions is."""
+    totals: dict[str, StreamTotal] = {}
+    for s in streams:
+        total = totals.setdefault(s.name, StreamTotal(s.name))
+        total.objects += s.objects
+        total.requests += s.requests
+        total.parts += 1
+        total.parts_done += s.done
+    return list(totals.values())
+
+
 def min_requests(streams: list[StreamState]) -> int:
     """Fewest list requests that read every object of the data streams: ceil(n/100) each
     (partitions of one stream are counted together, as one listing would read them)."""

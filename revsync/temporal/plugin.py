@@ -28,11 +28,10 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker, WorkerConfig
 
 from revsync.activities.automations import AutomationActivities
-from revsync.activities.event_store import EventStoreActivities
+from revsync.activities.catch_up import CatchUpActivities
+from revsync.activities.full_sync import SyncStoreActivities, SyncStripeActivities
 from revsync.activities.setup import SetupActivities
-from revsync.activities.stripe_events import StripeEventActivities
-from revsync.activities.stripe_pages import StripePageActivities
-from revsync.activities.sync_store import SyncStoreActivities
+from revsync.activities.stripe_event import EventStoreActivities, EventStripeActivities
 from revsync.budget.task_queues import BudgetScope, BudgetUnavailable, apply_budget
 from revsync.settings import Settings, get_settings
 from revsync.temporal.converter import data_converter
@@ -57,17 +56,16 @@ class RevenueSyncPlugin(SimplePlugin):
     def __init__(self, settings: Settings | None = None, max_threads: int = 16) -> None:
         self.settings = settings or get_settings()
         store = SyncStoreActivities(self.settings)
-        pages = StripePageActivities(self.settings)
+        pages = SyncStripeActivities(self.settings)
         self.stripe_activities: list[Callable[..., Any]] = [
             pages.fetch_stream_pages,
             pages.plan_partitions,
             SetupActivities(self.settings).dry_run,
         ]
-        events = StripeEventActivities(self.settings)
         automations = AutomationActivities(self.settings)
         self.stripe_event_activities: list[Callable[..., Any]] = [
-            events.refetch_event_objects,
-            events.list_event_page,
+            EventStripeActivities(self.settings).refetch_event_objects,
+            CatchUpActivities(self.settings).list_event_page,
         ]
         self.store_activities: list[Callable[..., Any]] = [
             store.start_run,

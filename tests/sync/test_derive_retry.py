@@ -13,8 +13,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-import revsync.activities.sync_store as sync_store
-from revsync.activities.sync_store import SyncStoreActivities
+import revsync.activities.full_sync as full_sync
+from revsync.activities.full_sync import SyncStoreActivities
 from revsync.settings import Settings
 from revsync.store import db, mirror, workspaces
 from revsync.subscribers import csv_import, derive_checkpoints
@@ -60,10 +60,10 @@ def test_a_retry_after_a_kill_mid_activity_keeps_the_counts(
         if committed == 2:
             raise WorkerDied
 
-    monkeypatch.setattr(sync_store, "progress", dies_after_two_batches)
+    monkeypatch.setattr(full_sync, "progress", dies_after_two_batches)
     with pytest.raises(WorkerDied):
         env.run(activities.derive_subscribers, request)
-    monkeypatch.setattr(sync_store, "progress", lambda *details: None)
+    monkeypatch.setattr(full_sync, "progress", lambda *details: None)
 
     retried = env.run(activities.derive_subscribers, request)  # same activity id: a retry
 
