@@ -9,19 +9,14 @@ from __future__ import annotations
 from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
-from revsync.activities.gateways import GatewayCache
+from revsync.activities.gateways import StripeActivities
 from revsync.activities.liveness import kept_alive
 from revsync.events.catch_up import applied_event_ids, list_event_page
 from revsync.events.types import CatchUpInput, EventPage
-from revsync.settings import Settings
 from revsync.store import db
 
 
-class CatchUpActivities:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._gateways = GatewayCache(settings)
-
+class CatchUpActivities(StripeActivities):
     @activity.defn(name="revsync.list_event_page")
     @kept_alive
     def list_event_page(self, request: CatchUpInput) -> EventPage:
@@ -31,5 +26,5 @@ class CatchUpActivities:
                 return applied_event_ids(session, request.workspace_id, event_ids)
 
         with permanent_errors():
-            gateway = self._gateways.get(request.workspace_id)
+            gateway = self.gateways.get(request.workspace_id)
             return list_event_page(gateway, request, applied)

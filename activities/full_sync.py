@@ -21,11 +21,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from revsync.activities.errors import permanent_errors
-from revsync.activities.gateways import GatewayCache
+from revsync.activities.gateways import StripeActivities
 from revsync.activities.liveness import kept_alive, progress
 from revsync.gateway.stripe_api import (
     STREAMS,
-    StripeGateway,
     Throttled,
     metered,
     streams_needed,
@@ -53,15 +52,8 @@ from revsync.sync.types import (
 THROTTLED_RETRY = timedelta(seconds=1)
 
 
-class SyncStripeActivities:
-    """Holds one Stripe client per workspace so connections are reused across pages."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._gateways = GatewayCache(settings)
-
-    def _gateway(self, workspace_id: int) -> StripeGateway:
-        return self._gateways.get(workspace_id)
+class SyncStripeActivities(StripeActivities):
+    """Listing pages, with one Stripe client per workspace reused across pages."""
 
     @activity.defn(name="revsync.fetch_stream_pages")
     @kept_alive
@@ -69,7 +61,7 @@ class SyncStripeActivities:
         url = self.settings.resolved_database_url
         counter = checkpoints.request_counter(url, request.sync_run_id, request.stream.key)
         with permanent_errors(), metered(counter), throttling_to_caller():
-            gateway = self._gateway(request.workspace_id)
+            gateway = self.gateways.get(request.workspace_id)
             with db.session(url) as session:
                 state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
             fetched = 0
@@ -112,7 +104,7 @@ class SyncStripeActivities:
         counter = checkpoints.request_counter(self.settings.resolved_database_url,
                                               request.sync_run_id, stream.key)
         with permanent_errors(), metered(counter):
-            gateway = self._gateway(request.workspace_id)
+            gateway = self.gateways.get(request.workspace_id)
             older, requests = gateway.exists_before(stream.name, reached)
             low, high = oldest_search_range(reached)
             low_day, high_day = low // DAY, -(-high // DAY)

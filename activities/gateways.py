@@ -32,3 +32,12 @@ class GatewayCache:
                     gateway.sleep = self._sleep
                 self._gateways[key] = gateway
             return self._gateways[key]
+
+
+class StripeActivities:
+    """Base of the activity classes that read Stripe: the worker's settings and a client
+    per workspace, shared by that class's activities."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.gateways = GatewayCache(settings)

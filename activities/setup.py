@@ -8,10 +8,9 @@ from sqlmodel import select
 from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
-from revsync.activities.gateways import GatewayCache
+from revsync.activities.gateways import StripeActivities
 from revsync.activities.liveness import kept_alive, progress
 from revsync.budget.lookup import budget_of
-from revsync.settings import Settings
 from revsync.setup import reading
 from revsync.setup.dry_run import DryRunReport, dry_run
 from revsync.setup.types import DryRunInput
@@ -19,11 +18,7 @@ from revsync.store import db, workspaces
 from revsync.store.models import Subscriber
 
 
-class SetupActivities:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._gateways = GatewayCache(settings)
-
+class SetupActivities(StripeActivities):
     @activity.defn(name="revsync.dry_run")
     @kept_alive
     def dry_run(self, request: DryRunInput) -> DryRunReport:
@@ -38,7 +33,7 @@ class SetupActivities:
                 products=frozenset(request.products),
                 sync_without_payment=request.sync_without_payment,
             )
-            gateway = self._gateways.get(request.workspace_id)
+            gateway = self.gateways.get(request.workspace_id)
             facts, catalogue, _ = reading.account(
                 gateway, bool(policy.products), tick=progress,
                 requests_per_second=budget.requests_per_second(self.settings),

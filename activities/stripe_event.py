@@ -14,7 +14,7 @@ import time
 from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
-from revsync.activities.gateways import GatewayCache
+from revsync.activities.gateways import StripeActivities
 from revsync.activities.liveness import kept_alive
 from revsync.events import refetch
 from revsync.events.apply import apply_event
@@ -23,17 +23,13 @@ from revsync.settings import Settings
 from revsync.store import db
 
 
-class EventStripeActivities:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._gateways = GatewayCache(settings)
-
+class EventStripeActivities(StripeActivities):
     @activity.defn(name="revsync.refetch_event_objects")
     @kept_alive
     def refetch_event_objects(self, event: EventInput) -> Refetched:
         """Store the current state of the event's objects; say which customers they touch."""
         with permanent_errors():
-            gateway = self._gateways.get(event.workspace_id)
+            gateway = self.gateways.get(event.workspace_id)
             return refetch.refetch(
                 gateway, self.settings.resolved_database_url, event.workspace_id, event.targets
             )
