@@ -62,43 +62,36 @@ def oldest_search_range(newest: int, years: int = 20) -> tuple[int, int]:
 
 # A new partition must have this many pages ahead of it: each costs at most one partial
 # page at its end (half a page on average), so splitting keeps requests within 10% of
-# the minimum (5% on average), and a stream's last pages are still shared out. Syncs
-# started before queue partitions were passed keep the 8 they were planned with.
+# the minimum (5% on average), and a stream's last pages are still shared out.
 MIN_PAGES_PER_PART = 10
-LEGACY_PAGES_PER_PART = 8
 # Pages a new partition needs ahead of it when the partial pages parts cost are already
 # bounded by the pages read (one part per MIN_PAGES_PER_PART of them). Short parts keep
-# cursors in flight while a sync's last pages are listed: with 10 pages ahead, the last
-# 40 s of a 10,000-customer sync at 300 ms ran at 30-80% of the budget.
+# cursors in flight while a sync's last pages are listed, which 10-page parts would
+# leave to a few cursors.
 TAIL_PAGES_PER_PART = 3
-MIN_CURSORS = 4
 # Parts of one stream in all, finished ones included: each is a StreamState the sync
 # carries through continue-as-new and reports at the end.
 MAX_PARTS = 256
 # Tasks of one account kept waiting in each task queue partition. Temporal splits a
-# key's rate between the queue's partitions and a partition with none of the key's tasks
-# waiting spends none of its share: with 7 cursors on 4 partitions an account got 79% of
-# its budget, on 1 partition 97%.
+# key's rate between the queue's partitions, and a partition with none of the key's tasks
+# waiting spends none of its share.
 WAITING_PER_PARTITION = 6
 
 
 def cursors_wanted(requests_per_second: float, streams: list[StreamState],
-                   queue_partitions: int = 0) -> int:
+                   queue_partitions: int) -> int:
     """Cursors in flight that keep the budget busy: budget x latency, plus waiting tasks.
 
     Each cursor has one request in flight at a time, so it lists at 1/latency requests per
     second at best (less the database write and the round trip through Temporal). Beyond
     those running, each of the queue's partitions needs some waiting for its share of the
-    rate to be spent. `queue_partitions` 0 is the count before partitions were known:
-    twice the running ones, plus one.
+    rate to be spent.
     """
     requests = sum(s.requests for s in streams)
     seconds = sum(s.seconds for s in streams)
     latency = seconds / requests if requests else 0.0
-    if not queue_partitions:
-        return max(MIN_CURSORS, math.ceil(requests_per_second * latency * 2) + 1)
     running = math.ceil(requests_per_second * latency)
-    return max(MIN_CURSORS, running + WAITING_PER_PARTITION * queue_partitions)
+    return running + WAITING_PER_PARTITION * max(queue_partitions, 1)
 
 
 def floor_hint(streams: list[StreamState]) -> int | None:
@@ -118,14 +111,14 @@ def pages_left(stream: StreamState, low: int) -> float:
 
 
 def parts_for(stream: StreamState, streams: list[StreamState], requests_per_second: float,
-              max_partitions: int, queue_partitions: int = 0,
+              max_partitions: int, queue_partitions: int,
               pages_per_part: int = MIN_PAGES_PER_PART) -> tuple[int, int | None]:
     """How many parts to cut `stream` into now (0: none), and the lower bound to cut from.
 
     Cut while fewer cursors are in flight than the budget needs, as far as the pages
     ahead pay for the partitions, with at most `max_partitions` of the stream listing at
-    once; no request is spent finding where to cut. Planned by queue partitions, a new
-    part needs `pages_per_part` pages ahead of it.
+    once; no request is spent finding where to cut. A new part needs `pages_per_part`
+    pages ahead of it.
     """
     low = lower_bound(stream)
     if low is None:
@@ -134,19 +127,14 @@ def parts_for(stream: StreamState, streams: list[StreamState], requests_per_seco
         return 0, None
     active = sum(1 for s in streams if not s.done)
     every = [s for s in streams if s.name == stream.name]
-    if queue_partitions:
-        # Only the parts still listing count against `max_partitions`. Estimates of the
-        # pages ahead run high on a growing account (recent objects are denser), so the
-        # parts are also held to one per MIN_PAGES_PER_PART pages the stream has actually
-        # read, which bounds the partial pages they cost, and to MAX_PARTS in all.
-        listing = sum(1 for s in every if not s.done)
-        per_part = pages_per_part
-        paid = min(sum(s.pages for s in every) // MIN_PAGES_PER_PART + 1, MAX_PARTS)
-    else:
-        # As planned before queue partitions were passed: finished parts counted too.
-        listing, per_part, paid = len(every), LEGACY_PAGES_PER_PART, MAX_PARTS
+    # Only the parts still listing count against `max_partitions`. Estimates of the pages
+    # ahead run high on a growing account (recent objects are denser), so the parts are
+    # also held to one per MIN_PAGES_PER_PART pages the stream has actually read, which
+    # bounds the partial pages they cost, and to MAX_PARTS in all.
+    listing = sum(1 for s in every if not s.done)
+    paid = min(sum(s.pages for s in every) // MIN_PAGES_PER_PART + 1, MAX_PARTS)
     parts = min(cursors_wanted(requests_per_second, streams, queue_partitions) - active + 1,
                 max_partitions - listing + 1,
-                math.floor(pages_left(stream, low) / per_part),
+                math.floor(pages_left(stream, low) / pages_per_part),
                 paid - len(every) + 1)
     return (parts, low) if parts >= 2 else (0, None)

@@ -109,9 +109,8 @@ class SyncInput:
     history_limit: int = 0  # continue-as-new past this many events; 0 = the default
     # The account's budget: with the latency seen, how many cursors keep it busy.
     requests_per_second: float = 10.0
-    # Partitions of the Stripe task queue, each holding a share of that rate (0: a sync
-    # started before this was passed keeps the cursor count it started with).
-    queue_partitions: int = 0
+    # Partitions of the Stripe task queue, each holding a share of that rate.
+    queue_partitions: int = 4
     # Automations for what the sync changes. None: not on the workspace's first sync
     # (it would fire for all of history), yes on later ones.
     fire_automations: bool | None = None

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from revsync.sync.partitions import (
     MAX_PARTS,
-    MIN_CURSORS,
     TAIL_PAGES_PER_PART,
     WAITING_PER_PARTITION,
     boundaries,
@@ -84,14 +83,6 @@ def running(objects: int, newest: int, reached: int) -> StreamState:
                        requests=objects // 100)
 
 
-def test_the_cursors_wanted_follow_budget_times_latency() -> None:
-    # 300 ms per request, 10 requests/s: 3 cursors busy, twice that plus one.
-    streams = [replace(running(1000, 2_000, 1_000), seconds=3.0)]
-    assert cursors_wanted(10, streams) == 7
-    # At 30 ms the minimum of 4 holds.
-    assert cursors_wanted(10, [replace(streams[0], seconds=0.3)]) == MIN_CURSORS
-
-
 def test_each_queue_partition_gets_waiting_tasks_of_its_own() -> None:
     # 300 ms per request, 10 requests/s: 3 cursors busy; 4 partitions x 6 waiting.
     streams = [replace(running(1000, 2_000, 1_000), seconds=3.0)]
@@ -100,14 +91,15 @@ def test_each_queue_partition_gets_waiting_tasks_of_its_own() -> None:
     assert cursors_wanted(10, streams, queue_partitions=1) == 3 + 6
     # At 30 ms: 1 busy, 6 waiting on the one partition.
     assert cursors_wanted(10, [replace(streams[0], seconds=0.3)], queue_partitions=1) == 7
+    # Nothing read yet (no latency known): the waiting ones only.
+    assert cursors_wanted(10, [StreamState(name="charges")], queue_partitions=1) == 6
 
 
 def test_finished_parts_leave_room_for_new_ones() -> None:
-    # 31 finished charges parts and one running, 100 pages left: the old planning saw 32
-    # parts and cut nothing, the planning by queue partitions sees one listing.
+    # 31 finished charges parts and one running, 95 pages left: only the parts still
+    # listing count against the 32 allowed at once.
     stream = replace(running(500, 200_000, 195_000), seconds=1.5, created_gte=100_000)
     done = [StreamState(name="charges", part=n, done=True, pages=20) for n in range(1, 32)]
-    assert parts_for(stream, [stream, *done], 10, max_partitions=32) == (0, None)
     parts, low = parts_for(stream, [stream, *done], 10, max_partitions=32,
                            queue_partitions=1)
     # 9 cursors wanted, 1 listing: 9 parts (95 pages left pay for 9 of 10 pages).
@@ -118,37 +110,38 @@ def test_finished_parts_leave_room_for_new_ones() -> None:
 
 
 def test_a_long_stream_is_cut_from_the_oldest_point_a_finished_stream_reached() -> None:
-    # 500 objects over 5,000 s read; 100,000 s left at that density = 100 pages left.
-    stream = replace(running(500, 200_000, 195_000), seconds=1.5)
+    # 5,000 objects over 5,000 s read in 50 pages at 300 ms; 100,000 s left at that
+    # density = 1,000 pages left.
+    stream = replace(running(5000, 200_000, 195_000), seconds=15.0)
     prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=95_000)
-    parts, low = parts_for(stream, [stream, prices], 10, max_partitions=32)
-    # 10/s x 0.3 s x 2 + 1 = 7 cursors wanted, 1 running: 7 parts (the 100 pages left
-    # would pay for 100 / 8 = 12).
-    assert (parts, low) == (7, 95_000)
+    parts, low = parts_for(stream, [stream, prices], 10, max_partitions=32,
+                           queue_partitions=1)
+    # 10/s x 0.3 s = 3 busy + 6 waiting = 9 cursors wanted, 1 running: 9; the 1,000
+    # pages left pay for 100; the 50 pages read pay for 6 parts in all: 6.
+    assert (parts, low) == (6, 95_000)
 
 
 def test_pages_ahead_pay_for_each_part() -> None:
-    # 0.1 objects per second read: 15,000 s left = 15 pages, one part of 8 only.
+    # A part needs 10 pages ahead and 10 pages already read: 0.1 objects per second
+    # read, so 155,000 gives 40 pages ahead; the 5 pages read so far pay for none.
     stream = replace(running(500, 200_000, 195_000), seconds=1.5)
-    prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=180_000)
-    assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (0, None)
-    prices = replace(prices, cursor_created=175_000)  # 20 pages: two parts of 8
-    assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (2, 175_000)
-    prices = replace(prices, cursor_created=155_000)  # 40 pages: five parts
-    assert parts_for(stream, [stream, prices], 10, max_partitions=32) == (5, 155_000)
-    # Planned by queue partitions, a part needs 10 pages ahead and 10 pages already read:
-    # the 5 read so far pay for none; with 40 read (35 by a finished part) 4 parts in all
-    # are paid for, so 3 new ones beside the running one and the finished one.
+    prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=155_000)
     assert parts_for(stream, [stream, prices], 10, 32, queue_partitions=4) == (0, None)
+    # With 40 read (35 by a finished part) 5 parts in all are paid for: 4 beside the
+    # finished one, and the 40 pages ahead pay for 4.
     done = StreamState(name="charges", part=9, done=True, pages=35)
     assert parts_for(stream, [stream, done, prices], 10, 32, queue_partitions=4) == (
         4, 155_000)
+    # 20 pages ahead pay for 2.
+    prices = replace(prices, cursor_created=175_000)
+    assert parts_for(stream, [stream, done, prices], 10, 32, queue_partitions=4) == (
+        2, 175_000)
 
 
 def test_short_parts_share_out_a_streams_last_pages() -> None:
     # 15 pages left (0.1 objects per second read, 15,000 s of history below): no room
     # for two 10-page parts, room for five 3-page ones; the 40 pages read so far pay for
-    # 4 parts in all, so 4 beside the finished one.
+    # 5 parts in all, so 4 beside the finished one.
     stream = replace(running(500, 200_000, 195_000), seconds=1.5)
     prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=180_000)
     done = StreamState(name="charges", part=9, done=True, pages=35)
@@ -162,15 +155,20 @@ def test_short_parts_share_out_a_streams_last_pages() -> None:
 
 
 def test_no_cut_without_a_bound_enough_cursors_or_room() -> None:
-    stream = replace(running(500, 200_000, 195_000), seconds=1.5)
-    assert parts_for(stream, [stream], 10, max_partitions=32) == (0, None)  # no bound
+    # 10,000 objects over 10,000 s read in 100 pages at 300 ms: 9 cursors wanted on one
+    # queue partition, 11 parts paid for.
+    stream = replace(running(10_000, 200_000, 190_000), seconds=30.0)
+    assert parts_for(stream, [stream], 10, 32, queue_partitions=1) == (0, None)  # no bound
     bounded = replace(stream, created_gte=100_000)
-    busy = [bounded, *(StreamState(name=f"s{n}") for n in range(6))]
-    assert parts_for(bounded, busy, 10, max_partitions=32) == (0, None)  # 7 in flight
-    assert parts_for(bounded, [bounded], 10, max_partitions=1) == (0, None)  # no room
-    assert parts_for(replace(bounded, done=True), [bounded], 10, 32) == (0, None)
-    # 95 pages down to the partition's own bound would pay for 11; 7 are wanted.
-    assert parts_for(bounded, [bounded], 10, max_partitions=32) == (7, 100_000)
+    nine = [bounded, *(StreamState(name=f"s{n}") for n in range(8))]
+    assert parts_for(bounded, nine, 10, 32, queue_partitions=1) == (0, None)  # 9 in flight
+    seven = nine[:7]
+    assert parts_for(bounded, seven, 10, 32, queue_partitions=1) == (3, 100_000)
+    assert parts_for(bounded, [bounded], 10, 1, queue_partitions=1) == (0, None)  # no room
+    assert parts_for(replace(bounded, done=True), [bounded], 10, 32,
+                     queue_partitions=1) == (0, None)
+    # 900 pages down to the partition's own bound would pay for 90; 9 are wanted.
+    assert parts_for(bounded, [bounded], 10, 32, queue_partitions=1) == (9, 100_000)
 
 
 def test_pages_left_is_zero_below_the_bound() -> None:
