@@ -27,7 +27,7 @@ def start_fake(customers: int, seed: int, latency_ms: float, key: str,
                extra: Sequence[str] = ()) -> tuple[subprocess.Popen[str], str]:
     """The fake Stripe server as its own process; its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "revsync.fake_stripe", "--port", "0", "--customers",
+        [sys.executable, "-m", "fake_stripe", "--port", "0", "--customers",
          str(customers), "--seed", str(seed), "--api-key", key, "--latency-ms",
          str(latency_ms), *extra], cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )

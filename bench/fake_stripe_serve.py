@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fake_stripe_serve.py --customers 100000 --pages 300
 
-The server runs in its own process (as ``python -m revsync.fake_stripe``), so RSS
+The server runs in its own process (as ``python -m fake_stripe``), so RSS
 and latency are the server's, not the client's. Per stream it prints client-side
 latency through the stripe SDK (which includes the SDK's own JSON -> StripeObject
 conversion), the same pages fetched raw with httpx, and the server's own handling
@@ -43,7 +43,7 @@ def start_server(customers: int, seed: int) -> tuple[subprocess.Popen[str], str,
     err = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)  # noqa: SIM115
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "revsync.fake_stripe", "--port", "0", "--customers",
+        [sys.executable, "-m", "fake_stripe", "--port", "0", "--customers",
          str(customers), "--seed", str(seed), "--api-key", KEY],
         stdout=subprocess.PIPE, stderr=err, text=True, cwd=Path(__file__).resolve().parent.parent,
     )

@@ -37,7 +37,7 @@ from bench.common import (
     start_worker,
     stop_worker,
 )
-from revsync.fake_stripe import generate_account, subscriber_emails
+from fake_stripe import generate_account, subscriber_emails
 from revsync.settings import Settings
 from revsync.setup import connection
 from revsync.store import db, workspaces

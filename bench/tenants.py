@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import database, fake_requests, is_listing, rate, start_fake, start_worker
-from revsync.fake_stripe import generate_account, subscriber_emails
+from fake_stripe import generate_account, subscriber_emails
 from revsync.settings import Settings
 from revsync.setup import connection
 from revsync.store import db, workspaces

@@ -61,10 +61,10 @@ sys.path.insert(0, str(ROOT))
 from bench.common import PG_ADMIN, database, start_fake, worker_command
 from bench.fake_stripe_serve import percentile
 from bench.full_sync import KEY
+from fake_stripe import generate_account, subscriber_emails
 from revsync.automations import rule_store
 from revsync.events.client import WORKFLOW as EVENT_WORKFLOW
 from revsync.events.parsing import parse_event
-from revsync.fake_stripe import generate_account, subscriber_emails
 from revsync.settings import Settings
 from revsync.setup import connection
 from revsync.store import db, workspaces

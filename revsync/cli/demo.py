@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
+import typer
 from temporalio.client import Client
 
 from revsync.cli.console import console
 from revsync.cli.demo_live import simulate
 from revsync.cli.sync import run_sync
-from revsync.fake_stripe import (
-    FakeStripe,
-    FakeStripeServer,
-    generate_account,
-    subscriber_emails,
-)
 from revsync.settings import Settings
 from revsync.setup import connection
 from revsync.store import db, workspaces
@@ -26,9 +22,14 @@ from revsync.temporal.workers import run_until
 from revsync.web.app import create_app
 from revsync.web.running import running
 
+if TYPE_CHECKING:
+    from fake_stripe import FakeStripe
+
 DEMO_WORKSPACE = "demo"
 DEMO_KEY = "sk_test_demo_revsync"
 DEMO_FX_RATES = {"eur": "1.08", "gbp": "1.27", "jpy": "0.0066"}  # fixed, for reproducibility
+FAKE_STRIPE_MISSING = ("the demo needs the fake Stripe server: pip install ./fake-stripe "
+                       "(from a revsync checkout)")
 
 
 async def demo_command(
@@ -39,6 +40,15 @@ async def demo_command(
     With `live_seconds` (0: until Ctrl-C), the webhook app then serves and the fake
     delivers signed events for simulated changes.
     """
+    # The fake is a separate distribution for tests and this demo, so a deployment's
+    # install does not carry it: imported here, and missing it is one line, not a traceback.
+    try:
+        from fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
+    except ModuleNotFoundError as missing:
+        if missing.name != "fake_stripe":
+            raise
+        console.print(f"[red]error:[/red] {FAKE_STRIPE_MISSING}", soft_wrap=True)
+        raise typer.Exit(1) from None
     ui = ensure_dev_server(settings.data_dir)
     console.print(f"seeding a fake Stripe account with {customers:,} customers (seed {seed})")
     account = generate_account(customers=customers, seed=seed)

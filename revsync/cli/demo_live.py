@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
 from revsync.automations import mailer
 from revsync.cli.console import console
-from revsync.fake_stripe import FakeStripe
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber, SubscriberTransition, Workspace
+
+if TYPE_CHECKING:
+    # Only a type here: the demo hands in the state it created.
+    from fake_stripe import FakeStripe
 
 LIVE = ("active", "trialing")
 

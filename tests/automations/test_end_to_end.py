@@ -13,10 +13,10 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.automations import rule_store
 from revsync.automations.types import TEAM_ALERT, WIN_BACK, automation_workflow_id
 from revsync.explain.report import report
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber, SubscriberTransition, Workspace

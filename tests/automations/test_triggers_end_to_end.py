@@ -18,9 +18,9 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.automations import rule_store
 from revsync.automations.types import automation_workflow_id
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber

@@ -13,8 +13,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.budget.task_queues import BudgetScope, BudgetUnavailable, apply_budget, per_key_rates
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.temporal.client import connect
 from revsync.temporal.plugin import RevenueSyncPlugin

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.budget.lookup import budget_of, priority_of, set_weight
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from tests.helpers.e2e import KEY, connect_workspace

@@ -13,8 +13,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from fake_stripe import FakeStripe, FakeStripeServer, generate_account
 from revsync.budget.task_queues import per_key_rates
-from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account
 from revsync.settings import Settings
 from revsync.store.models import Workspace
 from revsync.sync.client import start_sync

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.store import db, workspaces
 from tests.helpers.e2e import KEY
 

@@ -9,7 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
-from revsync.fake_stripe import FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.store import db
 from revsync.store.models import Subscriber, Workspace
 from tests.helpers.cli import run

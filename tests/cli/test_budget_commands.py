@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from revsync.fake_stripe import FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.store import db, workspaces
 from tests.helpers.cli import run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from revsync.fake_stripe import FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.store import db
 from revsync.store.models import Subscriber, Workspace
 from tests.helpers.cli import run

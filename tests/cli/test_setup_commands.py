@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fake_stripe import FakeStripeServer
 from revsync.automations import defaults, rule_store
-from revsync.fake_stripe import FakeStripeServer
 from revsync.store import db, workspaces
 from tests.helpers.cli import run
 

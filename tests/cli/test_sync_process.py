@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.sync.client import workflow_id
 from tests.helpers.e2e import KEY, ROOT, connect_workspace, import_emails, last_run, process_env

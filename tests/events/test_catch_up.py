@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from temporalio.client import Client
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.events.catch_up_client import CatchUpError, check_window, default_since, start_catch_up
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from tests.helpers.e2e import (

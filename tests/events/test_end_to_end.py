@@ -18,9 +18,9 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Replayer
 
+from fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.events import refetch
 from revsync.events.types import EventResult, Target, event_workflow_id
-from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from revsync.store import db, workspaces

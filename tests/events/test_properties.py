@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlmodel import col, select
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from revsync.store import db

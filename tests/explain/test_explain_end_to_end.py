@@ -15,9 +15,9 @@ from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.client import Client
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.automations import rule_store
 from revsync.explain import render, report
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import RuleOutcome

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import stripe
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.gateway.stripe_api import (
     StripeGateway,
     StripeUnavailable,

@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from revsync.fake_stripe import FakeStripe
+from fake_stripe import FakeStripe
 from revsync.revenue import Catalogue, CustomerFacts, RevenuePolicy, derive_subscriber
 from revsync.revenue import normalize_email as norm
 

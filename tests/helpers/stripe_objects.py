@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from revsync.fake_stripe import FakeStripe
+from fake_stripe import FakeStripe
 
 
 def monthly(fake: FakeStripe, cents: int, currency: str = "usd", interval: str = "month") -> str:

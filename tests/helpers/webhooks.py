@@ -12,8 +12,8 @@ import orjson
 import stripe
 from temporalio.client import Client
 
+from fake_stripe import FakeStripe
 from revsync.events.types import EventResult
-from revsync.fake_stripe import FakeStripe
 from revsync.settings import Settings
 from revsync.web.app import create_app
 

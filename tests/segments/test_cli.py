@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.store import db
 from revsync.store.models import EmailEvent, Segment
 from tests.helpers.cli import run

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.segments import (
     DuplicateSegmentName,
     InvalidSegmentName,

@@ -13,8 +13,8 @@ import stripe
 from sqlmodel import select
 from temporalio.client import Client
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.events.parsing import HANDLED_TYPES
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.setup.connection import ConnectError
 from revsync.store import db, keystore

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, add_user_tag, connect_workspace, import_emails, state, sync

@@ -17,7 +17,7 @@ from playwright.async_api import Page, async_playwright, expect
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web.app import create_app

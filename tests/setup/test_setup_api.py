@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Workspace

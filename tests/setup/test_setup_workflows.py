@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import SQLModel, select
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.setup.dry_run import DryRunReport
 from revsync.setup.types import DryRunInput, RederiveInput

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from tests.helpers.e2e import KEY, connect_workspace
 

@@ -13,8 +13,8 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.automations import rule_store
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.segments.store import list_segments
 from revsync.settings import Settings
 from revsync.store import db, workspaces

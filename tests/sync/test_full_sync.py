@@ -14,8 +14,8 @@ import pytest
 from rich.console import Console
 from temporalio.client import Client
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.cli.console import summary_table
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.sync.client import workflow_id
 from tests.helpers.e2e import (

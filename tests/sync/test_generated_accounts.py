@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
+from fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from tests.helpers.e2e import KEY, connect_workspace, import_emails, last_run, sync, synced_values

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from temporalio.client import Client
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
+from fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from revsync.sync.client import start_sync

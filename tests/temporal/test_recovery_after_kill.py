@@ -27,10 +27,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.automations.types import WIN_BACK
 from revsync.events.catch_up_client import start_catch_up
 from revsync.events.types import EventInput, Target
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.setup.types import DryRunInput
 from revsync.store import db

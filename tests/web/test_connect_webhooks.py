@@ -21,8 +21,8 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.events.types import EventResult
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.setup import oauth
 from revsync.setup.connection import register_connect_endpoint

@@ -23,8 +23,8 @@ from sqlmodel import SQLModel, select
 from temporalio.client import Client
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.events.types import EventResult, event_workflow_id
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
 from revsync.gateway import signatures
 from revsync.settings import Settings
 from revsync.setup.connection import ConnectError

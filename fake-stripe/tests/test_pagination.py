@@ -9,10 +9,9 @@ import stripe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.fake_stripe.table import CreatedRange, page_ids, sort_key
-
-from .conftest import make_client
+from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe.table import CreatedRange, page_ids, sort_key
+from fake_stripe.testing import stripe_client
 
 
 def ids_of(client: stripe.StripeClient, collection: str, params: dict[str, Any],
@@ -63,7 +62,7 @@ def test_has_more_on_exact_multiple_of_page_size() -> None:
     for i in range(200):
         state.put("customer", {"email": f"c{i}@example.com", "created": 1_700_000_000 + i // 7})
     with FakeStripeServer(state) as server:
-        client = make_client(server.base_url)
+        client = stripe_client(server)
         ids, more = ids_of(client, "customers", {})
         assert more == [True, False]
         assert len(ids) == 200 == len(set(ids))

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 import stripe
 
-from revsync.fake_stripe import FakeStripeServer
-from revsync.fake_stripe.fixtures import fixture_keys
-
-from .conftest import make_client
+from fake_stripe import FakeStripeServer
+from fake_stripe.fixtures import fixture_keys
+from fake_stripe.testing import stripe_client
 
 LISTS: dict[str, dict[str, Any]] = {
     "customers": {},
@@ -140,7 +139,7 @@ def test_retrieve_returns_the_same_shape(client: stripe.StripeClient) -> None:
 
 
 def test_events_have_fixture_keys(fresh_server: FakeStripeServer) -> None:
-    client = make_client(fresh_server.base_url)
+    client = stripe_client(fresh_server)
     customer = client.v1.customers.create(params={"email": "new@example.com"})
     client.v1.customers.update(customer.id, params={"metadata": {"plan": "pro"}})
     events = list(walk(client, "events", {}))

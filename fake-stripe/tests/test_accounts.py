@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.fake_stripe.__main__ import parse
-
-from .conftest import API_KEY, make_client
+from fake_stripe import DEFAULT_API_KEY, FakeStripe, FakeStripeServer
+from fake_stripe.__main__ import parse
+from fake_stripe.testing import stripe_client
 
 
 def test_accounts_on_the_command_line() -> None:
@@ -28,7 +27,7 @@ def test_malformed_accounts_are_refused(bad: str, capsys: pytest.CaptureFixture[
 
 
 def test_connect_events_reach_only_connect_endpoints_and_name_the_account() -> None:
-    platform = FakeStripe(api_keys=[API_KEY])
+    platform = FakeStripe(api_keys=[DEFAULT_API_KEY])
     shop = platform.add_connected_account("acct_shop", connected=True)
     gone = platform.add_connected_account("acct_gone", connected=False)
     seen: list[tuple[str, str]] = []
@@ -45,12 +44,12 @@ def test_connect_events_reach_only_connect_endpoints_and_name_the_account() -> N
 
 
 def test_only_the_platform_registers_connect_endpoints() -> None:
-    platform = FakeStripe(api_keys=[API_KEY])
+    platform = FakeStripe(api_keys=[DEFAULT_API_KEY])
     platform.add_connected_account("acct_own", connected=False, api_keys=["sk_test_own"])
     with FakeStripeServer(platform) as server:
-        created = make_client(server.base_url).v1.webhook_endpoints.create(
+        created = stripe_client(server).v1.webhook_endpoints.create(
             {"url": "https://hooks.example/x", "enabled_events": ["*"], "connect": True})
         assert created.application == "ca_fake_platform"
         with pytest.raises(stripe.InvalidRequestError, match="platform"):
-            make_client(server.base_url, key="sk_test_own").v1.webhook_endpoints.create(
+            stripe_client(server, key="sk_test_own").v1.webhook_endpoints.create(
                 {"url": "https://hooks.example/y", "enabled_events": ["*"], "connect": True})

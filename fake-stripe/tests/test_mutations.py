@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 import stripe
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
-from revsync.fake_stripe.fixtures import fixture_keys
-
-from .conftest import make_client
+from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe.fixtures import fixture_keys
+from fake_stripe.testing import stripe_client
 
 
 def a_paid_charge(client: stripe.StripeClient) -> stripe.Charge:
@@ -164,7 +163,7 @@ def test_request_log_from_python(fresh_server: FakeStripeServer,
 
 
 def test_invoice_create_and_pay(fresh_server: FakeStripeServer) -> None:
-    client = make_client(fresh_server.base_url)
+    client = stripe_client(fresh_server)
     state = fresh_server.state
     price = next(p for p in state.iter_records("price") if p["lookup_key"] == "pro_monthly_usd")
     customer = client.v1.customers.create(params={"email": "inv@example.com"})

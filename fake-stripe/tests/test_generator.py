@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from revsync.fake_stripe import Account, FakeStripe, generate_account, subscriber_emails
-from revsync.fake_stripe.catalogue import period_amount
+from fake_stripe import Account, FakeStripe, generate_account, subscriber_emails
+from fake_stripe.catalogue import period_amount
 
 N = 1500
 

@@ -8,13 +8,12 @@ import httpx
 import pytest
 import stripe
 
-from revsync.fake_stripe import API_VERSION, FakeStripeServer, FaultConfig
-
-from .conftest import make_client
+from fake_stripe import API_VERSION, FakeStripeServer, FaultConfig
+from fake_stripe.testing import stripe_client
 
 
 def test_unknown_key_raises_authentication_error(seeded_server: FakeStripeServer) -> None:
-    client = make_client(seeded_server.base_url, key="sk_test_wrong")
+    client = stripe_client(seeded_server, key="sk_test_wrong")
     with pytest.raises(stripe.AuthenticationError) as info:
         client.v1.customers.list()
     assert info.value.http_status == 401
@@ -69,7 +68,7 @@ def test_stripe_headers(seeded_server: FakeStripeServer) -> None:
 
 def test_injected_429_raises_rate_limit_error(fresh_server: FakeStripeServer) -> None:
     fresh_server.state.faults.set(rate_limit_every=2, retry_after=3)
-    client = make_client(fresh_server.base_url, retries=0)
+    client = stripe_client(fresh_server, retries=0)
     client.v1.customers.list()
     with pytest.raises(stripe.RateLimitError) as info:
         client.v1.customers.list()
@@ -84,14 +83,14 @@ def test_injected_429_raises_rate_limit_error(fresh_server: FakeStripeServer) ->
 
 def test_injected_500_is_retried_by_the_sdk(fresh_server: FakeStripeServer) -> None:
     fresh_server.state.faults.set(server_error_every=2)
-    client = make_client(fresh_server.base_url, retries=2)
+    client = stripe_client(fresh_server, retries=2)
     client.v1.customers.list()
     page = client.v1.charges.list(params={"limit": 5})
     assert len(page.data) == 5
     statuses = [(e.endpoint, e.status) for e in fresh_server.state.log.entries()]
     assert statuses == [("GET /v1/customers", 200), ("GET /v1/charges", 500),
                         ("GET /v1/charges", 200)]
-    no_retry = make_client(fresh_server.base_url, retries=0)
+    no_retry = stripe_client(fresh_server, retries=0)
     fresh_server.state.faults.set(server_error_every=1, server_error_status=503)
     with pytest.raises(stripe.APIError) as info:
         no_retry.v1.customers.list()
@@ -125,7 +124,7 @@ def test_random_faults_of_both_kinds_each_happen(fresh_server: FakeStripeServer)
 
 
 def test_the_command_line_takes_every_fault_flag_and_refuses_bad_ones() -> None:
-    from revsync.fake_stripe.__main__ import parse
+    from fake_stripe.__main__ import parse
 
     for bad in (["--rate-limit-probability", "1.5"], ["--server-error-probability", "-0.1"],
                 ["--rate-limit-every", "-1"], ["--server-error-status", "418"]):
@@ -135,7 +134,7 @@ def test_the_command_line_takes_every_fault_flag_and_refuses_bad_ones() -> None:
 
 
 def test_probabilistic_faults_are_seeded(fresh_server: FakeStripeServer) -> None:
-    client = make_client(fresh_server.base_url)
+    client = stripe_client(fresh_server)
 
     def outcomes() -> list[bool]:
         fresh_server.state.faults.set(FaultConfig(rate_limit_probability=0.5, seed=4))

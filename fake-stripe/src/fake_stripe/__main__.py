@@ -1,4 +1,4 @@
-"""``python -m revsync.fake_stripe``: seed an account and serve it until interrupted.
+"""``python -m fake_stripe``: seed an account and serve it until interrupted.
 
 Signed webhooks go to every endpoint created with ``POST /v1/webhook_endpoints``.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .faults import FaultConfig
 from .generator import DEFAULT_NOW, generate_account
 from .server import FakeStripeServer
-from .store import FakeStripe
+from .store import DEFAULT_API_KEY, FakeStripe
 
 TEST_MODE_LIMIT = 25.0  # Stripe's test mode: 25 requests/s (live: 100), 25/s per endpoint
 
@@ -59,14 +59,14 @@ def _account_spec(text: str) -> AccountSpec:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; exits 2 with a message on a bad value."""
-    parser = argparse.ArgumentParser(prog="python -m revsync.fake_stripe", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fake_stripe", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
     parser.add_argument("--customers", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", type=int, default=DEFAULT_NOW, help="unix time of 'now'")
     parser.add_argument("--api-key", action="append", dest="api_keys",
-                        help="accepted secret key (repeatable); default sk_test_fake")
+                        help=f"accepted secret key (repeatable); default {DEFAULT_API_KEY}")
     parser.add_argument("--account", action="append", dest="accounts", type=_account_spec,
                         default=[], metavar="ACCT_ID:SECRET_KEY:CUSTOMERS",
                         help="another Stripe account with its own key and generated data "
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, seed, serve, print the base URL (one line, flushed)."""
     args = parse(argv)
     started = time.perf_counter()
-    state = FakeStripe(api_keys=args.api_keys or ["sk_test_fake"], seed=args.seed)
+    state = FakeStripe(api_keys=args.api_keys or [DEFAULT_API_KEY], seed=args.seed)
     state.load(generate_account(args.customers, args.seed, now=args.now))
     for n, spec in enumerate(args.accounts, 1):
         account = state.add_connected_account(spec.account_id, connected=False,

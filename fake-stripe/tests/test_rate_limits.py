@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 
 KEY = "sk_test_fake"
 
@@ -75,7 +75,7 @@ def test_refused_requests_do_not_use_the_budget(
 
 
 def test_the_command_line_enforces_stripes_test_mode_limits_when_asked() -> None:
-    from revsync.fake_stripe.__main__ import fault_config, parse
+    from fake_stripe.__main__ import fault_config, parse
 
     def limits(*argv: str) -> tuple[float, float]:
         config = fault_config(parse(list(argv)))

@@ -104,6 +104,8 @@ _DERIVED_KEYS: Final[dict[str, frozenset[str]]] = {
     "subscription_item": frozenset({"plan", "subscription", "object"}),
 }
 _EVENT_PREFIX: Final = {"subscription": "customer.subscription"}
+#: The secret key a state accepts when it is given none.
+DEFAULT_API_KEY: Final = "sk_test_fake"
 
 EventListener = Callable[[StripeObject], None]
 #: Called with a connected account's id and an event it emitted, while it is connected.
@@ -121,7 +123,7 @@ class FakeStripe:
     def __init__(
         self,
         *,
-        api_keys: Iterable[str] = ("sk_test_fake",),
+        api_keys: Iterable[str] = (DEFAULT_API_KEY,),
         seed: int = 0,
         clock: Callable[[], int] | None = None,
         emit_events: bool = True,
@@ -155,7 +157,7 @@ class FakeStripe:
 
     @classmethod
     def seeded(
-        cls, customers: int = 1000, seed: int = 0, *, api_keys: Iterable[str] = ("sk_test_fake",)
+        cls, customers: int = 1000, seed: int = 0, *, api_keys: Iterable[str] = (DEFAULT_API_KEY,)
     ) -> FakeStripe:
         """A state loaded with :func:`generator.generate_account` data."""
         from .generator import generate_account

@@ -15,12 +15,11 @@ import orjson
 import pytest
 import stripe
 
-from revsync.fake_stripe import API_VERSION, FakeStripe, FakeStripeServer
-from revsync.fake_stripe.delivery import WebhookDelivery
-from revsync.fake_stripe.fixtures import fixture_keys
-from revsync.fake_stripe.signing import sign
-
-from .conftest import API_KEY, make_client
+from fake_stripe import API_VERSION, DEFAULT_API_KEY, FakeStripe, FakeStripeServer
+from fake_stripe.delivery import WebhookDelivery
+from fake_stripe.fixtures import fixture_keys
+from fake_stripe.signing import sign
+from fake_stripe.testing import stripe_client
 
 OLD_VERSION = "2024-06-20"
 
@@ -117,7 +116,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def hooks() -> Iterator[FakeStripeServer]:
     """An empty account with fast retries, so every event in a test is the test's own."""
-    state = FakeStripe(api_keys=[API_KEY])
+    state = FakeStripe(api_keys=[DEFAULT_API_KEY])
     delivery = WebhookDelivery(state, max_attempts=3, base_delay=0.02)
     with FakeStripeServer(state, delivery=delivery) as server:
         yield server
@@ -126,7 +125,7 @@ def hooks() -> Iterator[FakeStripeServer]:
 @pytest.fixture
 def api(hooks: FakeStripeServer) -> stripe.StripeClient:
     """SDK client for ``hooks``."""
-    return make_client(hooks.base_url)
+    return stripe_client(hooks)
 
 
 def delivery_of(server: FakeStripeServer) -> WebhookDelivery:
@@ -396,7 +395,7 @@ def test_deleted_endpoint_stops_receiving(
 
 
 def test_python_api_endpoint_and_store_mutations(receiver: Receiver) -> None:
-    state = FakeStripe(api_keys=[API_KEY])
+    state = FakeStripe(api_keys=[DEFAULT_API_KEY])
     delivery = WebhookDelivery(state, max_attempts=1).start()
     try:
         created = state.webhooks.create(receiver.url("/py"), ["customer.created"])
@@ -432,7 +431,7 @@ def test_fake_deliveries_route(hooks: FakeStripeServer, api: stripe.StripeClient
 
 
 def test_server_flag_starts_and_stops_delivery() -> None:
-    with FakeStripeServer(FakeStripe(api_keys=[API_KEY]), deliver_webhooks=True) as server:
+    with FakeStripeServer(FakeStripe(api_keys=[DEFAULT_API_KEY]), deliver_webhooks=True) as server:
         delivery = delivery_of(server)
         assert delivery.flush(1)
     server.state.webhooks.create("http://127.0.0.1:9/x", ["*"])

@@ -12,9 +12,8 @@ import pytest
 import stripe
 from stripe import oauth_error
 
-from revsync.fake_stripe import FakeStripe, FakeStripeServer
-
-from .conftest import API_KEY
+from fake_stripe import DEFAULT_API_KEY, FakeStripe, FakeStripeServer
+from fake_stripe.testing import stripe_client
 
 CLIENT_ID = "ca_platform123"
 REDIRECT = "https://platform.example/stripe/callback"
@@ -43,7 +42,7 @@ def clock() -> Clock:
 @pytest.fixture
 def state(clock: Clock) -> FakeStripe:
     """Platform with one customer; acct_alpha and acct_beta connected, acct_gamma not."""
-    platform = FakeStripe(api_keys=[API_KEY], clock=clock)
+    platform = FakeStripe(api_keys=[DEFAULT_API_KEY], clock=clock)
     platform.oauth.client_ids = {CLIENT_ID}
     platform.put("customer", {"id": "cus_platform", "email": "owner@platform.example"})
     alpha = platform.add_connected_account("acct_alpha")
@@ -62,15 +61,10 @@ def server(state: FakeStripe) -> Iterator[FakeStripeServer]:
         yield running
 
 
-def sdk(server: FakeStripeServer, key: str = API_KEY, **options: Any) -> stripe.StripeClient:
-    """The SDK with both the API and the Connect (OAuth) base pointed at the fake."""
-    return stripe.StripeClient(
-        key,
-        client_id=CLIENT_ID,
-        base_addresses={"api": server.base_url, "connect": server.base_url},
-        http_client=stripe.HTTPXClient(allow_sync_methods=True),
-        **options,
-    )
+def sdk(server: FakeStripeServer, key: str = DEFAULT_API_KEY,
+        **options: Any) -> stripe.StripeClient:
+    """The SDK as the platform's own application (its Connect client id)."""
+    return stripe_client(server, key, client_id=CLIENT_ID, **options)
 
 
 @pytest.fixture
@@ -248,9 +242,10 @@ def test_token_accepts_client_secret_or_basic_auth(
     form = {"grant_type": "authorization_code", "code": code}
     if how == "client_secret":
         response = httpx.post(f"{server.base_url}/oauth/token",
-                              data={**form, "client_secret": API_KEY})
+                              data={**form, "client_secret": DEFAULT_API_KEY})
     else:
-        response = httpx.post(f"{server.base_url}/oauth/token", data=form, auth=(API_KEY, ""))
+        response = httpx.post(f"{server.base_url}/oauth/token", data=form,
+                              auth=(DEFAULT_API_KEY, ""))
     assert response.status_code == 200
     assert response.json()["stripe_user_id"] == "acct_gamma"
     assert response.json()["scope"] == "read_only"
@@ -364,7 +359,7 @@ def test_stripe_account_scopes_retrieve_and_create(
     assert state.count("customer") == 1
     assert beta.count("event") == 2  # cus_beta1 and the new customer: the account's own events
     response = httpx.get(f"{server.base_url}/v1/customers",
-                         headers={"Authorization": f"Bearer {API_KEY}",
+                         headers={"Authorization": f"Bearer {DEFAULT_API_KEY}",
                                   "Stripe-Account": "acct_beta"})
     assert response.headers["stripe-account"] == "acct_beta"
 
