@@ -241,21 +241,6 @@ def cpu_seconds(pids: dict[str, int]) -> Cpu:
 # ---- setup -----------------------------------------------------------------------------
 
 
-def process_env(settings: Settings, temporal: str) -> dict[str, str]:
-    """The environment that gives the worker and the web app these settings."""
-    return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": temporal,
-        "DATABASE_URL": settings.resolved_database_url,
-        "REVSYNC_SECRET_KEY": settings.secret_key or "",
-        "REVSYNC_DATA_DIR": str(settings.data_dir),
-        "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(settings.stripe_requests_per_second),
-        "REVSYNC_STRIPE_EVENT_REQUESTS_PER_SECOND": str(settings.stripe_event_requests_per_second),
-        "REVSYNC_HTTP_HOST": settings.http_host,
-        "REVSYNC_HTTP_PORT": str(settings.http_port),
-    }
-
-
 def seed_workspace(settings: Settings, args: argparse.Namespace, fake_url: str,
                    webhook_secret: str) -> int:
     connection.connect(settings, WORKSPACE, KEY, connection.options(
@@ -606,7 +591,7 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_binary(), ui=False, dev_server_log_level="error")
         target = env.client.service_client.config.target_host
-        penv = process_env(settings, target)
+        penv = {**settings.environment(os.environ), "TEMPORAL_ADDRESS": target}
         logs = [(tmp / "worker.log").open("wb"), (tmp / "web.log").open("wb")]
         processes["worker"] = subprocess.Popen(
             worker_command(), cwd=ROOT, env=penv,

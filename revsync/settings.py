@@ -7,6 +7,7 @@ convention (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS va
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -186,6 +187,25 @@ class Settings(BaseSettings):
             raise ValueError(f"REVSYNC_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters")
         return value
 
+    def environment(self, inherited: Mapping[str, str]) -> dict[str, str]:
+        """The environment of a child process (a worker, the web app) that reads exactly
+        these settings: `inherited` without any variable a setting is read from, plus one
+        variable per setting that is set. A setting that is None stays unset, so the child
+        takes its default."""
+        variables: dict[str, str] = {}
+        every_name: set[str] = set()
+        for name, field in type(self).model_fields.items():
+            alias = field.validation_alias
+            names = ([str(choice) for choice in alias.choices]
+                     if isinstance(alias, AliasChoices)
+                     else [f"{self.model_config.get('env_prefix', '')}{name}".upper()])
+            every_name.update(n.upper() for n in names)
+            value = getattr(self, name)
+            if value is not None:
+                variables[names[0]] = _environment_value(value)
+        kept = {k: v for k, v in inherited.items() if k.upper() not in every_name}
+        return {**kept, **variables}
+
     @property
     def resolved_database_url(self) -> str:
         """The configured URL, else a SQLite file under `data_dir`."""
@@ -205,6 +225,15 @@ class Settings(BaseSettings):
     def event_activities_per_second(self) -> float:
         """An event refetches at most two objects (a third only for an unseen customer)."""
         return self.stripe_event_requests_per_second / 2
+
+
+def _environment_value(value: object) -> str:
+    """A setting as its variable spells it (read back by pydantic-settings)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @lru_cache(maxsize=1)

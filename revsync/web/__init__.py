@@ -1,1 +1,1 @@
-"""The HTTP app: the Stripe webhook endpoint, the settings page and the JSON APIs."""
+"""The HTTP app: the Stripe webhook endpoints, the settings page and the JSON APIs."""

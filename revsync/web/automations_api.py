@@ -23,20 +23,14 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from revsync.automations import outbound_store, rule_store
 from revsync.automations.definitions import DefinitionError
-from revsync.settings import Settings
 from revsync.store.models import OutboundDelivery
-from revsync.web.auth import Handler, admin_only, error
-from revsync.web.json_api import (
-    answering_bad_requests,
-    in_workspace,
-    json_body,
-    model_body,
-    path_id,
-)
+from revsync.web.auth import Handler
+from revsync.web.bodies import json_body, model_body
+from revsync.web.errors import HttpError
+from revsync.web.json_api import Work, WorkspaceApi, in_workspace, path_id
 
 AUTOMATIONS = "/api/workspaces/{workspace}/automations"
 BASE = AUTOMATIONS + "/rules"
@@ -53,23 +47,14 @@ class WebhookIn(BaseModel):
     secret: str | None = None
 
 
-def routes(settings: Settings) -> list[Route]:
-    api = RulesApi(settings)
+class RulesApi(WorkspaceApi):
+    base = AUTOMATIONS
 
-    def route(path: str, handler: Handler, methods: list[str]) -> Route:
-        return Route(AUTOMATIONS + path,
-                     admin_only(settings, answering_bad_requests(handler)), methods=methods)
-
-    return [route("/rules", api.list_or_create, ["GET", "POST"]),
-            route("/rules/{rule_id}", api.one, ["GET", "PUT", "PATCH", "DELETE"]),
-            route("/webhook", api.webhook, ["GET", "PUT"]),
-            route("/deliveries", api.deliveries, ["GET"])]
-
-
-class RulesApi:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.url = settings.resolved_database_url
+    def table(self) -> list[tuple[str, Handler, list[str]]]:
+        return [("/rules", self.list_or_create, ["GET", "POST"]),
+                ("/rules/{rule_id}", self.one, ["GET", "PUT", "PATCH", "DELETE"]),
+                ("/webhook", self.webhook, ["GET", "PUT"]),
+                ("/deliveries", self.deliveries, ["GET"])]
 
     async def list_or_create(self, request: Request) -> Response:
         if request.method == "GET":
@@ -117,11 +102,11 @@ class RulesApi:
     async def deliveries(self, request: Request) -> Response:
         raw = request.query_params.get("limit", "50")
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 500:
-            return error(422, f"limit is a whole number from 1 to 500, not {raw!r}")
+            raise HttpError(422, f"limit is a whole number from 1 to 500, not {raw!r}")
         return await self._run(request, lambda s, ws: JSONResponse({"deliveries": [
             delivery_shown(d) for d in outbound_store.deliveries(s, ws, int(raw))]}))
 
-    async def _run(self, request: Request, work: Any) -> Response:
+    async def _run(self, request: Request, work: Work[Response]) -> Response:
         return await in_workspace(self.url, request, work, _errors)
 
 
@@ -136,12 +121,12 @@ def delivery_shown(d: OutboundDelivery) -> dict[str, Any]:
             "at": d.created_at.isoformat()}
 
 
-def _errors(problem: Exception) -> Response | None:
+def _errors(problem: Exception) -> HttpError | None:
     if isinstance(problem, rule_store.RuleNotFound):
-        return error(404, str(problem))
+        return HttpError(404, str(problem))
     if isinstance(problem, rule_store.DuplicateRuleName):
-        return error(409, str(problem))
+        return HttpError(409, str(problem))
     if isinstance(problem, DefinitionError | rule_store.RuleStoreError
                   | outbound_store.OutboundError):
-        return error(422, str(problem))
+        return HttpError(422, str(problem))
     return None

@@ -17,17 +17,18 @@ from typing import Any
 from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from temporalio.client import Client
 
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Workspace
+from revsync.web.bodies import read_limited
+from revsync.web.errors import HttpError
 from revsync.web.webhooks import (
-    Refused,
     ShortCache,
     Signing,
     ignored_reason,
-    read_body,
     signing_of,
     start,
     verified_event,
@@ -45,33 +46,31 @@ class ConnectWebhookEndpoint:
         self.unknown_accounts: Counter[str] = Counter()
         self._connected = ShortCache(self._load)
 
+    def routes(self) -> list[Route]:
+        return [Route("/webhooks/stripe/connect", self.handle, methods=["POST"])]
+
     async def handle(self, request: Request) -> Response:
         secrets = self._secrets()
         if not secrets:
-            return JSONResponse({"error": {"message": "Connect webhooks are not configured"}},
-                                status_code=404)
-        try:
-            body = await read_body(request, self.settings)
-            event = verified_event(body, request, self.settings, secrets)
-            if event.account is None:
-                raise Refused(400, "a Connect event names its `account`")
-            ignored = ignored_reason(event)
-            if ignored:
-                return JSONResponse({"received": True, "ignored": ignored})
-            connected = await self._connected.get(event.account)
-            if not connected:
-                self.unknown_accounts[event.account] += 1
-                log.warning("Connect event %s of account %s: no workspace is connected to it",
-                            event.id, event.account)
-                return JSONResponse({"received": True,
-                                     "ignored": "no workspace is connected to that account"})
-            started: dict[str, Any] = {}
-            for name, signing in connected:
-                workflow_id, fresh = await start(self.client, self.settings, name, signing,
-                                                 event)
-                started[workflow_id] = {"duplicate": not fresh}
-        except Refused as refused:
-            return refused.response
+            raise HttpError(404, "Connect webhooks are not configured")
+        body = await read_limited(request, self.settings.webhook_max_body_bytes)
+        event = verified_event(body, request, self.settings, secrets)
+        if event.account is None:
+            raise HttpError(400, "a Connect event names its `account`")
+        ignored = ignored_reason(event)
+        if ignored:
+            return JSONResponse({"received": True, "ignored": ignored})
+        connected = await self._connected.get(event.account)
+        if not connected:
+            self.unknown_accounts[event.account] += 1
+            log.warning("Connect event %s of account %s: no workspace is connected to it",
+                        event.id, event.account)
+            return JSONResponse({"received": True,
+                                 "ignored": "no workspace is connected to that account"})
+        started: dict[str, Any] = {}
+        for name, signing in connected:
+            workflow_id, fresh = await start(self.client, self.settings, name, signing, event)
+            started[workflow_id] = {"duplicate": not fresh}
         return JSONResponse({"received": True, "workflows": started})
 
     def _secrets(self) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 Written as a table of operations (method, path, summary, body, answers) next to the
 routes it describes; request bodies come from the same Pydantic models (and trigger and
 action kinds from the same constants) the routes validate with, and a test checks that
-every /api route is described and nothing else is.
+every /api route is described and nothing else is. Every error answer has the one shape
+of `revsync.web.errors` (the `Error` schema).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from revsync.automations.actions import ACTION_KINDS
 from revsync.automations.triggers import TRIGGER_KINDS
 from revsync.setup.options import Changes
 from revsync.web import automations_api, explain_api, segments_api, setup_api
+from revsync.web.bodies import MAX_JSON_BODY
 
 SETUP = setup_api.BASE
 SEGMENTS = segments_api.BASE
@@ -56,10 +58,7 @@ def _model(model: Any) -> dict[str, Any]:
 OPERATIONS: tuple[Operation, ...] = (
     Operation("get", SETUP, "The workspace's Stripe connection and options."),
     Operation("post", SETUP + "/connect", "Connect Stripe with a secret or restricted key.",
-              {"type": "object", "required": ["api_key"],
-               "properties": {"api_key": {"type": "string"},
-                              "api_base": {"type": ["string", "null"]}}},
-              {200: "Connected", 422: "The key was refused"}),
+              _model(setup_api.ConnectIn), {200: "Connected", 422: "The key was refused"}),
     Operation("get", SETUP + "/products", "The account's products (one Stripe request)."),
     Operation("get", SETUP + "/metadata-suggestions",
               "Metadata keys found on recent customers and subscriptions."),
@@ -109,6 +108,18 @@ OPERATIONS: tuple[Operation, ...] = (
 
 COMMON_ANSWERS = {401: "No or wrong admin token", 404: "Unknown workspace",
                   503: "No admin token configured"}
+BODY_ANSWERS = {400: "The body is not JSON", 413: f"The body is over {MAX_JSON_BODY} bytes",
+                422: "The body does not fit the schema; nothing saved"}
+ERROR: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error answer: a message, and for an invalid segment expression "
+                   "where it stops (position, found, expected).",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object", "required": ["message"],
+        "properties": {"message": {"type": "string"}},
+        "additionalProperties": True}},
+}
 
 
 def document() -> dict[str, Any]:
@@ -121,8 +132,9 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "integer" if name.endswith("_id")
                                        else "string"}}
                            for name in _path_names(op.path)],
-            "responses": {str(code): {"description": text}
-                          for code, text in {**COMMON_ANSWERS, **op.answers}.items()},
+            "responses": {str(code): _answer(code, text) for code, text in {
+                **COMMON_ANSWERS, **(BODY_ANSWERS if op.body else {}), **op.answers,
+            }.items()},
         }
         if op.body is not None:
             entry["requestBody"] = {"required": True,
@@ -133,10 +145,18 @@ def document() -> dict[str, Any]:
         "info": {"title": "revsync", "version": "0.1.0",
                  "description": "Stripe revenue sync: setup, segments and automation rules "
                                 "of a workspace. Every call needs the admin token."},
-        "components": {"securitySchemes": {"admin": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {"admin": {"type": "http", "scheme": "bearer"}},
+                       "schemas": {"Error": ERROR}},
         "security": [{"admin": []}],
         "paths": paths,
     }
+
+
+def _answer(code: int, text: str) -> dict[str, Any]:
+    if code < 400:
+        return {"description": text}
+    return {"description": text, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
 def _path_names(path: str) -> list[str]:

@@ -15,23 +15,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from revsync.segments import store
 from revsync.segments.errors import SegmentError
 from revsync.segments.parser import parse
 from revsync.segments.store import Member
-from revsync.settings import Settings
 from revsync.store.models import Segment
-from revsync.web.auth import Handler, admin_only, error
-from revsync.web.json_api import (
-    BadRequest,
-    Work,
-    answering_bad_requests,
-    in_workspace,
-    model_body,
-    path_id,
-)
+from revsync.web.auth import Handler
+from revsync.web.bodies import model_body
+from revsync.web.errors import HttpError
+from revsync.web.json_api import Work, WorkspaceApi, in_workspace, path_id
 
 BASE = "/api/workspaces/{workspace}/segments"
 
@@ -53,25 +46,15 @@ class ExpressionIn(BaseModel):
     expression: str
 
 
-def routes(settings: Settings) -> list[Route]:
-    api = SegmentsApi(settings)
+class SegmentsApi(WorkspaceApi):
+    base = BASE
 
-    def route(path: str, handler: Handler, methods: list[str]) -> Route:
-        return Route(BASE + path, admin_only(settings, answering_bad_requests(handler)),
-                     methods=methods)
-
-    return [
-        route("", api.list_or_create, ["GET", "POST"]),
-        route("/check", api.check, ["POST"]),
-        route("/{segment_id}", api.one, ["GET", "PATCH", "DELETE"]),
-        route("/{segment_id}/count", api.count, ["GET"]),
-        route("/{segment_id}/members", api.members, ["GET"]),
-    ]
-
-
-class SegmentsApi:
-    def __init__(self, settings: Settings) -> None:
-        self.url = settings.resolved_database_url
+    def table(self) -> list[tuple[str, Handler, list[str]]]:
+        return [("", self.list_or_create, ["GET", "POST"]),
+                ("/check", self.check, ["POST"]),
+                ("/{segment_id}", self.one, ["GET", "PATCH", "DELETE"]),
+                ("/{segment_id}/count", self.count, ["GET"]),
+                ("/{segment_id}/members", self.members, ["GET"])]
 
     async def list_or_create(self, request: Request) -> Response:
         if request.method == "GET":
@@ -122,20 +105,20 @@ class SegmentsApi:
 
         return await self._run(request, work)
 
-    async def _run(self, request: Request, work: Work) -> Response:
+    async def _run(self, request: Request, work: Work[Response]) -> Response:
         return await in_workspace(self.url, request, work, _errors)
 
 
-def _errors(problem: Exception) -> Response | None:
+def _errors(problem: Exception) -> HttpError | None:
     if isinstance(problem, SegmentError):
-        return error(422, str(problem), position=problem.position, found=problem.found,
-                     expected=problem.expected)
+        return HttpError(422, str(problem), position=problem.position, found=problem.found,
+                         expected=problem.expected)
     if isinstance(problem, store.SegmentNotFound):
-        return error(404, str(problem))
+        return HttpError(404, str(problem))
     if isinstance(problem, store.DuplicateSegmentName):
-        return error(409, str(problem))
+        return HttpError(409, str(problem))
     if isinstance(problem, store.SegmentStoreError):
-        return error(422, str(problem))
+        return HttpError(422, str(problem))
     return None
 
 
@@ -148,7 +131,7 @@ def _int_param(request: Request, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
-        raise BadRequest(error(422, f"{name} must be an integer, not {raw!r}"))
+        raise HttpError(422, f"{name} must be an integer, not {raw!r}")
     return int(raw)
 
 

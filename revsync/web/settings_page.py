@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 
 from revsync.automations import rule_store
 from revsync.automations.definitions import DefinitionError
+from revsync.budget.rates import is_live_key
 from revsync.settings import Settings
 from revsync.setup import connection, oauth, options, reading
 from revsync.setup.client import dry_run, progress, start_next, start_sync_of
@@ -33,7 +34,8 @@ from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace
 from revsync.web.automations_page import AutomationsSection
-from revsync.web.bodies import declared_too_large
+from revsync.web.bodies import MAX_FORM, declared_too_large
+from revsync.web.errors import HttpError
 
 SAVED = {
     options.SYNC: "Saved. The sync has started.",
@@ -41,7 +43,6 @@ SAVED = {
     options.NOTHING: "Nothing changed.",
 }
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-MAX_FORM = 64 * 1024
 
 
 def session_secret(settings: Settings) -> str:
@@ -162,11 +163,11 @@ class SettingsPage:
 
     async def progress(self, request: Request) -> Response:
         if not request.session.get("admin"):
-            return JSONResponse({"error": {"message": "sign in first"}}, 401)
+            raise HttpError(401, "sign in first")
         workspace = await anyio.to_thread.run_sync(self._workspace,
                                                    request.path_params["workspace"])
         if workspace is None:
-            return JSONResponse({"error": {"message": "unknown workspace"}}, 404)
+            raise HttpError(404, "unknown workspace")
         state = await self._progress(workspace)
         return JSONResponse({**state, "reload": not state["running"]})
 
@@ -230,7 +231,7 @@ class SettingsPage:
         opts = await anyio.to_thread.run_sync(
             lambda: connection.stored_options(self.settings, name, api_base=base))
         await anyio.to_thread.run_sync(connection.connect, self.settings, name, key, opts)
-        mode = "live" if "_live_" in key else "test"
+        mode = "live" if is_live_key(key) else "test"
         request.session[f"mode:{name}"] = mode
         _flash(request, "ok", f"Stripe connected ({mode} mode).")
 

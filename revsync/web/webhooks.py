@@ -15,8 +15,9 @@ from typing import Generic, TypeVar
 
 import anyio.to_thread
 from sqlmodel import Session, select
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from temporalio.client import Client
 from temporalio.common import Priority
 from temporalio.service import RPCError
@@ -29,7 +30,8 @@ from revsync.settings import Settings
 from revsync.store import db, keystore
 from revsync.store.models import Workspace
 from revsync.store.workspaces import valid_name
-from revsync.web.bodies import BodyTooLarge, read_limited
+from revsync.web.bodies import read_limited
+from revsync.web.errors import HttpError
 
 SECRET_CACHE_SECONDS = 2.0  # a rotated secret is picked up within this long
 K = TypeVar("K")
@@ -69,22 +71,22 @@ class WebhookEndpoint:
         self.client = client
         self._signings = ShortCache(self._load_signing)
 
+    def routes(self) -> list[Route]:
+        return [Route("/webhooks/stripe/{workspace}", self.handle, methods=["POST"])]
+
     async def handle(self, request: Request) -> Response:
         name = request.path_params["workspace"]
         if not valid_name(name):
-            return _error(404, "unknown workspace")
-        try:
-            body = await read_body(request, self.settings)
-            signing = await self._signings.get(name)
-            if signing is None:
-                return _error(404, "unknown workspace")
-            event = verified_event(body, request, self.settings, signing.secrets)
-            ignored = ignored_reason(event)
-            if ignored:
-                return JSONResponse({"received": True, "ignored": ignored})
-            workflow_id, fresh = await start(self.client, self.settings, name, signing, event)
-        except Refused as refused:
-            return refused.response
+            raise HttpError(404, "unknown workspace")
+        body = await read_limited(request, self.settings.webhook_max_body_bytes)
+        signing = await self._signings.get(name)
+        if signing is None:
+            raise HttpError(404, "unknown workspace")
+        event = verified_event(body, request, self.settings, signing.secrets)
+        ignored = ignored_reason(event)
+        if ignored:
+            return JSONResponse({"received": True, "ignored": ignored})
+        workflow_id, fresh = await start(self.client, self.settings, name, signing, event)
         return JSONResponse(
             {"received": True, "workflow_id": workflow_id, "duplicate": not fresh}
         )
@@ -99,32 +101,15 @@ class WebhookEndpoint:
             return signing_of(session, self.settings, workspace, secrets)
 
 
-class Refused(Exception):
-    """The request gets this answer and nothing else happens."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.response = _error(status, message)
-
-
-async def read_body(request: Request, settings: Settings) -> bytes:
-    try:
-        return await read_limited(request, settings.webhook_max_body_bytes)
-    except BodyTooLarge:
-        raise Refused(413, f"body larger than {settings.webhook_max_body_bytes} bytes") from None
-    except ClientDisconnect:
-        raise Refused(400, "client disconnected") from None
-
-
 def verified_event(body: bytes, request: Request, settings: Settings,
                    secrets: tuple[str, ...]) -> ParsedEvent:
-    """The event, once its signature matches one of `secrets`; else Refused (400)."""
+    """The event, once its signature matches one of `secrets`; else a 400."""
     try:
         verify(body, request.headers.get("stripe-signature"), secrets,
                tolerance=settings.webhook_tolerance_seconds)
         return parse_event(body)
     except (SignatureError, EventError) as error:
-        raise Refused(400, str(error)) from None
+        raise HttpError(400, str(error)) from None
 
 
 def ignored_reason(event: ParsedEvent) -> str | None:
@@ -143,9 +128,9 @@ async def start(client: Client, settings: Settings, name: str, signing: Signing,
         return await start_event_workflow(client, settings, name, signing.workspace_id, event,
                                           signing.priority)
     except RPCError as error:
-        raise Refused(503, f"could not start the event workflow: {error.status.name}") from None
+        raise HttpError(503, f"could not start the event workflow: {error.status.name}") from None
     except RuntimeError as error:  # a lazy client that cannot connect
-        raise Refused(503, f"could not start the event workflow: {error}") from None
+        raise HttpError(503, f"could not start the event workflow: {error}") from None
 
 
 def signing_of(session: Session, settings: Settings, workspace: Workspace,
@@ -153,7 +138,3 @@ def signing_of(session: Session, settings: Settings, workspace: Workspace,
     assert workspace.id is not None
     budget = budget_of(session, settings, workspace)
     return Signing(workspace_id=workspace.id, secrets=secrets, priority=priority(budget))
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message}}, status_code=status)

@@ -26,23 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def process_env(settings: Settings, temporal: str) -> dict[str, str]:
-    """The environment that gives a worker or starter process these settings."""
-    return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": temporal,
-        "DATABASE_URL": settings.resolved_database_url,
-        "REVSYNC_SECRET_KEY": settings.secret_key or "",
-        "REVSYNC_TASK_QUEUE": settings.task_queue,
-        "REVSYNC_STRIPE_TASK_QUEUE": settings.stripe_task_queue,
-        "REVSYNC_STRIPE_EVENTS_TASK_QUEUE": settings.stripe_events_task_queue,
-        "REVSYNC_STRIPE_EVENT_REQUESTS_PER_SECOND": str(settings.stripe_event_requests_per_second),
-        "REVSYNC_PAGES_PER_ACTIVITY": str(settings.pages_per_activity),
-        "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(settings.stripe_requests_per_second),
-        "REVSYNC_STRIPE_BUDGET_SCOPE": settings.stripe_budget_scope,
-        "REVSYNC_STRIPE_FLEET_REQUESTS_PER_SECOND": str(settings.stripe_fleet_requests_per_second),
-        "REVSYNC_DATA_DIR": str(settings.data_dir),
-        "COLUMNS": "200",
-    }
+    """The environment that gives a worker or starter process these settings and this
+    Temporal server (wide columns: output is matched as one line)."""
+    return {**settings.environment(os.environ), "TEMPORAL_ADDRESS": temporal,
+            "COLUMNS": "200"}
 
 
 def connect_workspace(settings: Settings, name: str, base_url: str, key: str = KEY,
