@@ -18,6 +18,8 @@ import psycopg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from revsync.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 FETCH = "revsync.fetch_stream_pages"
 PG_ADMIN = os.environ.get("REVSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -56,11 +58,11 @@ def worker_command() -> list[str]:
     return command
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`worker.py` with these settings on top of this process's environment (peak RSS
-    and CPU figures are py-spy's when profiling)."""
-    return subprocess.Popen(worker_command(), cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL)
+def start_worker(settings: Settings, temporal_address: str) -> subprocess.Popen[bytes]:
+    """`worker.py` with these settings, on the Temporal server at `temporal_address` (peak
+    RSS and CPU figures are py-spy's when profiling)."""
+    env = {**settings.environment(os.environ), "TEMPORAL_ADDRESS": temporal_address}
+    return subprocess.Popen(worker_command(), cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
 
 def stop_worker(process: subprocess.Popen[bytes], timeout: float = 60) -> None:

@@ -76,12 +76,7 @@ async def main(args: argparse.Namespace) -> None:
                                                 ui=False, dev_server_log_level="error",
                                                 dev_server_extra_args=dynamic_config_args())
     target = env.client.service_client.config.target_host
-    workers = [start_worker({
-        "TEMPORAL_ADDRESS": target, "DATABASE_URL": url,
-        "REVSYNC_SECRET_KEY": settings.secret_key or "", "REVSYNC_DATA_DIR": str(tmp),
-        "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(args.budget),
-        "REVSYNC_PAGES_PER_ACTIVITY": str(args.pages_per_activity),
-    }) for _ in range(args.workers)]
+    workers = [start_worker(settings, target) for _ in range(args.workers)]
     try:
         client = await connect(settings, target_host=target)
         started, started_at = time.perf_counter(), time.time()

@@ -148,15 +148,7 @@ async def scenario(env: WorkflowEnvironment, args: argparse.Namespace, base_url:
         stripe_requests_per_second=args.budget, pages_per_activity=args.pages_per_activity)
     connected = prepare(settings, base_url, chosen)
     target = env.client.service_client.config.target_host
-    processes = [start_worker({
-        "TEMPORAL_ADDRESS": target, "DATABASE_URL": settings.resolved_database_url,
-        "REVSYNC_SECRET_KEY": settings.secret_key or "", "REVSYNC_DATA_DIR": str(tmp),
-        "REVSYNC_TASK_QUEUE": settings.task_queue,
-        "REVSYNC_STRIPE_TASK_QUEUE": settings.stripe_task_queue,
-        "REVSYNC_STRIPE_EVENTS_TASK_QUEUE": settings.stripe_events_task_queue,
-        "REVSYNC_STRIPE_REQUESTS_PER_SECOND": str(args.budget),
-        "REVSYNC_PAGES_PER_ACTIVITY": str(args.pages_per_activity),
-    }) for _ in range(workers)]
+    processes = [start_worker(settings, target) for _ in range(workers)]
     httpx.delete(f"{base_url}/_fake/requests")
     try:
         client = await connect(settings, target_host=target)
