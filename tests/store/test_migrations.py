@@ -1,5 +1,6 @@
-"""The alembic migrations create exactly the schema the models describe, run again
-harmlessly, and run from several processes at once on a fresh database."""
+"""The alembic migration creates exactly the schema the models describe, drops all of it
+again, runs again harmlessly, and runs from several processes at once on a fresh
+database."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
 import revsync.store.models  # noqa: F401
@@ -34,11 +37,33 @@ def current_revision(url: str) -> str | None:
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
     url = Settings(database_url=database_url).resolved_database_url
+    assert schema_diff(url) == []
+
+
+def schema_diff(url: str) -> list[object]:
     with db.get_engine(url).connect() as connection:
         context = MigrationContext.configure(connection, opts={
             "include_object": exists_on(connection.dialect.name)})
-        diff = compare_metadata(context, SQLModel.metadata)
-    assert diff == []
+        found: list[object] = compare_metadata(context, SQLModel.metadata)
+    return found
+
+
+def test_downgrading_to_nothing_removes_everything_and_upgrading_restores_it(
+        database_url: str) -> None:
+    url = Settings(database_url=database_url).resolved_database_url
+    config = db.alembic_config(url)
+    command.downgrade(config, "base")
+    engine = db.get_engine(url)
+    assert inspect(engine).get_table_names() == ["alembic_version"]
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            functions = "SELECT count(*) FROM pg_proc WHERE proname = 'subscriber_tag_bits'"
+        else:
+            functions = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+        assert connection.execute(text(functions)).scalar() == 0
+    command.upgrade(config, "head")
+    assert current_revision(url) == head_revision(url)
+    assert schema_diff(url) == []
 
 
 def test_migrating_again_keeps_the_revision_and_the_rows(database_url: str) -> None:
