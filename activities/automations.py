@@ -1,4 +1,4 @@
-"""Automation activities: hand transitions to workflows; send one email once."""
+"""Automation activities: hand transitions to rule workflows; run one step of a rule."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from revsync.activities.liveness import kept_alive
-from revsync.automations import dispatch, emails, rule_steps
+from revsync.automations import dispatch, rule_steps
 from revsync.automations.client import send
 from revsync.automations.types import (
     Command,
     DispatchInput,
     DispatchResult,
-    EmailInput,
-    EmailResult,
     RuleStepInput,
     RuleStepResult,
 )
@@ -56,16 +54,6 @@ class AutomationActivities:
     def _mark(self, request: DispatchInput, commands: list[Command], ids: list[int]) -> None:
         with db.session(self.url) as session:
             dispatch.mark_dispatched(session, request.workspace_id, commands, ids)
-
-    @activity.defn(name="revsync.send_automation_email")
-    @kept_alive
-    def send_email(self, request: EmailInput) -> EmailResult:
-        """Render, write to the outbox under the idempotency key, send over SMTP (for the
-        built-in automation workflows still running from before they were rules)."""
-        # Not cancelled between SMTP accepting the message and the outbox saying so, or
-        # a retry would send it again.
-        with activity.shield_thread_cancel_exception(), db.session(self.url) as session:
-            return emails.send(self.settings, session, request)
 
     @activity.defn(name="revsync.run_rule_step")
     @kept_alive

@@ -9,10 +9,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from revsync.automations.definitions import rule_automation, rule_id_of
 from revsync.automations.types import (
-    KINDS,
     SIGNAL,
     STOP,
-    WIN_BACK,
     AutomationSignal,
     Command,
     RuleInput,
@@ -25,12 +23,11 @@ RULE_WORKFLOW = "RevenueRule"
 async def send(client: Client, task_queue: str, workspace_id: int, workspace_name: str,
                command: Command) -> bool:
     """Signal-with-start for a rule's start, so a second transition lands in the running
-    workflow; a plain signal for a stop (it never starts one). A built-in kind's command
-    is the stop of a workflow from before the defaults were rules (`legacy`)."""
+    workflow; a plain signal for a stop (it never starts one)."""
     workflow_id = automation_workflow_id(workspace_name, command.automation,
                                          command.subscriber_id)
     signal = AutomationSignal(command.transition_id, command.action, command.key)
-    if command.action == STOP or command.automation in KINDS:
+    if command.action == STOP:
         return await stop(client, workflow_id, signal)
     rule_id = rule_id_of(command.automation)
     start = RuleInput(workspace_id=workspace_id, rule_id=rule_id,
@@ -55,10 +52,10 @@ async def stop(client: Client, workflow_id: str, signal: AutomationSignal) -> bo
 
 async def unsubscribe(client: Client, workspace_name: str, subscriber_id: int,
                       sequence_rules: Sequence[int] = ()) -> bool:
-    """Stop the runs of these sequence rules, and a win-back from before the defaults were
-    rules, where they run (the caller marked the row); True when any was running."""
+    """Stop the runs of these sequence rules where they run (the caller marked the row);
+    True when any was running."""
     signal = AutomationSignal(transition_id=-subscriber_id, action=STOP, key="unsubscribed")
-    names = [WIN_BACK, *(rule_automation(rule_id) for rule_id in sequence_rules)]
+    names = [rule_automation(rule_id) for rule_id in sequence_rules]
     stopped = [await stop(client, automation_workflow_id(workspace_name, name, subscriber_id),
                           signal) for name in names]
     return any(stopped)

@@ -2,8 +2,7 @@
 
 They are ordinary rules (`definitions`), created once per workspace when Stripe is
 first connected (`Workspace.default_rules_created` records it, so a default the user
-deleted stays deleted and an edited one keeps its edits), and, for workspaces from before,
-by migration 0013 from their built-in automations' settings. `RevenueRule.default_key`
+deleted stays deleted and an edited one keeps its edits). `RevenueRule.default_key`
 names the default a rule began as; `automations set KIND` edits that rule.
 
 - win_back: `churned` added starts three emails (now, then after each delay);
@@ -22,7 +21,6 @@ from typing import Any
 from sqlmodel import Session, select
 
 from revsync.automations.definitions import parse_definition
-from revsync.automations.legacy import DEFAULTS, Rule, rules_for
 from revsync.automations.rule_store import RuleNotFound, replace, stored_document
 from revsync.automations.types import KINDS, TEAM_ALERT, THANK_YOU, WIN_BACK
 from revsync.settings import Settings
@@ -32,18 +30,23 @@ from revsync.store.models import RevenueRule
 NAMES = {WIN_BACK: "Win-back sequence", THANK_YOU: "Thank-you email",
          TEAM_ALERT: "Team alert on a failed payment"}
 WIN_BACK_TEMPLATES = ("win_back_1", "win_back_2", "win_back_3")  # the last one repeats
+# The settings each default starts with (`automations set KIND` changes them).
+SETTINGS: dict[str, dict[str, Any]] = {
+    WIN_BACK: {"delays_days": [3, 7]},
+    THANK_YOU: {"threshold": "1000"},
+    TEAM_ALERT: {"threshold": "100", "recipients": []},
+}
 
 
 @dataclass(frozen=True)
 class DefaultRule:
     key: str  # win_back | thank_you | team_alert
     name: str
-    enabled: bool
     definition: dict[str, Any]  # as stored: the normalised document without `enabled`
 
 
 def document(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The rule document of a built-in automation with these settings (`legacy.DEFAULTS`)."""
+    """The document of the default rule `kind` with these settings (keys as `SETTINGS`)."""
     if kind == WIN_BACK:
         return {"name": NAMES[kind], "trigger": {"kind": "tag_added", "tag": "churned"},
                 "action": {"kind": "sequence", "steps": _win_back_steps([], config["delays_days"]),
@@ -60,13 +63,12 @@ def document(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
                        "recipients": list(config.get("recipients") or [])}}
 
 
-def from_settings(rules: Mapping[str, Rule]) -> list[DefaultRule]:
-    """The three defaults as the built-ins' settings (on or off, tuned) describe them."""
+def default_rules() -> list[DefaultRule]:
+    """The three defaults with their starting settings, on."""
     found = []
     for kind in KINDS:
-        rule = rules.get(kind) or Rule(kind, True, DEFAULTS[kind])
-        parsed = parse_definition(document(kind, {**DEFAULTS[kind], **rule.config}))
-        found.append(DefaultRule(kind, parsed.name, rule.enabled, stored_document(parsed)))
+        parsed = parse_definition(document(kind, SETTINGS[kind]))
+        found.append(DefaultRule(kind, parsed.name, stored_document(parsed)))
     return found
 
 
@@ -81,10 +83,10 @@ def _create_missing(session: Session, workspace_id: int) -> int:
     taken = set(session.exec(select(RevenueRule.name)
                              .where(RevenueRule.workspace_id == workspace_id)))
     created = 0
-    for rule in from_settings(rules_for(session, workspace_id)):
+    for rule in default_rules():
         if rule.name not in taken:
             session.add(RevenueRule(workspace_id=workspace_id, name=rule.name,
-                                    enabled=rule.enabled, definition=rule.definition,
+                                    definition=rule.definition,
                                     default_key=rule.key))
             created += 1
     return created
@@ -132,7 +134,7 @@ def tune(settings: Settings, session: Session, workspace_id: int, kind: str, *,
 
 
 def summary(row: RevenueRule) -> dict[str, Any]:
-    """A default rule's settings in the built-in terms `automations set` takes."""
+    """A default rule's settings in the terms `automations set` takes."""
     trigger, action = row.definition["trigger"], row.definition["action"]
     shown: dict[str, Any] = {}
     if action["kind"] == "sequence":

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from revsync.automations.definitions import ONCE, Definition, rule_commands
-from revsync.automations.legacy import win_back_stop
+from revsync.automations.definitions import ONCE, rule_commands
 from revsync.automations.rule_store import enabled_rules
 from revsync.automations.triggers import Change
 from revsync.automations.types import START, Command
@@ -39,15 +38,9 @@ def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Comm
     rules = enabled_rules(session, workspace_id) if rows else []
     planned: list[Command] = []
     for row in rows:
-        planned += [c for c in asked(change_of(row), rules)
+        planned += [c for c in rule_commands(change_of(row), rules)
                     if not _fired(session, workspace_id, c)]
     return planned, [row.id for row in rows if row.id is not None]
-
-
-def asked(change: Change, rules: list[tuple[int, Definition]]) -> list[Command]:
-    """What one transition asks of the rules, and of a win-back from before they were."""
-    legacy = win_back_stop(change)
-    return [*rule_commands(change, rules), *([legacy] if legacy else [])]
 
 
 def change_of(row: SubscriberTransition) -> Change:

@@ -12,6 +12,7 @@ import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
+from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 from string import Template
@@ -19,8 +20,9 @@ from string import Template
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from revsync.automations.types import EmailResult
 from revsync.settings import Settings
-from revsync.store.models import OutboxMessage, utcnow
+from revsync.store.models import OutboxMessage, Subscriber, SubscriberTransition, utcnow
 
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -128,3 +130,34 @@ def template_exists(settings: Settings, name: str) -> bool:
     """Whether `render` would find the template (the templates dir, else the packaged)."""
     return any(folder is not None and (folder / f"{name}.txt").is_file()
                for folder in (settings.templates_dir, PACKAGED_TEMPLATES))
+
+
+def send_template(settings: Settings, session: Session, subscriber: Subscriber, template: str,
+                  key: str, recipients: list[str], transition_id: int | None = None,
+                  extra: dict[str, str] | None = None) -> EmailResult:
+    """Render `template` for the subscriber (and the transition's before values), write it
+    to the outbox under `key`, and send it unless that key was sent before."""
+    transition = (session.get(SubscriberTransition, transition_id)
+                  if transition_id is not None else None)
+    variables = {
+        **subscriber.attributes,
+        **subscriber.stripe_metadata,
+        "email": subscriber.email,
+        "mrr": money(subscriber.mrr),
+        "ltv": money(subscriber.ltv),
+        "mrr_before": money(transition.mrr_before if transition else None),
+        "ltv_before": money(transition.ltv_before if transition else None),
+        "stripe_customer_ids": ", ".join(subscriber.stripe_customer_ids) or "(none)",
+        **(extra or {}),
+    }
+    message = render(settings, template, variables)
+    row = enqueue(session, subscriber.workspace_id, key, recipients, message)
+    if row.status == "sent":
+        return EmailResult(False, "already sent")
+    delivered = deliver(settings, session, row)
+    return EmailResult(True, "sent" if delivered else "queued in the outbox")
+
+
+def money(value: Decimal | None) -> str:
+    """An amount as templates show it: `1,234.50`, `-` for none."""
+    return "-" if value is None else f"{value:,.2f}"

@@ -10,6 +10,7 @@ condition first.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import httpx
@@ -20,9 +21,9 @@ from sqlmodel import select as sqlselect
 from revsync.automations import outbound, outbound_store
 from revsync.automations.actions import HOST, TEAM
 from revsync.automations.definitions import Definition, rule_automation
-from revsync.automations.emails import send_template, team_addresses, trigger_variables
+from revsync.automations.mailer import money, send_template
 from revsync.automations.rule_store import definition_of
-from revsync.automations.triggers import TIMERS
+from revsync.automations.triggers import TIMERS, Trigger
 from revsync.automations.types import RuleStepInput, RuleStepResult
 from revsync.segments import Expr, condition
 from revsync.settings import Settings
@@ -98,6 +99,19 @@ def _run_step(settings: Settings, session: Session, request: RuleStepInput,
     sent = send_template(settings, session, subscriber, step.template, key, recipients,
                          request.transition_id, trigger_variables(rule.trigger))
     return RuleStepResult(sent.sent, sent.reason, following)
+
+
+def trigger_variables(trigger: Trigger) -> dict[str, str]:
+    """`$threshold` for a rule's templates: the amount its trigger crosses (or the MRR it
+    needs), as the thank-you template says "more than $threshold"."""
+    amount = trigger.threshold if trigger.threshold is not None else trigger.mrr_at_least
+    return {} if amount is None else {"threshold": money(amount)}
+
+
+def team_addresses(settings: Settings, configured: Sequence[str]) -> list[str]:
+    """The addresses a rule gave, else the deployment's `REVSYNC_TEAM_ALERT_TO`."""
+    return list(configured) or [a.strip() for a in settings.team_alert_to.split(",")
+                                if a.strip()]
 
 
 def _webhook(settings: Settings, session: Session, request: RuleStepInput, rule_name: str,

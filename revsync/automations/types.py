@@ -5,8 +5,9 @@ Plain dataclasses, importable inside the workflow sandbox.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+# The keys of the default rules (`AutomationRule.default_key`, `automations.defaults`).
 WIN_BACK = "win_back"
 THANK_YOU = "thank_you"
 TEAM_ALERT = "team_alert"
@@ -28,7 +29,7 @@ def automation_workflow_id(workspace_name: str, automation: str, subscriber_id: 
 class Command:
     """What a transition asks of one automation: start (or continue) it, or stop it."""
 
-    automation: str  # rule-<id>, or a built-in kind (the legacy win-back stop)
+    automation: str  # rule-<id>
     action: str
     subscriber_id: int
     transition_id: int
@@ -42,15 +43,6 @@ class AutomationSignal:
     transition_id: int
     action: str = START
     key: str = ""  # e.g. the thank-you threshold crossed
-
-
-@dataclass
-class AutomationInput:
-    workspace_id: int
-    automation: str
-    subscriber_id: int
-    delays_seconds: list[int] = field(default_factory=list)  # win-back: between emails
-    idle_seconds: int = 3600  # one-shot automations wait this long for more signals
 
 
 @dataclass
@@ -88,20 +80,8 @@ class AutomationResult:
 
 
 @dataclass
-class EmailInput:
-    """Render a template for a subscriber and send it once (`idempotency_key`)."""
-
-    workspace_id: int
-    subscriber_id: int
-    automation: str
-    template: str
-    idempotency_key: str
-    transition_id: int | None = None  # its before/after values fill the template
-
-
-@dataclass
 class EmailResult:
-    sent: bool  # False: the key was used before, or the subscriber unsubscribed
+    sent: bool  # False: the key was used before
     reason: str = ""
 
 

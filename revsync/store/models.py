@@ -282,17 +282,6 @@ class EmailEvent(SQLModel, table=True):
     occurred_at: datetime
 
 
-class AutomationRule(SQLModel, table=True):
-    """The settings of a built-in automation from before they became default rules: read
-    by the workflows still running from then (`automations.legacy`), written no more."""
-
-    __tablename__ = "automation_rule"
-    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
-    kind: str = Field(primary_key=True, max_length=40)  # win_back | thank_you | team_alert
-    enabled: bool = True
-    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
 class RevenueRule(SQLModel, table=True):
     """A workspace's own automation rule: trigger, condition and action, as one document
     (`revsync.automations.definitions`); name and enabled are columns to look them up.

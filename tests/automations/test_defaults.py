@@ -1,5 +1,5 @@
 """The three default rules as documents: which transition starts or stops each (pure,
-hand-written cases), and the documents the built-ins' settings become."""
+hand-written cases), and the documents their settings become."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from revsync.automations.defaults import document, from_settings
+from revsync.automations.defaults import SETTINGS, default_rules, document
 from revsync.automations.definitions import ONCE, Definition, parse_definition, rule_commands
-from revsync.automations.legacy import DEFAULTS, Rule, win_back_stop
+from revsync.automations.rule_store import stored_document
 from revsync.automations.triggers import Change
 from revsync.automations.types import START, STOP, TEAM_ALERT, THANK_YOU, WIN_BACK, Command
 
@@ -19,7 +19,7 @@ RULE_IDS = {WIN_BACK: 1, THANK_YOU: 2, TEAM_ALERT: 3}
 def rules(**configs: dict[str, object]) -> list[tuple[int, Definition]]:
     """The defaults as stored rules 1-3, with some settings changed."""
     return [(RULE_IDS[kind], parse_definition(document(kind, {**config, **configs.get(kind, {})})))
-            for kind, config in DEFAULTS.items()]
+            for kind, config in SETTINGS.items()]
 
 
 def asked(change: Change, **configs: dict[str, object]) -> list[Command]:
@@ -40,9 +40,6 @@ def test_churn_starts_and_reactivation_stops_the_win_back() -> None:
         Command("rule-1", START, 42, 7)]
     reactivated = change(added=("customer",), removed=("churned",))
     assert asked(reactivated) == [Command("rule-1", STOP, 42, 7, "stop trigger")]
-    # ... and a win-back workflow from before the defaults were rules is told as well.
-    assert win_back_stop(reactivated) == Command(WIN_BACK, STOP, 42, 7, "reactivated")
-    assert win_back_stop(change(added=("churned",))) is None
 
 
 @pytest.mark.parametrize("before, after, fires", [
@@ -78,16 +75,13 @@ def test_tuned_thresholds_move_the_triggers() -> None:
                  team_alert={"threshold": "200"}) == []
 
 
-def test_the_built_ins_settings_become_these_documents() -> None:
-    tuned = {WIN_BACK: Rule(WIN_BACK, False, {"delays_days": [2, 5.5, 9]}),
-             THANK_YOU: Rule(THANK_YOU, True, {"threshold": "1e3"}),
-             TEAM_ALERT: Rule(TEAM_ALERT, True, {"threshold": "150",
-                                                  "recipients": ["ops@shop.example"]})}
-    made = {rule.key: rule for rule in from_settings(tuned)}
-    assert [(k, r.name, r.enabled) for k, r in made.items()] == [
-        (WIN_BACK, "Win-back sequence", False), (THANK_YOU, "Thank-you email", True),
-        (TEAM_ALERT, "Team alert on a failed payment", True)]
-    assert made[WIN_BACK].definition == {
+def test_settings_become_these_documents() -> None:
+    tuned: dict[str, dict[str, object]] = {
+        WIN_BACK: {"delays_days": [2, 5.5, 9]}, THANK_YOU: {"threshold": "1e3"},
+        TEAM_ALERT: {"threshold": "150", "recipients": ["ops@shop.example"]}}
+    made = {kind: stored_document(parse_definition(document(kind, config)))
+            for kind, config in tuned.items()}
+    assert made[WIN_BACK] == {
         "name": "Win-back sequence", "condition": None, "once_per_subscriber": False,
         "trigger": {"kind": "tag_added", "tag": "churned"},
         "action": {"kind": "sequence", "stop": {"kind": "tag_removed", "tag": "churned"},
@@ -96,15 +90,21 @@ def test_the_built_ins_settings_become_these_documents() -> None:
                        {"template": "win_back_2", "to": "subscriber", "after_days": 2.0},
                        {"template": "win_back_3", "to": "subscriber", "after_days": 5.5},
                        {"template": "win_back_3", "to": "subscriber", "after_days": 9.0}]}}
-    assert made[THANK_YOU].definition["trigger"] == {
+    assert made[THANK_YOU]["trigger"] == {
         "kind": "ltv_crossed", "threshold": "1000", "direction": "up"}
-    assert made[THANK_YOU].definition["once_per_subscriber"] is True
-    assert made[TEAM_ALERT].definition["trigger"] == {
+    assert made[THANK_YOU]["once_per_subscriber"] is True
+    assert made[TEAM_ALERT]["trigger"] == {
         "kind": "tag_added", "tag": "past-due", "mrr_at_least": "150"}
-    assert made[TEAM_ALERT].definition["action"] == {
+    assert made[TEAM_ALERT]["action"] == {
         "kind": "notify_team", "template": "team_alert", "recipients": ["ops@shop.example"]}
-    # Never configured: the defaults, on.
-    untouched = {rule.key: rule for rule in from_settings({})}
-    assert all(rule.enabled for rule in untouched.values())
-    assert [s["after_days"] for s in untouched[WIN_BACK].definition["action"]["steps"]] == [
+
+
+def test_a_workspace_starts_with_the_three_defaults_at_their_starting_settings() -> None:
+    made = {rule.key: rule for rule in default_rules()}
+    assert [(k, r.name) for k, r in made.items()] == [
+        (WIN_BACK, "Win-back sequence"), (THANK_YOU, "Thank-you email"),
+        (TEAM_ALERT, "Team alert on a failed payment")]
+    assert [s["after_days"] for s in made[WIN_BACK].definition["action"]["steps"]] == [
         0.0, 3.0, 7.0]
+    assert made[THANK_YOU].definition["trigger"]["threshold"] == "1000"
+    assert made[TEAM_ALERT].definition["trigger"]["mrr_at_least"] == "100"

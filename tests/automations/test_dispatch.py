@@ -1,5 +1,5 @@
 """Dispatch planning against the database: marks, the default thank-you once ever, the
-default rules turned off or tuned, a reactivation's stop for a win-back from before."""
+default rules turned off or tuned, a reactivation's stop for the win-back."""
 
 from __future__ import annotations
 
@@ -77,11 +77,10 @@ def test_a_default_turned_off_or_tuned_changes_what_is_planned(settings: Setting
         assert stored["threshold"] == "250"  # unchanged by the refused edit
 
 
-def test_a_reactivation_also_stops_a_win_back_from_before_the_rules(settings: Settings) -> None:
+def test_a_reactivation_stops_the_win_back(settings: Settings) -> None:
     ws, ann = setup(settings)
     back = record(settings, ws, ann, "evt_1", ("0", "0"), added=["customer"],
                   removed=["churned"])
     with db.session(settings.resolved_database_url) as session:
         assert dispatch.plan(session, ws, "evt_1")[0] == [
-            Command(default_rule_name(settings, ws, WIN_BACK), STOP, ann, back, "stop trigger"),
-            Command(WIN_BACK, STOP, ann, back, "reactivated")]
+            Command(default_rule_name(settings, ws, WIN_BACK), STOP, ann, back, "stop trigger")]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from revsync.automations import emails, mailer
-from revsync.automations.types import THANK_YOU, WIN_BACK, EmailInput, EmailResult
+from revsync.automations import mailer
+from revsync.automations.types import EmailResult
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber, Workspace
@@ -30,10 +30,13 @@ def subscriber(settings: Settings, **fields: object) -> tuple[int, int]:
         return workspace.id, row.id
 
 
-def send(settings: Settings, ws: int, sub: int, key: str, automation: str = THANK_YOU,
-         template: str = "thank_you") -> EmailResult:
+def send(settings: Settings, ws: int, sub: int, key: str) -> EmailResult:
+    """The thank-you template to the subscriber, as the default thank-you rule sends it."""
     with db.session(settings.resolved_database_url) as session:
-        return emails.send(settings, session, EmailInput(ws, sub, automation, template, key))
+        row = session.get(Subscriber, sub)
+        assert row is not None and row.workspace_id == ws
+        return mailer.send_template(settings, session, row, "thank_you", key, [row.email],
+                                    extra={"threshold": "1,000.00"})
 
 
 def test_a_retried_send_finds_the_message_sent(mail_settings: Settings,
@@ -55,12 +58,6 @@ def test_without_smtp_messages_wait_in_the_outbox(settings: Settings) -> None:
         [row] = mailer.outbox(session, ws)
     assert (row.recipients, row.subject, row.status) == (["Ann@Example.com"], "Thank you",
                                                          "pending")
-
-
-def test_unsubscribed_subscribers_get_no_email(settings: Settings) -> None:
-    ws, ann = subscriber(settings, unsubscribed=True)
-    assert send(settings, ws, ann, "k", WIN_BACK, "win_back_1") == EmailResult(
-        False, "unsubscribed")
 
 
 def test_templates_can_be_overridden_and_must_have_a_subject(settings: Settings,

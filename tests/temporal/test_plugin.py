@@ -6,7 +6,7 @@ from typing import Any
 
 from revsync.settings import Settings
 from revsync.temporal.plugin import RevenueSyncPlugin
-from revsync.workflows.automations import NotifyWorkflow, RevenueRuleWorkflow, WinBackWorkflow
+from revsync.workflows.automations import RevenueRuleWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
 from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
@@ -48,12 +48,11 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
     settings = Settings()
     config = configure(settings, settings.task_queue)
     assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow,
-                                   WinBackWorkflow, NotifyWorkflow, RevenueRuleWorkflow,
-                                   DryRunWorkflow, RederiveWorkflow]
+                                   RevenueRuleWorkflow, DryRunWorkflow, RederiveWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
                              "revsync.derive_subscribers", "revsync.finish_run",
                              "revsync.apply_event", "revsync.dispatch_transitions",
-                             "revsync.send_automation_email", "revsync.run_rule_step"}
+                             "revsync.run_rule_step"}
     assert "max_task_queue_activities_per_second" not in config
     assert config["activity_executor"] is not None
 

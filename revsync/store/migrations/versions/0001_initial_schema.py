@@ -280,16 +280,6 @@ def upgrade() -> None:
                     ["workspace_id", "kind", "occurred_at", "subscriber_id"])
 
     op.create_table(
-        "automation_rule",
-        sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("config", sa.JSON(), nullable=False),
-        _workspace_fk(),
-        sa.PrimaryKeyConstraint("workspace_id", "kind"),
-    )
-
-    op.create_table(
         "revenue_rule",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
@@ -413,7 +403,7 @@ def _postgresql_triggers() -> None:
 
 def downgrade() -> None:
     for name in ("outbox", "automation_fire", "outbound_delivery", "rule_outcome",
-                 "revenue_rule", "automation_rule", "email_event", "segment",
+                 "revenue_rule", "email_event", "segment",
                  "subscriber_transition", "stripe_customer_link", "stripe_event",
                  "derive_checkpoint", "stream_checkpoint", "sync_run"):
         op.drop_table(name)
