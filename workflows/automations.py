@@ -19,6 +19,7 @@ from revsync.workflows.retries import rule_step
 
 with workflow.unsafe.imports_passed_through():
     from revsync.automations.types import (
+        RULE_WORKFLOW,
         SIGNAL,
         STOP,
         AutomationResult,
@@ -49,8 +50,8 @@ class _Signals:
             self.queue.append(signal)
 
 
-@workflow.defn(name="RevenueRule")
-class RevenueRuleWorkflow:
+@workflow.defn(name=RULE_WORKFLOW)
+class AutomationRuleWorkflow:
     """A workspace rule for one subscriber: each start runs the rule's action (one email,
     or a sequence's steps with their delays); a stop ends the run in progress. Each step
     is one activity that reads the rule afresh, checks its condition (at the first) or

@@ -9,6 +9,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from revsync.automations.definitions import rule_automation, rule_id_of
 from revsync.automations.types import (
+    RULE_WORKFLOW,
     SIGNAL,
     STOP,
     AutomationSignal,
@@ -16,8 +17,6 @@ from revsync.automations.types import (
     RuleInput,
     automation_workflow_id,
 )
-
-RULE_WORKFLOW = "RevenueRule"
 
 
 async def send(client: Client, task_queue: str, workspace_id: int, workspace_name: str,
@@ -32,6 +31,7 @@ async def send(client: Client, task_queue: str, workspace_id: int, workspace_nam
     rule_id = rule_id_of(command.automation)
     start = RuleInput(workspace_id=workspace_id, rule_id=rule_id,
                       subscriber_id=command.subscriber_id)
+    # By type name: the workflow module imports the activities, which import this one.
     await client.start_workflow(RULE_WORKFLOW, start, id=workflow_id, task_queue=task_queue,
                                 start_signal=SIGNAL, start_signal_args=[signal],
                                 static_summary=f"rule {rule_id} for subscriber "

@@ -2,7 +2,7 @@
 
 They are ordinary rules (`definitions`), created once per workspace when Stripe is
 first connected (`Workspace.default_rules_created` records it, so a default the user
-deleted stays deleted and an edited one keeps its edits). `RevenueRule.default_key`
+deleted stays deleted and an edited one keeps its edits). `AutomationRule.default_key`
 names the default a rule began as; `automations set KIND` edits that rule.
 
 - win_back: `churned` added starts three emails (now, then after each delay);
@@ -25,7 +25,7 @@ from revsync.automations.rule_store import RuleNotFound, replace, stored_documen
 from revsync.automations.types import KINDS, TEAM_ALERT, THANK_YOU, WIN_BACK
 from revsync.settings import Settings
 from revsync.store import workspaces
-from revsync.store.models import RevenueRule
+from revsync.store.models import AutomationRule
 
 NAMES = {WIN_BACK: "Win-back sequence", THANK_YOU: "Thank-you email",
          TEAM_ALERT: "Team alert on a failed payment"}
@@ -80,14 +80,13 @@ def ensure_default_rules(database_url: str, workspace_name: str) -> int:
 
 
 def _create_missing(session: Session, workspace_id: int) -> int:
-    taken = set(session.exec(select(RevenueRule.name)
-                             .where(RevenueRule.workspace_id == workspace_id)))
+    taken = set(session.exec(select(AutomationRule.name)
+                             .where(AutomationRule.workspace_id == workspace_id)))
     created = 0
     for rule in default_rules():
         if rule.name not in taken:
-            session.add(RevenueRule(workspace_id=workspace_id, name=rule.name,
-                                    definition=rule.definition,
-                                    default_key=rule.key))
+            session.add(AutomationRule(workspace_id=workspace_id, name=rule.name,
+                                       definition=rule.definition, default_key=rule.key))
             created += 1
     return created
 
@@ -96,11 +95,11 @@ class DefaultRuleError(ValueError):
     """A default rule cannot be tuned as asked; nothing was changed."""
 
 
-def default_rule(session: Session, workspace_id: int, kind: str) -> RevenueRule:
+def default_rule(session: Session, workspace_id: int, kind: str) -> AutomationRule:
     if kind not in KINDS:
         raise DefaultRuleError(f"unknown automation {kind!r}; one of {', '.join(KINDS)}")
-    row = session.exec(select(RevenueRule).where(RevenueRule.workspace_id == workspace_id,
-                                                 RevenueRule.default_key == kind)).first()
+    row = session.exec(select(AutomationRule).where(
+        AutomationRule.workspace_id == workspace_id, AutomationRule.default_key == kind)).first()
     if row is None:
         raise RuleNotFound(f"this workspace has no {kind} rule (it was deleted); "
                            "`automations rules add` creates a rule")
@@ -110,7 +109,7 @@ def default_rule(session: Session, workspace_id: int, kind: str) -> RevenueRule:
 def tune(settings: Settings, session: Session, workspace_id: int, kind: str, *,
          enabled: bool | None = None, delays_days: Sequence[float] | None = None,
          threshold: str | None = None, recipients: Sequence[str] | None = None
-         ) -> RevenueRule:
+         ) -> AutomationRule:
     """Change the settings a default rule began with, keeping the rest of its document
     (a condition added, templates changed); validated as a whole rule first."""
     row = default_rule(session, workspace_id, kind)
@@ -133,7 +132,7 @@ def tune(settings: Settings, session: Session, workspace_id: int, kind: str, *,
                    {**doc, "trigger": trigger, "action": action})
 
 
-def summary(row: RevenueRule) -> dict[str, Any]:
+def summary(row: AutomationRule) -> dict[str, Any]:
     """A default rule's settings in the terms `automations set` takes."""
     trigger, action = row.definition["trigger"], row.definition["action"]
     shown: dict[str, Any] = {}

@@ -29,8 +29,8 @@ from revsync.segments import Expr, condition
 from revsync.settings import Settings
 from revsync.store import workspaces
 from revsync.store.models import (
+    AutomationRule,
     OutboundDelivery,
-    RevenueRule,
     RuleOutcome,
     StripeSubscription,
     Subscriber,
@@ -59,7 +59,7 @@ def run_step(settings: Settings, session: Session, request: RuleStepInput,
 
 def _run_step(settings: Settings, session: Session, request: RuleStepInput,
               http: httpx.Client | None, attempt: int) -> RuleStepResult:
-    row = session.get(RevenueRule, request.rule_id)
+    row = session.get(AutomationRule, request.rule_id)
     if row is None or row.workspace_id != request.workspace_id:
         return RuleStepResult(False, "rule deleted")
     if not row.enabled:

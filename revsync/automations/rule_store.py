@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from revsync.automations import mailer
 from revsync.automations.definitions import Definition, DefinitionError, parse_definition
 from revsync.settings import Settings
-from revsync.store.models import RevenueRule, utcnow
+from revsync.store.models import AutomationRule, utcnow
 
 MAX_RULES = 200  # per workspace: each is read for every transition dispatched
 
@@ -35,7 +35,7 @@ class DuplicateRuleName(RuleStoreError):
     pass
 
 
-def definition_of(row: RevenueRule) -> Definition:
+def definition_of(row: AutomationRule) -> Definition:
     """The stored rule, parsed (it was valid when saved). Dispatch reads every enabled
     rule of the workspace for each event, so a document is parsed (its segment
     expressions with lark) once per process, not once per event."""
@@ -67,9 +67,10 @@ def checked(settings: Settings, doc: Any) -> Definition:
     return definition
 
 
-def list_rules(session: Session, workspace_id: int) -> list[RevenueRule]:
-    return list(session.exec(select(RevenueRule).where(RevenueRule.workspace_id == workspace_id)
-                             .order_by(col(RevenueRule.id))))
+def list_rules(session: Session, workspace_id: int) -> list[AutomationRule]:
+    return list(session.exec(select(AutomationRule)
+                             .where(AutomationRule.workspace_id == workspace_id)
+                             .order_by(col(AutomationRule.id))))
 
 
 def enabled_rules(session: Session, workspace_id: int) -> list[tuple[int, Definition]]:
@@ -83,24 +84,24 @@ def sequence_rule_ids(session: Session, workspace_id: int) -> list[int]:
             if row.id is not None and row.definition["action"]["kind"] == "sequence"]
 
 
-def get(session: Session, workspace_id: int, rule_id: int) -> RevenueRule:
-    row = session.get(RevenueRule, rule_id)
+def get(session: Session, workspace_id: int, rule_id: int) -> AutomationRule:
+    row = session.get(AutomationRule, rule_id)
     if row is None or row.workspace_id != workspace_id:
         raise RuleNotFound(f"no rule with id {rule_id} in this workspace")
     return row
 
 
-def create(settings: Settings, session: Session, workspace_id: int, doc: Any) -> RevenueRule:
+def create(settings: Settings, session: Session, workspace_id: int, doc: Any) -> AutomationRule:
     definition = checked(settings, doc)
     if len(list_rules(session, workspace_id)) >= MAX_RULES:
         raise RuleStoreError(f"a workspace has at most {MAX_RULES} rules")
-    row = RevenueRule(workspace_id=workspace_id, name=definition.name,
-                      enabled=definition.enabled, definition=stored_document(definition))
+    row = AutomationRule(workspace_id=workspace_id, name=definition.name,
+                         enabled=definition.enabled, definition=stored_document(definition))
     return _save(session, row)
 
 
 def replace(settings: Settings, session: Session, workspace_id: int, rule_id: int,
-            doc: Any) -> RevenueRule:
+            doc: Any) -> AutomationRule:
     """The rule becomes this document (a whole rule, validated like a new one)."""
     row = get(session, workspace_id, rule_id)
     definition = checked(settings, doc)
@@ -110,7 +111,7 @@ def replace(settings: Settings, session: Session, workspace_id: int, rule_id: in
 
 
 def set_enabled(session: Session, workspace_id: int, rule_id: int, enabled: bool
-                ) -> RevenueRule:
+                ) -> AutomationRule:
     row = get(session, workspace_id, rule_id)
     row.enabled, row.updated_at = enabled, utcnow()
     return _save(session, row)
@@ -121,12 +122,12 @@ def delete(session: Session, workspace_id: int, rule_id: int) -> None:
     session.commit()
 
 
-def shown(row: RevenueRule) -> dict[str, Any]:
+def shown(row: AutomationRule) -> dict[str, Any]:
     """The rule as the API and the CLI show it."""
     return {"id": row.id, **row.definition, "enabled": row.enabled}
 
 
-def _save(session: Session, row: RevenueRule) -> RevenueRule:
+def _save(session: Session, row: AutomationRule) -> AutomationRule:
     session.add(row)
     try:
         session.commit()

@@ -14,6 +14,7 @@ TEAM_ALERT = "team_alert"
 KINDS = (WIN_BACK, THANK_YOU, TEAM_ALERT)
 START, STOP = "start", "stop"
 SIGNAL = "transition"
+RULE_WORKFLOW = "AutomationRule"  # the workflow type of `AutomationRuleWorkflow`
 
 
 def automation_workflow_id(workspace_name: str, automation: str, subscriber_id: int) -> str:

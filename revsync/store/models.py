@@ -282,15 +282,15 @@ class EmailEvent(SQLModel, table=True):
     occurred_at: datetime
 
 
-class RevenueRule(SQLModel, table=True):
+class AutomationRule(SQLModel, table=True):
     """A workspace's own automation rule: trigger, condition and action, as one document
     (`revsync.automations.definitions`); name and enabled are columns to look them up.
     `default_key` names the default a rule was created as (win_back, thank_you,
     team_alert; `automations.defaults`), so `automations set` can find it."""
 
-    __tablename__ = "revenue_rule"
+    __tablename__ = "automation_rule"
     __table_args__ = (UniqueConstraint("workspace_id", "name"),
-                      Index("ix_revenue_rule_ws_default_key", "workspace_id", "default_key",
+                      Index("ix_automation_rule_ws_default_key", "workspace_id", "default_key",
                             unique=True))
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)

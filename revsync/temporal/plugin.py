@@ -35,7 +35,7 @@ from revsync.activities.stripe_event import EventStoreActivities, EventStripeAct
 from revsync.budget.task_queues import BudgetScope, BudgetUnavailable, apply_budget
 from revsync.settings import Settings, get_settings
 from revsync.temporal.converter import data_converter
-from revsync.workflows.automations import RevenueRuleWorkflow
+from revsync.workflows.automations import AutomationRuleWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
 from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
@@ -44,7 +44,7 @@ from revsync.workflows.stripe_event import StripeEventWorkflow
 log = logging.getLogger(__name__)
 
 WORKFLOWS: list[type] = [
-    FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, RevenueRuleWorkflow,
+    FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, AutomationRuleWorkflow,
     DryRunWorkflow, RederiveWorkflow,
 ]
 

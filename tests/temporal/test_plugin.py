@@ -6,7 +6,7 @@ from typing import Any
 
 from revsync.settings import Settings
 from revsync.temporal.plugin import RevenueSyncPlugin
-from revsync.workflows.automations import RevenueRuleWorkflow
+from revsync.workflows.automations import AutomationRuleWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
 from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
@@ -48,7 +48,7 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
     settings = Settings()
     config = configure(settings, settings.task_queue)
     assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow,
-                                   RevenueRuleWorkflow, DryRunWorkflow, RederiveWorkflow]
+                                   AutomationRuleWorkflow, DryRunWorkflow, RederiveWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
                              "revsync.derive_subscribers", "revsync.finish_run",
                              "revsync.apply_event", "revsync.dispatch_transitions",

@@ -280,7 +280,7 @@ def upgrade() -> None:
                     ["workspace_id", "kind", "occurred_at", "subscriber_id"])
 
     op.create_table(
-        "revenue_rule",
+        "automation_rule",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -293,8 +293,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("workspace_id", "name"),
     )
-    op.create_index("ix_revenue_rule_workspace_id", "revenue_rule", ["workspace_id"])
-    op.create_index("ix_revenue_rule_ws_default_key", "revenue_rule",
+    op.create_index("ix_automation_rule_workspace_id", "automation_rule", ["workspace_id"])
+    op.create_index("ix_automation_rule_ws_default_key", "automation_rule",
                     ["workspace_id", "default_key"], unique=True)
 
     op.create_table(
@@ -403,7 +403,7 @@ def _postgresql_triggers() -> None:
 
 def downgrade() -> None:
     for name in ("outbox", "automation_fire", "outbound_delivery", "rule_outcome",
-                 "revenue_rule", "email_event", "segment",
+                 "automation_rule", "email_event", "segment",
                  "subscriber_transition", "stripe_customer_link", "stripe_event",
                  "derive_checkpoint", "stream_checkpoint", "sync_run"):
         op.drop_table(name)
