@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError
 from revsync.workflows.retries import rule_step
 
 with workflow.unsafe.imports_passed_through():
+    from revsync.activities.automations import AutomationActivities
     from revsync.automations.types import (
         RULE_WORKFLOW,
         SIGNAL,
@@ -29,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         RuleStepResult,
     )
 
-EMAIL_TIMEOUT = timedelta(minutes=2)
+STEP_TIMEOUT = timedelta(minutes=2)  # one step: an email, or a webhook POST
 
 
 class _Signals:
@@ -101,14 +102,12 @@ class AutomationRuleWorkflow:
     async def _step(self, request: RuleInput, transition_id: int, step: int, armed: bool
                     ) -> RuleStepResult:
         try:
-            result: RuleStepResult = await workflow.execute_activity(
-                "revsync.run_rule_step",
+            return await workflow.execute_activity_method(
+                AutomationActivities.run_rule_step,
                 RuleStepInput(request.workspace_id, request.rule_id, request.subscriber_id,
                               transition_id, step, armed),
-                result_type=RuleStepResult,
-                **rule_step(EMAIL_TIMEOUT),
+                **rule_step(STEP_TIMEOUT),
             )
         except ActivityError as failed:  # every attempt failed: give this run up
             cause = str(failed.cause or failed)
             return RuleStepResult(False, f"given up: {cause}")
-        return result
