@@ -174,7 +174,7 @@ class SyncStoreActivities:
         key = f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"
         # Locked like a webhook event's derivation, so the two never interleave.
         with permanent_errors(), db.locked_session(self.url) as session:
-            rules = derivation.rules_for(session, request.workspace_id)
+            inputs = derivation.inputs_for(session, request.workspace_id)
             cursor, done, total = request.after_subscriber_id, False, DeriveCounts()
             for _ in range(request.max_batches):
                 # Each batch's transaction starts from the committed progress, read locked,
@@ -185,7 +185,7 @@ class SyncStoreActivities:
                 if done:
                     break
                 cursor, done, batch = derivation.derive_next_batch(
-                    session, rules, cursor, request.batch_size, request.now,
+                    session, inputs, cursor, request.batch_size, request.now,
                     request.transitions_source or None,
                 )
                 total.add(batch.counts)

@@ -36,14 +36,14 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
     if done is not None:
         session.rollback()
         return EventResult(ALREADY_APPLIED, subscribers=done.subscribers)
-    rules = derivation.rules_for(session, request.workspace_id, whole_catalogue=False)
+    inputs = derivation.inputs_for(session, request.workspace_id, whole_catalogue=False)
     watch = workspaces.by_id(session, request.workspace_id).watch_products
     if watch and not _watched(session, request, set(watch)):
         _record(session, request, NOT_WATCHED, 0)
         session.commit()
         return EventResult(NOT_WATCHED)
     subscribers = lock_subscribers(session, request.workspace_id, request.customer_ids)
-    derived = derivation.derive(session, rules, subscribers, now, record_as=request.event_id,
+    derived = derivation.derive(session, inputs, subscribers, now, record_as=request.event_id,
                                 follow_displaced=True)
     _record(session, request, APPLIED, len(derived.subscriber_ids))
     session.commit()

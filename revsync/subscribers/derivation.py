@@ -1,10 +1,10 @@
 """Derive subscribers' Stripe-managed attributes from the mirror: the one entry point.
 
 The full sync, a webhook event and a re-derivation after an option change all come
-here: `rules_for` reads the workspace's policy and catalogue once, `derive` re-derives
+here: `inputs_for` reads the workspace's policy and catalogue once, `derive` re-derives
 subscribers the caller has locked (reading their customers from the mirror, applying
-the pure rules of `revsync.revenue`, writing what changed and recording transitions).
-The caller commits, so a derivation commits together with whatever it belongs to.
+the revenue definitions of `revsync.revenue`, writing what changed and recording
+transitions). The caller commits, so a derivation commits together with whatever it belongs to.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from revsync.revenue import (
     Derived,
     RevenueError,
     RevenuePolicy,
+    derive_subscriber,
     eligibility,
 )
-from revsync.revenue import derive_subscriber as derive_by_rules
 from revsync.store import workspaces
 from revsync.store.models import Subscriber
 from revsync.subscribers import changes, facts
@@ -31,8 +31,9 @@ from revsync.sync.types import DeriveCounts
 
 
 @dataclass(frozen=True)
-class Rules:
-    """What the rules need besides a subscriber's customers: read once per transaction."""
+class DerivationInputs:
+    """What deriving reads besides a subscriber's customers, the workspace's revenue policy
+    and the product catalogue: read once per transaction."""
 
     workspace_id: int
     policy: RevenuePolicy
@@ -48,7 +49,8 @@ class Derivation:
     subscriber_ids: set[int] = field(default_factory=set)
 
 
-def rules_for(session: Session, workspace_id: int, whole_catalogue: bool = True) -> Rules:
+def inputs_for(session: Session, workspace_id: int, whole_catalogue: bool = True
+               ) -> DerivationInputs:
     """The workspace's policy (a malformed option raises `WorkspaceError`) and catalogue.
 
     A full sync reads the whole catalogue once for many batches; an event, which derives
@@ -57,12 +59,12 @@ def rules_for(session: Session, workspace_id: int, whole_catalogue: bool = True)
     """
     policy = workspaces.policy(workspaces.by_id(session, workspace_id))
     catalogue = facts.load_catalogue(session, workspace_id) if whole_catalogue else None
-    return Rules(workspace_id, policy, catalogue)
+    return DerivationInputs(workspace_id, policy, catalogue)
 
 
 def derive(
     session: Session,
-    rules: Rules,
+    inputs: DerivationInputs,
     subscribers: Sequence[Subscriber],
     now: int,
     record_as: str | None = None,
@@ -78,17 +80,17 @@ def derive(
     done = Derivation()
     while subscribers:
         displaced: set[int] = set()
-        _derive_locked(session, rules, subscribers, now, done, displaced)
+        _derive_locked(session, inputs, subscribers, now, done, displaced)
         done.subscriber_ids |= {s.id for s in subscribers if s.id is not None}
-        subscribers = (lock_by_id(session, rules.workspace_id, displaced - done.subscriber_ids)
+        subscribers = (lock_by_id(session, inputs.workspace_id, displaced - done.subscriber_ids)
                        if follow_displaced else [])
     if record_as is not None:
-        changes.record_transitions(session, rules.workspace_id, record_as, done.transitions)
+        changes.record_transitions(session, inputs.workspace_id, record_as, done.transitions)
     return done
 
 
 def derive_next_batch(
-    session: Session, rules: Rules, after_id: int, batch_size: int, now: int,
+    session: Session, inputs: DerivationInputs, after_id: int, batch_size: int, now: int,
     record_as: str | None = None,
 ) -> tuple[int, bool, Derivation]:
     """Lock and derive the next `batch_size` subscribers after `after_id`; the caller
@@ -98,12 +100,12 @@ def derive_next_batch(
     """
     subscribers = session.exec(
         select(Subscriber)
-        .where(Subscriber.workspace_id == rules.workspace_id, col(Subscriber.id) > after_id)
+        .where(Subscriber.workspace_id == inputs.workspace_id, col(Subscriber.id) > after_id)
         .order_by(col(Subscriber.id))
         .limit(batch_size)
         .with_for_update()
     ).all()
-    done = derive(session, rules, subscribers, now, record_as)
+    done = derive(session, inputs, subscribers, now, record_as)
     if not subscribers:
         return after_id, True, done
     last = subscribers[-1].id
@@ -127,33 +129,33 @@ def lock_by_id(
 
 def _derive_locked(
     session: Session,
-    rules: Rules,
+    inputs: DerivationInputs,
     subscribers: Sequence[Subscriber],
     now: int,
     done: Derivation,
     displaced: set[int],
 ) -> None:
     ids = [s.id for s in subscribers if s.id is not None]
-    known = facts.load_facts(session, rules.workspace_id, [s.email_norm for s in subscribers],
-                             bool(rules.policy.products))
+    known = facts.load_facts(session, inputs.workspace_id, [s.email_norm for s in subscribers],
+                             bool(inputs.policy.products))
     old_tags = changes.stripe_tags(session, ids)
-    catalogue = rules.catalogue
+    catalogue = inputs.catalogue
     if catalogue is None:
-        catalogue = facts.catalogue_for(session, rules.workspace_id,
+        catalogue = facts.catalogue_for(session, inputs.workspace_id,
                                         (fact for found in known.values() for fact in found))
     outcomes: list[changes.Outcome] = []
     for subscriber in subscribers:
         assert subscriber.id is not None
         mine = known.get(subscriber.email_norm, [])
         try:
-            derived = derive_by_rules(mine, catalogue, rules.policy, now)
+            derived = derive_subscriber(mine, catalogue, inputs.policy, now)
         except RevenueError as error:
             raise RevenueError(f"subscriber {subscriber.id}: {error}") from None
-        _count(done.counts, mine, derived, rules.policy, catalogue)
+        _count(done.counts, mine, derived, inputs.policy, catalogue)
         outcomes.append(changes.Outcome(subscriber, derived,
                                         old_tags.get(subscriber.id, frozenset())))
     eligible = {o.subscriber.id: o.derived.eligible for o in outcomes}
-    transitions, taken_from = changes.write_all(session, rules.workspace_id, outcomes)
+    transitions, taken_from = changes.write_all(session, inputs.workspace_id, outcomes)
     displaced |= taken_from
     done.transitions += transitions
     done.counts.subscribers_changed += len(transitions)
