@@ -1,4 +1,4 @@
-"""Revenue rules (docs/revenue-rules.md) as pure functions over plain Stripe JSON.
+"""Revenue definitions (docs/revenue-definitions.md) as pure functions over plain Stripe JSON.
 
 No I/O: the sync reads Stripe objects from mirror tables, groups customers by
 :func:`normalize_email`, and calls :func:`derive_subscriber` per subscriber.

@@ -1,4 +1,4 @@
-"""Value types shared by the revenue rules (inputs, policy, and the derived result)."""
+"""Value types shared by the revenue definitions (inputs, policy, the derived result)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ STRIPE_TAGS: frozenset[str] = frozenset(
 
 @dataclass(frozen=True)
 class RevenuePolicy:
-    """Workspace settings that change what the revenue rules produce."""
+    """Workspace settings that change what the revenue definitions produce."""
 
     reporting_currency: str = "usd"
     fx_rates: Mapping[str, Decimal] = field(default_factory=dict)
@@ -41,7 +41,7 @@ class Catalogue:
 
 @dataclass(frozen=True)
 class CustomerFacts:
-    """Everything the rules need about one Stripe customer."""
+    """Everything the revenue definitions need about one Stripe customer."""
 
     customer: StripeObject
     subscriptions: Sequence[StripeObject]  # all statuses; discounts expanded (dicts) or ids

@@ -29,7 +29,7 @@ MAX_CONVERTED = 10**15
 
 
 class RevenueError(ValueError):
-    """A rule cannot give a number (the message says which amount and currency): no
+    """A definition cannot give a number (the message says which amount and currency): no
     retry can fix it, only a change of the workspace's options."""
 
 

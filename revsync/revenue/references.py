@@ -1,12 +1,12 @@
-"""Which catalogue entries some Stripe objects can refer to, found without the rules.
+"""Which catalogue entries some Stripe objects can refer to, found without deriving.
 
 An event re-derives a handful of subscribers; loading the workspace's whole price and
 coupon catalogue for them costs more than the rest of the event on an account with
-thousands of prices. Every id the rules may look up (`item.price`, a legacy `item.plan`,
-a tiered price's own id, `discount.coupon`, `discount.source.coupon`) is a string under
-one of these keys, or the id of an embedded price or plan, at any depth. Collecting
-them all over-approximates, which is harmless: a catalogue entry not referenced is
-never read.
+thousands of prices. Every id the definitions may look up (`item.price`, a legacy
+`item.plan`, a tiered price's own id, `discount.coupon`, `discount.source.coupon`) is a
+string under one of these keys, or the id of an embedded price or plan, at any depth.
+Collecting them all over-approximates, which is harmless: a catalogue entry not
+referenced is never read.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Write Stripe objects into the workspace's mirror tables, idempotently.
 
-Each object is stored as a slim projection: the keys the revenue rules read, so a
+Each object is stored as a slim projection: the keys the revenue definitions read, so a
 100,000-customer account stays small on disk. Upserts carry a monotonic guard: a
 row is only replaced by a read at least as fresh (`fetched_at`), so a full-sync
 page read earlier never overwrites a webhook's newer state.

@@ -57,7 +57,7 @@ def stripe_tags(session: Session, subscriber_ids: Sequence[int]) -> dict[int, fr
 
 @dataclass(frozen=True)
 class Outcome:
-    """One locked subscriber, what the rules derived for it, and its Stripe tags before."""
+    """One locked subscriber, what deriving it gave, and its Stripe tags before."""
 
     subscriber: Subscriber
     derived: Derived

@@ -1,4 +1,4 @@
-"""Properties of the revenue rules over generated Stripe-shaped data."""
+"""Properties of the revenue definitions over generated Stripe-shaped data."""
 
 from decimal import Decimal
 from fractions import Fraction
@@ -181,9 +181,9 @@ def test_order_does_not_matter(
 #
 # Each generated customer has licensed, undiscounted or percent-discounted usd items and
 # plain charges, so the expected figures follow from the documented formulas alone
-# (docs/revenue-rules.md), written out here without calling the code under test.
+# (docs/revenue-definitions.md), written out here without calling the code under test.
 
-MONTHS_PER = {  # one billing period of `interval`, in months, as the rules define it
+MONTHS_PER = {  # one billing period of `interval`, in months, as the definitions define it
     "month": Fraction(1),
     "year": Fraction(12),
     "week": Fraction(12, 52),

@@ -1,5 +1,5 @@
 """An event reads only the catalogue entries its customers refer to: the references
-found cover every lookup the rules make, so the result is the whole catalogue's."""
+found cover every lookup the definitions make, so the result is the whole catalogue's."""
 
 from __future__ import annotations
 

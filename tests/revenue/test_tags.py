@@ -1,4 +1,4 @@
-"""Stripe-managed tags, per the table in docs/revenue-rules.md."""
+"""Stripe-managed tags, per the table in docs/revenue-definitions.md."""
 
 from typing import Any
 
