@@ -1,2 +1,3 @@
 """Why a subscriber has its numbers and tags, and what its transitions fired:
-`report` reads it from the database, `render` writes it as text for the CLI."""
+`parts` builds the revenue part from the subscriber's customers (pure, no I/O), `report`
+reads the whole explanation from the database, `render` writes it as text for the CLI."""

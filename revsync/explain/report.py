@@ -1,6 +1,6 @@
 """A subscriber's explanation, read from the mirror and the records (no Stripe request).
 
-The revenue part is `revsync.revenue.explain` over the subscriber's customers as the
+The revenue part is `parts.explain` over the subscriber's customers as the
 derivation reads them now; the stored values are shown beside it (they differ only if
 the mirror changed since the last derivation). Each recent transition lists what it asks
 of the workspace's rules (the three defaults among them) with today's settings, what
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from revsync.automations.definitions import rule_automation, rule_commands
 from revsync.automations.dispatch import change_of, fired_before
 from revsync.automations.rule_store import enabled_rules
-from revsync.revenue.explain import explain
+from revsync.explain.parts import explain
 from revsync.store import workspaces
 from revsync.store.models import RuleOutcome, Subscriber, SubscriberTransition
 from revsync.subscribers import changes, facts

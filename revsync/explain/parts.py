@@ -16,15 +16,19 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from .derive import derive_subscriber
-from .discounts import apply_discounts, discount_list
-from .eligibility import ELIGIBLE, eligibility
-from .model import Catalogue, CustomerFacts, RevenuePolicy, Tally
-from .money import convert_exact, fraction_to_decimal, to_major_exact
-from .mrr import subscription_counts_for_mrr, subscription_items, subscription_mrr_exact
-from .pricing import item_amount_per_period, item_interval
-from .read import as_dict, get_int, get_str, lower
-from .tags import subscription_tags
+from revsync.revenue.derive import derive_subscriber
+from revsync.revenue.discounts import apply_discounts, discount_list
+from revsync.revenue.eligibility import ELIGIBLE, eligibility
+from revsync.revenue.model import Catalogue, CustomerFacts, RevenuePolicy, Tally
+from revsync.revenue.money import convert_exact, fraction_to_decimal, to_major_exact
+from revsync.revenue.mrr import (
+    subscription_counts_for_mrr,
+    subscription_items,
+    subscription_mrr_exact,
+)
+from revsync.revenue.pricing import item_amount_per_period, item_interval
+from revsync.revenue.read import as_dict, get_int, get_str, lower
+from revsync.revenue.tags import subscription_tags
 
 
 @dataclass

@@ -6,10 +6,9 @@ from __future__ import annotations
 from decimal import Decimal as D
 from fractions import Fraction
 
+from revsync.explain.parts import explain
 from revsync.revenue import RevenuePolicy
-from revsync.revenue.explain import explain
-
-from .factories import (
+from tests.revenue.factories import (
     EMPTY,
     NOW,
     charge,
