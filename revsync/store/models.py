@@ -50,7 +50,7 @@ class Workspace(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     webhook_endpoint_id: str | None = Field(default=None, max_length=255)
-    # The host platform's endpoint for rule webhooks (migration 0011), secret encrypted.
+    # The host platform's endpoint for rule webhooks, its secret encrypted.
     outbound_webhook_url: str | None = Field(default=None, max_length=500)
     outbound_webhook_secret_encrypted: str | None = None
     # Stripe Connect: the connected account (`Stripe-Account`) the platform key reads.
@@ -242,7 +242,8 @@ class SubscriberTransition(SQLModel, table=True):
     tags_removed: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    # The Stripe-managed tags held after it; NULL on rows recorded before migration 0009.
+    # The Stripe-managed tags held after it; NULL: not recorded, so the triggers read
+    # what the transition added.
     tags_after: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     mrr_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     mrr_after: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
