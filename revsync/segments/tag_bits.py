@@ -2,8 +2,9 @@
 the subscriber row (and its revenue indexes) instead of one subquery per subscriber.
 
 The bits mean "has this tag from any source", like `tag = x`. The database keeps them
-(triggers on `subscriber_tag`, migration 0008), so every writer of tags is covered.
-A bit's value is stored data: never renumber one, only add new ones.
+(triggers on `subscriber_tag`, created by the migrations with their own copy of this
+table), so every writer of tags is covered. A bit's value is stored data: never
+renumber one, only add new ones, each with a revision that rewrites the triggers.
 """
 
 from __future__ import annotations
