@@ -83,9 +83,8 @@ class Settings(BaseSettings):
     )
     stripe_worker_pollers: int = Field(
         default=16, ge=1, le=256,
-        description="Activity task polls a Stripe worker keeps open, so every partition of "
-        "the queue has one waiting (5, the SDK's default, drew 85-89% of the budget at 300 "
-        "ms, 16 drew 89-93%).",
+        description="Activity task polls a Stripe worker keeps open (the SDK's default is 5), "
+        "so every partition of the queue has one waiting when the rate frees a task.",
     )
     stripe_worker_threads: int = Field(
         default=64, ge=1, le=512,
@@ -94,8 +93,8 @@ class Settings(BaseSettings):
     pages_per_activity: int = Field(
         default=2, ge=1, le=50,
         description="Pages per Stripe activity. Temporal's per-key rate limit holds a low "
-        "activity rate less closely (about 70% at 1-2 activities/s, 96% at 5/s, measured), "
-        "so a few pages per activity keep the budget busy.",
+        "activity rate less closely than a higher one, so keep the budget divided by this "
+        "at 5 activities/s or more.",
     )
     stripe_max_retries: int = Field(default=8, ge=0, le=20)
     stripe_events_task_queue: str = Field(

@@ -40,10 +40,10 @@ with workflow.unsafe.imports_passed_through():
         stream_totals,
     )
 
-# Continue-as-new at the server's suggestion (a dev server suggests it at 4,096 events:
-# the 100,000-customer bench's runs closed at 4,234) or past this many events, if the
-# cluster suggests it later. Each one stops every cursor until the last in flight
-# returns (half the budget for about 10 s at 300 ms), so not too often.
+# Continue-as-new at the server's suggestion (a dev server suggests it at 4,096 events)
+# or past this many events, if the cluster suggests it later. Each one stops every
+# cursor until the last in flight returns (half the budget for several seconds at 300 ms
+# a request), so not too often.
 HISTORY_LIMIT = 8_000
 MAX_PARTITIONS = 32  # of a stream listing at once: each costs at most one partial page
 

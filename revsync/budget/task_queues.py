@@ -4,7 +4,7 @@
 Temporal scales by the key's weight; it holds across all workers, so adding workers
 never raises an account's budget. A server without the call (older than 1.28, the
 time-skipping test server) or that refuses it leaves the fleet scope: one worker-side
-rate for all accounts together, as before accounts had budgets.
+rate for all accounts together.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 `StripeClient.raw_request` parses every answer with `json.loads` into OrderedDicts
 before returning it, and the gateway then parses the same body again with orjson (plain
-dicts, several times faster). For a 240 KB page of 100 charges that first parse is
-3.6 ms of the 5-8 ms the SDK spends on the page (measured), all of it holding the GIL.
+dicts, several times faster). For a page of 100 charges that first parse is most of the
+time the SDK spends on the page, all of it holding the GIL.
 
 So list pages go one level down, to the SDK's requestor: the same key, API version,
 headers, `Stripe-Account`, telemetry and connection pool as `raw_request`, and the SDK's

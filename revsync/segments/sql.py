@@ -65,7 +65,7 @@ def condition(expr: Expr, now: datetime) -> ColumnElement[bool]:
         return _condition(expr, now, in_id_order=False)
     # SQLite would still read a revenue index for its workspace prefix, since it covers
     # the row; a column no such index holds (always true here) leaves it the id-ordered
-    # scan or the workspace index. 1,000,000 subscribers: 543 -> 209 ms.
+    # scan or the workspace index, which is the faster plan for a correlated subquery.
     uncovered = by_dialect(true(), SUBSCRIBER.c.unsubscribed.is_not(None))
     return and_(_condition(expr, now, in_id_order=True), uncovered)
 
@@ -83,9 +83,9 @@ def _correlated(expr: Expr) -> bool:
     """Whether `expr` runs a subquery per subscriber (engagement, or a tag without a bit).
 
     SQLite then probes the event and tag indexes once per row, which is fast in id order
-    and about 2.4x slower in the order of a revenue index (`mrr >= 50 AND
-    opened_emails_last_30_days = 0`, 1,000,000 subscribers: 267 -> 643 ms), so there the
-    revenue columns are written `+ mrr`, which SQLite will not use an index for.
+    and more than twice as slow in the order of a revenue index (`mrr >= 50 AND
+    opened_emails_last_30_days = 0`), so there the revenue columns are written `+ mrr`,
+    which SQLite will not use an index for.
     """
     if isinstance(expr, Comparison):
         kind = attributes.kind(expr.attribute)

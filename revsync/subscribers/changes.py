@@ -71,9 +71,9 @@ def write_all(
 
     Returns the transitions, and the other subscribers that held a customer one of these
     now takes over (an email change): they must be derived again, or they keep its
-    revenue. Per-subscriber ORM writes cost about 1.6 ms each (measured on SQLite, most of
-    it autoflushes between the link queries); a batch of 500 here is a few executemany
-    statements. The loaded `Subscriber` objects are updated in place, not left stale.
+    revenue. Per-subscriber ORM writes would autoflush between the link queries; a batch
+    of 500 here is a few executemany statements. The loaded `Subscriber` objects are
+    updated in place, not left stale.
     """
     changed = [(o, t) for o in outcomes if (t := _transition(o)) is not None]
     if not changed:

@@ -2,9 +2,9 @@
 
 Temporal gives every workflow instance a new payload converter built from its class, so
 the stock Pydantic converter's per-instance cache of `TypeAdapter`s starts empty for
-each workflow: every webhook event rebuilt the adapter of its input (a schema
-generation, about 11% of the worker's CPU per event, measured with py-spy). Here the
-cache belongs to the process. The payloads are the same bytes either way.
+each workflow, and every webhook event would rebuild the adapter of its input (a schema
+generation, a noticeable share of the worker's CPU per event). Here the cache belongs to
+the process. The payloads are the same bytes either way.
 """
 
 from __future__ import annotations

@@ -19,17 +19,15 @@ DEFAULT_HOST, DEFAULT_PORT, DEFAULT_UI_PORT = "127.0.0.1", 7233, 8233
 SEARCH_ATTRIBUTES = {"RevsyncWorkspace": "Keyword"}
 # Fair dispatch between fairness keys (the Stripe accounts) of a backlogged queue, instead
 # of first come first served. Opt-in: the per-key rate limits (the budgets) hold without
-# it, and with it tests/temporal/test_recovery_after_kill.py read 19-24 s per phase here,
-# against 18-22 s without it (both with fairness keys; 11-12 s before keys).
+# it, and it lengthens the recovery of an activity whose worker was killed.
 FAIRNESS_ENV = "REVSYNC_DEV_SERVER_FAIRNESS"
 FAIRNESS = {"matching.enableFairness": "true"}
 
 
 # One partition per task queue. A queue's rate limits (the per-account Stripe budgets
-# among them) are enforced by each partition for its share of the tasks, and with the
-# default four the budget went partly unused: `bench/full_sync.py --customers 10000
-# --latency-ms 300 --budget 10` listed at 8.7 requests/s with four partitions, 9.5 with
-# one. A single dev server gains nothing from more partitions.
+# among them) are enforced by each partition for its share of the tasks, so with the
+# default four an account with few tasks waiting leaves part of its budget unused. A
+# single dev server gains nothing from more partitions.
 # `REVSYNC_DEV_SERVER_PARTITIONS` sets another count (Temporal's own default is 4).
 PARTITIONS_ENV = "REVSYNC_DEV_SERVER_PARTITIONS"
 
