@@ -43,7 +43,7 @@ from revsync.setup import connection
 from revsync.store import db, workspaces
 from revsync.subscribers import csv_import
 from revsync.sync.client import start_sync
-from revsync.sync.types import SyncReport
+from revsync.sync.types import SyncReport, stream_totals
 from revsync.temporal.client import connect
 from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.process_exit import exit_now
@@ -126,8 +126,9 @@ def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss:
     print(f"latency injected    {args.latency_ms:.0f} ms/request")
     print(f"budget              {args.budget:g} requests/s, {args.pages_per_activity} pages "
           "per activity")
-    for s in report.streams:
-        print(f"  {s.key:<16} {s.objects:>9,} objects {s.requests:>6,} requests")
+    for total in stream_totals(report.streams):
+        print(f"  {total.name:<16} {total.objects:>9,} objects {total.requests:>6,} requests "
+              f"{total.parts:>3} range(s)")
     print(f"requests (data)     {data_requests:,} vs minimum {report.min_requests:,} "
           f"({data_requests / report.min_requests:.3f}x); catalogues {report.catalogue_requests}")
     print(f"wall time           {wall:.1f} s (listing {streams_end:.1f} s, "
