@@ -64,8 +64,10 @@ class SyncStripeActivities(StripeActivities):
             gateway = self.gateways.get(request.workspace_id)
             with db.session(url) as session:
                 state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
-            fetched = 0
-            while not state.done and fetched < self.settings.pages_per_activity:
+            # The activity rate is the account's budget divided by this many requests, so
+            # the pages that complete nested lists count too.
+            sent = 0
+            while not state.done and sent < self.settings.pages_per_activity:
                 progress(state.name, state.cursor, state.pages)
                 asked = time.monotonic()
                 try:
@@ -73,7 +75,7 @@ class SyncStripeActivities(StripeActivities):
                         state.name, state.cursor, state.cursor_created, state.created_filter
                     )
                 except Throttled:
-                    if fetched:  # what was read is committed; the next fetch waits its turn
+                    if sent:  # what was read is committed; the next fetch waits its turn
                         return state
                     # Benign: expected under a budget Stripe enforces exactly, so the
                     # SDK logs it at debug, without a traceback per 429.
@@ -86,7 +88,7 @@ class SyncStripeActivities(StripeActivities):
                         session, request.workspace_id, request.sync_run_id, state, page,
                         seconds=time.monotonic() - asked,
                     )
-                fetched += 1
+                sent += page.requests
             return state
 
     @activity.defn(name="revsync.plan_partitions")

@@ -131,6 +131,9 @@ def print_report(args: argparse.Namespace, report: SyncReport, wall: float, rss:
               f"{total.parts:>3} range(s)")
     print(f"requests (data)     {data_requests:,} vs minimum {report.min_requests:,} "
           f"({data_requests / report.min_requests:.3f}x); catalogues {report.catalogue_requests}")
+    nested = sum(s.nested_pages for s in report.streams)
+    print(f"nested-list pages   {nested:,} (subscription items and invoice lines past the "
+          "10 Stripe embeds; part of the minimum)")
     print(f"wall time           {wall:.1f} s (listing {streams_end:.1f} s, "
           f"derive+finish {wall - streams_end:.1f} s)")
     print(f"Stripe objects/s    {objects / wall:,.0f} overall, {objects / streams_end:,.0f} "

@@ -92,7 +92,8 @@ class Settings(BaseSettings):
     )
     pages_per_activity: int = Field(
         default=2, ge=1, le=50,
-        description="Pages per Stripe activity. Temporal's per-key rate limit holds a low "
+        description="Stripe requests per full-sync activity (list pages, and the pages "
+        "that complete their objects' nested lists). Temporal's per-key rate limit holds a low "
         "activity rate less closely than a higher one, so keep the budget divided by this "
         "at 5 activities/s or more.",
     )

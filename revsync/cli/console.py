@@ -77,6 +77,7 @@ def summary_table(report: SyncReport, currency: str) -> Table:
     rows += [
         ("Stripe requests (data streams)", f"{data_requests:,} vs minimum "
                                            f"{report.min_requests:,} ({ratio:.3f}x)"),
+        ("  of which nested-list pages", f"{sum(s.nested_pages for s in report.streams):,}"),
         ("Stripe requests (catalogues)", f"{report.catalogue_requests:,}"),
     ]
     for label, value in rows:

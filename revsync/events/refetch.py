@@ -58,6 +58,7 @@ def _store_current(
             _forget(session, workspace_id, target, requested_at=asked)
             session.commit()
         return None, 1
+    requests += gateway.complete(target.stream, obj)[1]
     with db.session(url) as session:
         if mirror.has_id(obj) and obj["id"] == target.id:
             mirror.upsert(session, target.stream, workspace_id, [obj], requested_at)

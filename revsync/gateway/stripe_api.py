@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import orjson
 import stripe
@@ -63,12 +63,22 @@ RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
 
 
 @dataclass(frozen=True)
+class NestedList:
+    """A list Stripe embeds in an object, at most 10 entries of it: the rest is paged from
+    the list's `url`, with these expansions (relative to each entry, as `data.<...>`)."""
+
+    field: str
+    expand: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StreamSpec:
     """How one Stripe object type is listed across a whole account."""
 
     resource: str
     params: dict[str, Any] = field(default_factory=dict)
     catalogue: bool = False
+    nested: tuple[NestedList, ...] = ()
 
 
 STREAMS: dict[str, StreamSpec] = {
@@ -80,10 +90,13 @@ STREAMS: dict[str, StreamSpec] = {
     "subscriptions": StreamSpec(
         "subscriptions",
         {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]},
+        nested=(NestedList("items", ("data.discounts",)),),
     ),
     "charges": StreamSpec("charges"),
-    "invoices": StreamSpec("invoices", {"status": "paid"}),
+    "invoices": StreamSpec("invoices", {"status": "paid"}, nested=(NestedList("lines"),)),
 }
+# Where a nested list's rest may be paged: Stripe's own list endpoints, nothing else.
+NESTED_URL = re.compile(r"/v1/(subscription_items|invoices/[A-Za-z0-9_]{1,255}/lines)")
 
 
 def streams_needed(products_selected: bool) -> list[str]:
@@ -110,6 +123,7 @@ class Page:
     # When the answering request was sent: the state it read is at least this new.
     # The mirror's monotonic guard compares these, never the time a row is written.
     requested_at: float = 0.0
+    nested_pages: int = 0  # pages of nested lists read to complete the objects
 
     @property
     def newest_created(self) -> int | None:
@@ -193,7 +207,50 @@ class StripeGateway:
         page = Page(objects, has_more, requests, len(data) - len(objects), requested_at)
         if has_more and page.last_id is None:
             raise StripeUnavailable(f"Stripe answered {path} with more to come but no cursor")
+        for obj in objects:
+            nested_pages, nested_requests = self.complete(stream, obj)
+            page.nested_pages += nested_pages
+            page.requests += nested_requests
         return page
+
+    def complete(self, stream: str, obj: dict[str, Any]) -> tuple[int, int]:
+        """Read the rest of every nested list `obj` embeds only in part (`has_more`), from
+        the list's own `url`, 100 at a time; the pages read and the requests they took.
+
+        Only a list that says there is more costs a request. A list that is missing or
+        odd is left as it is, for the revenue definitions to count, never guessed at; a
+        `url` other than Stripe's own list endpoints is Stripe misbehaving.
+        """
+        pages = requests = 0
+        for nested in STREAMS[stream].nested:
+            listed = obj.get(nested.field)
+            if not isinstance(listed, dict) or listed.get("has_more") is not True:
+                continue
+            data, url = listed.get("data"), listed.get("url")
+            if not isinstance(data, list) or not isinstance(url, str):
+                continue
+            path, _, query = url.partition("?")
+            if not NESTED_URL.fullmatch(path):
+                raise StripeUnavailable(f"Stripe named {url!r} as the rest of a list")
+            params: dict[str, Any] = dict(parse_qsl(query))
+            params["limit"] = PAGE_SIZE
+            if nested.expand:
+                params["expand"] = list(nested.expand)
+            more = True
+            while more:
+                last = next((e.get("id") for e in reversed(data)
+                             if isinstance(e, dict) and isinstance(e.get("id"), str)), None)
+                if last is None:
+                    raise StripeUnavailable(f"Stripe answered {path} with no cursor to go on")
+                body, spent = self.get(path, {**params, "starting_after": last})
+                pages, requests = pages + 1, requests + spent
+                rest, has_more = body.get("data"), body.get("has_more")
+                if not isinstance(rest, list) or not isinstance(has_more, bool) or (
+                        has_more and not rest):
+                    raise StripeUnavailable(f"Stripe answered {path} with a malformed list")
+                data, more = [*data, *rest], has_more
+            obj[nested.field] = {**listed, "data": data, "has_more": False}
+        return pages, requests
 
     def exists_before(self, stream: str, before: int) -> tuple[bool, int]:
         """Is there any object created before `before`? One request of one object."""

@@ -74,7 +74,8 @@ def paid_invoice_products(facts: CustomerFacts) -> set[str]:
 
 
 def invoice_products(invoice: Mapping[str, Any]) -> set[str]:
-    """Products on the invoice's lines, paid or not."""
+    """Products on the invoice's lines, paid or not. Of lines Stripe gave only part of,
+    the ones given are still facts (the sync reads the rest before storing an invoice)."""
     products: set[str] = set()
     for line in list_data(invoice.get("lines")) or []:
         line_obj = as_dict(line)

@@ -17,12 +17,13 @@ from revsync.revenue.money import convert_exact, fraction_to_decimal
 from .discounts import apply_discounts, discount_list, subscription_level_discounts
 from .model import Catalogue, CustomerFacts, RevenuePolicy, Tally
 from .pricing import item_amount_per_period, item_interval, monthly_factor
-from .read import as_dict, get_str, list_data, lower
+from .read import as_dict, complete_list_data, get_str, lower
 
 
 def subscription_items(subscription: Mapping[str, Any]) -> list[dict[str, Any]] | None:
-    """The subscription's items (``items.data``); None when the field is missing/odd."""
-    data = list_data(subscription.get("items"))
+    """The subscription's items (``items.data``); None when the field is missing, odd or
+    holds only part of them."""
+    data = complete_list_data(subscription.get("items"))
     if data is None:
         return None
     return [item for item in (as_dict(x) for x in data) if item is not None]

@@ -89,6 +89,15 @@ def list_data(value: object) -> list[object] | None:
     return None
 
 
+def complete_list_data(value: object) -> list[object] | None:
+    """The elements of a nested Stripe list that holds all of them; None when it is
+    missing, odd, or says there is more (`has_more`): part of a list is never read as
+    the whole of it."""
+    if isinstance(value, Mapping) and value.get("has_more") is True:
+        return None
+    return list_data(value)
+
+
 def lower(value: str | None) -> str | None:
     """Lowercased code (currencies, statuses) or None."""
     return value.strip().lower() if value else None

@@ -79,6 +79,7 @@ def commit_page(
         malformed=state.malformed + page.malformed + len(page.objects) - stored,
         newest_created=state.newest_created or page.newest_created,
         seconds=state.seconds + seconds,
+        nested_pages=state.nested_pages + page.nested_pages,
     )
     row = checkpoint(session, sync_run_id, state.key) or StreamCheckpoint(
         sync_run_id=sync_run_id, stream=state.key

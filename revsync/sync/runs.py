@@ -65,6 +65,7 @@ def finish(session: Session, finish_input: FinishInput, customers: dict[str, int
         totals["malformed"] += s.malformed
     counts["streams"] = by_name
     counts["catalogue_requests"] = sum(s.requests for s in streams if s.catalogue)
+    counts["nested_pages"] = sum(s.nested_pages for s in streams)
     run.counts = counts
     session.add(run)
     session.commit()

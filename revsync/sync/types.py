@@ -31,6 +31,9 @@ class StreamState:
     floor: int | None = None  # a lower bound of `created`, probed or estimated
     newest_created: int | None = None  # `created` of the first object read
     seconds: float = 0.0  # spent waiting on Stripe: with `requests`, the latency
+    # Pages of nested lists (a subscription's items past 10, an invoice's lines) read to
+    # complete the stream's objects: each is part of the minimum, as the list pages are.
+    nested_pages: int = 0
 
     @property
     def created_filter(self) -> dict[str, int]:
@@ -223,10 +226,12 @@ def stream_totals(streams: list[StreamState]) -> list[StreamTotal]:
 
 
 def min_requests(streams: list[StreamState]) -> int:
-    """Fewest list requests that read every object of the data streams: ceil(n/100) each
-    (partitions of one stream are counted together, as one listing would read them)."""
+    """Fewest requests that read every object of the data streams: ceil(n/100) list pages
+    each (partitions of one stream are counted together, as one listing would read them),
+    plus the pages that complete the nested lists Stripe embeds only in part."""
     objects: dict[str, int] = {}
     for s in streams:
         if not s.catalogue:
             objects[s.name] = objects.get(s.name, 0) + s.objects
-    return sum(max(1, -(-n // 100)) for n in objects.values())
+    nested = sum(s.nested_pages for s in streams if not s.catalogue)
+    return sum(max(1, -(-n // 100)) for n in objects.values()) + nested

@@ -15,6 +15,7 @@ from .factories import (
     customer,
     discount,
     facts,
+    invoice,
     item,
     price,
     subscription,
@@ -81,6 +82,10 @@ def test_missing_quantity_reads_as_one_and_is_counted() -> None:
         {"id": "sub_x", "status": "active"},  # no items
         {"id": "sub_x", "status": "active", "items": None},
         {"id": "sub_x", "status": "active", "items": {"data": "nope"}},
+        # Part of the items only (Stripe embeds 10 and says there is more): never read
+        # as if it were all of them.
+        {"id": "sub_x", "status": "active",
+         "items": {"data": [item(price("1000"))], "has_more": True}},
     ],
 )
 def test_subscription_without_items(sub: dict[str, Any]) -> None:
@@ -134,3 +139,10 @@ def test_customer_without_anything() -> None:
     f = CustomerFacts(customer={}, subscriptions=[], charges=[])
     assert eligibility(f, POLICY) == "abandoned_checkout"
     assert derive_subscriber([f], EMPTY, POLICY, NOW).mrr is None
+
+
+def test_the_lines_given_of_part_of_an_invoices_lines_are_still_facts() -> None:
+    policy = RevenuePolicy(products=frozenset({"prod_A"}))
+    paid = invoice(1000, "prod_B", "prod_A")
+    paid["lines"]["has_more"] = True  # the rest was never read
+    assert eligibility(facts(invoices=[paid]), policy) == "eligible"
