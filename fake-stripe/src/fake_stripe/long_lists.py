@@ -21,7 +21,6 @@ from typing import Any, Final
 from .catalogue import PriceSpec
 from .ids import IdFactory
 from .objects import Record
-from .periods import days
 
 #: Share of monthly subscriptions that get 11-20 items.
 WIDE_SUBSCRIPTION_RATE: Final = 0.02
@@ -110,7 +109,7 @@ class LongLists:
                         end: int) -> list[Record]:
         """A mid-period quantity change of the first item: credit for the unused time at
         the old quantity, charge for the remaining time at the new one."""
-        at = start + self.rng.randrange(days(1), max(end - start, days(2)))
+        at = start + self.rng.randrange(max(end - start, 1))
         share = (end - at) / max(end - start, 1)
         quantity = base["quantity"]
         unit = max(base["amount"] // max(quantity, 1), 1)

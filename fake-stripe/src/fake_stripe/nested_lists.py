@@ -47,17 +47,28 @@ def on_the_wire(body: Any) -> Any:
         return {**body, "data": [on_the_wire(entry) for entry in body["data"]]}
     if kind == "event":
         data = body["data"]
-        return {**body, "data": {**data, "object": on_the_wire(data["object"])}}
-    fields = _NESTED.get(kind or "")
-    if fields is None:
+        obj = data["object"]
+        cut = {**data, "object": on_the_wire(obj)}
+        previous = data.get("previous_attributes")
+        if isinstance(previous, Mapping) and isinstance(obj, Mapping):
+            # An update's old items/lines are a nested list too.
+            cut["previous_attributes"] = _cut_fields(previous, obj.get("object"))
+        return {**body, "data": cut}
+    if kind not in _NESTED:
         return body
-    out = dict(body)
-    for name in fields:
+    out = _cut_fields(body, kind)
+    for name in _EXPANDED.get(kind, ()):
+        out[name] = on_the_wire(out.get(name))
+    return out
+
+
+def _cut_fields(obj: Mapping[str, Any], kind: Any) -> dict[str, Any]:
+    """A copy of ``obj`` with the nested lists of a ``kind`` object cut."""
+    out = dict(obj)
+    for name in _NESTED.get(kind, ()):
         nested = out.get(name)
         if isinstance(nested, Mapping) and nested.get("object") == "list":
             out[name] = embedded(nested)
-    for name in _EXPANDED.get(kind or "", ()):
-        out[name] = on_the_wire(out.get(name))
     return out
 
 
