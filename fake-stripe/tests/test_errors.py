@@ -182,3 +182,99 @@ async def test_latency_does_not_block_the_event_loop(fresh_server: FakeStripeSer
     assert len(entries) == 3
     received = [e.timestamp - e.duration_ms / 1000 for e in entries]
     assert max(received) < min(e.timestamp for e in entries)
+
+
+# ---- Stripe's refusals, word for word ------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("limit", "message"),
+    [
+        (101, "This value must be less than or equal to 100 (it currently is '101')."),
+        (0, "This value must be greater than or equal to 1."),
+        ("ten", "Invalid integer: ten"),
+    ],
+)
+def test_limit_refusals(client: stripe.StripeClient, limit: Any, message: str) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.list(params={"limit": limit})
+    assert info.value.http_status == 400
+    assert info.value.code == "parameter_invalid_integer"
+    assert info.value.param == "limit"
+    assert info.value.user_message == message
+
+
+def test_unknown_starting_after_names_the_object(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.list(params={"starting_after": "cus_doesnotexist"})
+    assert info.value.http_status == 400
+    assert (info.value.code, info.value.param) == ("resource_missing", "starting_after")
+    assert info.value.user_message == "No such customer: 'cus_doesnotexist'"
+
+
+def test_expand_deeper_than_four_levels_is_refused(client: stripe.StripeClient) -> None:
+    """A list's own ``data.`` counts: five levels on a list, four on a retrieve."""
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscriptions.list(
+            params={"status": "all", "expand": ["data.items.data.price.product"]})
+    assert info.value.http_status == 400
+    assert info.value.code == "property_expansion_max_depth"
+    assert info.value.user_message == ("You cannot expand more than 4 levels of a property. "
+                                       "Property: data.items.data.price.product")
+    sub = client.v1.subscriptions.list(params={"status": "all", "limit": 1}).data[0]
+    got = client.v1.subscriptions.retrieve(sub.id,
+                                           params={"expand": ["items.data.price.product"]})
+    assert got["items"].data[0].price.product.object == "product"
+    listed = client.v1.subscriptions.list(
+        params={"status": "all", "limit": 1, "expand": ["data.items.data.price"]})
+    assert listed.data[0]["items"].data[0].price.object == "price"
+
+
+def test_deleted_customer_retrieves_as_deleted(fresh_client: stripe.StripeClient) -> None:
+    customer = fresh_client.v1.customers.list(params={"limit": 1}).data[0]
+    fresh_client.v1.customers.delete(customer.id)
+    got = fresh_client.v1.customers.retrieve(customer.id)
+    assert got.to_dict() == {"id": customer.id, "object": "customer", "deleted": True}
+
+
+def test_every_answer_has_a_request_id_and_errors_have_stripes_shape(
+    seeded_server: FakeStripeServer,
+) -> None:
+    base, auth = seeded_server.base_url, {"Authorization": "Bearer sk_test_fake"}
+    sub = seeded_server.state.iter_records("subscription")[0]["id"]
+    answers = {
+        "list": httpx.get(f"{base}/v1/customers", headers=auth),
+        "items": httpx.get(f"{base}/v1/subscription_items?subscription={sub}", headers=auth),
+        "missing": httpx.get(f"{base}/v1/customers/cus_nope", headers=auth),
+        "bad limit": httpx.get(f"{base}/v1/charges?limit=500", headers=auth),
+        "no key": httpx.get(f"{base}/v1/customers"),
+        "unknown url": httpx.get(f"{base}/v1/nothing_here", headers=auth),
+        "unknown param": httpx.get(f"{base}/v1/coupons?colour=red", headers=auth),
+    }
+    for name, response in answers.items():
+        request_id = response.headers["request-id"]
+        assert request_id.startswith("req_"), name
+        if response.status_code == 200:
+            assert "stripe-should-retry" not in response.headers, name
+            continue
+        assert 400 <= response.status_code < 500, name
+        error = response.json()["error"]
+        assert {"type", "message", "code", "request_log_url"} <= set(error), name
+        assert error["type"] == "invalid_request_error", name
+        assert error["request_log_url"].startswith(
+            f"https://dashboard.stripe.com/test/logs/{request_id}?t="), name
+        if error["code"] is not None:
+            assert error["doc_url"].startswith("https://stripe.com/docs/error-codes/"), name
+        # Only a changed request can succeed: Stripe tells the SDKs not to retry.
+        assert response.headers["stripe-should-retry"] == "false", name
+    assert answers["missing"].json()["error"]["param"] == "id"
+
+
+def test_should_retry_on_5xx_and_not_on_a_plain_429(fresh_server: FakeStripeServer) -> None:
+    auth = {"Authorization": "Bearer sk_test_fake"}
+    fresh_server.state.faults.set(server_error_every=1, server_error_status=503)
+    failed = httpx.get(f"{fresh_server.base_url}/v1/customers", headers=auth)
+    assert failed.status_code == 503 and failed.headers["stripe-should-retry"] == "true"
+    assert failed.json()["error"]["type"] == "api_error"
+    fresh_server.state.faults.set(server_error_every=0, rate_limit_every=1)
+    limited = httpx.get(f"{fresh_server.base_url}/v1/customers", headers=auth)
+    assert limited.status_code == 429 and "stripe-should-retry" not in limited.headers

@@ -9,6 +9,7 @@ import pytest
 
 from fake_stripe import Account, FakeStripe, generate_account, subscriber_emails
 from fake_stripe.catalogue import period_amount
+from fake_stripe.nested_lists import on_the_wire
 
 N = 1500
 
@@ -101,6 +102,10 @@ def test_every_scenario_is_present(big: Account) -> None:
         "paid invoices": [i for i in big.invoices if i["status"] == "paid" and i["amount_paid"]],
         "open invoices": [i for i in big.invoices if i["status"] == "open"],
         "abandoned": big.abandoned,
+        # More entries than Stripe embeds (10): the sync must page the rest.
+        "subscription with > 10 items": [s for s in subs if len(s["items"]) > 10],
+        "paid invoice with > 10 lines": [i for i in big.invoices
+                                         if i["status"] == "paid" and len(i["lines"]) > 10],
     }
     for currency in ("usd", "eur", "gbp", "jpy"):
         checks[currency] = [s for s in subs if s["currency"] == currency]
@@ -151,3 +156,44 @@ def test_subscriber_emails(big: Account) -> None:
     assert len(normalised) > len(matched)  # some match no customer
     assert any(e != e.strip() for e in emails)
     assert any(e.strip() != e.strip().lower() for e in emails)
+
+
+def test_long_lists_are_a_small_share_and_priced_apart(big: Account) -> None:
+    """About 1-2% of subscriptions have 11-20 items, each its own monthly price with its
+    own amount; some paid invoices have 11-15 lines with prorations and one-off lines,
+    and their charge pays exactly the invoice."""
+    subs = big.subscriptions
+    wide = [s for s in subs if len(s["items"]) > 10]
+    assert 0.005 <= len(wide) / len(subs) <= 0.025
+    prices = {p["id"]: p for p in big.prices}
+    for sub in wide:
+        assert 11 <= len(sub["items"]) <= 20
+        ids = [i["price"] for i in sub["items"]]
+        assert len(set(ids)) == len(ids)
+        assert {(prices[i]["recurring"]["interval"], prices[i]["recurring"]["interval_count"])
+                for i in ids} == {("month", 1)}
+    add_on_amounts = [prices[i["price"]]["unit_amount"] for s in wide for i in s["items"][2:]]
+    assert len(set(add_on_amounts)) > 10
+    wide_ids = {s["id"] for s in wide}
+    long = [i for i in big.invoices if i["status"] == "paid" and len(i["lines"]) > 10
+            and i["lines"][0]["subscription"] not in wide_ids]
+    assert long
+    charges = {(c["customer"], c["created"]): c for c in big.charges}
+    for invoice in long:
+        assert 11 <= len(invoice["lines"]) <= 15
+        kinds = {line.get("parent", {}).get("type") for line in invoice["lines"]}
+        assert None in kinds  # the subscription's own lines
+        assert kinds & {"subscription_item_details", "invoice_item_details"}
+        charge = charges[(invoice["customer"], invoice["created"])]
+        assert charge["amount"] == invoice["amount_paid"]
+        assert invoice.get("subtotal", invoice["amount_due"]) == sum(
+            line["amount"] for line in invoice["lines"])
+
+
+def test_generated_long_lists_are_cut_on_the_wire() -> None:
+    state = FakeStripe.seeded(400, seed=7)
+    wide = next(r for r in state.iter_records("subscription") if len(r["items"]) > 10)
+    whole = state.retrieve("subscription", wide["id"])
+    assert len(whole["items"]["data"]) == whole["items"]["total_count"] == len(wide["items"])
+    sent = on_the_wire(whole)["items"]
+    assert len(sent["data"]) == 10 and sent["has_more"] is True

@@ -55,7 +55,8 @@ def assert_keys(obj: dict[str, Any], object_type: str, extra: frozenset[str] = f
 
 def check_subscription(sub: dict[str, Any], *, expanded: bool) -> None:
     assert_keys(sub, "subscription")
-    assert set(sub["items"]) == {"data", "has_more", "object", "url"}
+    # Stripe sends total_count on embedded items (its OpenAPI example object omits it).
+    assert set(sub["items"]) == {"data", "has_more", "object", "total_count", "url"}
     assert sub["items"]["data"], sub["id"]
     for item in sub["items"]["data"]:
         assert_keys(item, "subscription_item")

@@ -438,3 +438,31 @@ def test_server_flag_starts_and_stops_delivery() -> None:
     server.state.put("customer", {"email": "after-stop@example.com"})
     assert delivery.pending == 0 and delivery.attempts == []
     assert FakeStripeServer(FakeStripe()).delivery is None
+
+
+def test_webhook_payloads_embed_ten_items_like_stripe(receiver: Receiver) -> None:
+    """The event sent is cut like an API answer; the stored event stays whole."""
+    state = FakeStripe(api_keys=[DEFAULT_API_KEY])
+    recurring = {"interval": "month", "interval_count": 1, "usage_type": "licensed",
+                 "meter": None, "trial_period_days": None}
+    prices = [state.put("price", {"unit_amount": 100 + n, "currency": "usd",
+                                  "recurring": recurring})["id"] for n in range(12)]
+    customer = state.put("customer", {"email": "wide@example.com"})["id"]
+    delivery = WebhookDelivery(state, max_attempts=1).start()
+    try:
+        created = state.webhooks.create(receiver.url("/wide"),
+                                        ["customer.subscription.created"])
+        receiver.secrets["/wide"] = created["secret"]
+        sub = state.put("subscription", {"customer": customer,
+                                         "items": [{"price": p} for p in prices]})
+        assert delivery.flush(5)
+    finally:
+        delivery.stop()
+    (got,) = receiver.received
+    items = got.event["data"]["object"]["items"]
+    stored = [i["id"] for i in state.record("subscription", sub["id"])["items"]]
+    assert [i["id"] for i in items["data"]] == stored[:10]
+    assert items["has_more"] is True and items["total_count"] == 12
+    assert items["url"] == f"/v1/subscription_items?subscription={sub['id']}"
+    event = state.retrieve("event", got.event["id"])
+    assert len(event["data"]["object"]["items"]["data"]) == 12

@@ -25,10 +25,12 @@ from .access import request_key, resolve_account
 from .errors import StripeError, invalid_param
 from .forms import decode, to_list
 from .mutations import ACTIONS, CREATE, UPDATE
+from .nested_lists import on_the_wire
+from .nested_routes import nested_list_routes
 from .oauth import OAuthError
 from .oauth_routes import oauth_error, oauth_routes
 from .objects import API_VERSION
-from .params import list_kwargs
+from .params import list_kwargs, reject_unknown
 from .requestlog import LoggedRequest
 from .store import COLLECTIONS, FakeStripe
 from .webhook_forms import create_args, list_args, update_fields
@@ -40,6 +42,8 @@ _TYPES = {collection: object_type for object_type, collection in COLLECTIONS.ite
 _DELETABLE = frozenset({"customer", "product", "coupon"})
 #: Scope key where the middleware leaves the account a ``/v1`` request acts on.
 _ACCOUNT: Final = "fake_stripe.account"
+#: Scope key of the request's ``Request-Id``, which its error body links to.
+_REQUEST_ID: Final = "fake_stripe.request_id"
 
 
 def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> Starlette:
@@ -58,13 +62,13 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
         object_type = _type_of(request)
         if request.method == "GET":
             params = decode(request.query_params.multi_items())
-            return _json(acct.list(object_type, **list_kwargs(object_type, params)))
+            return _api(acct.list(object_type, **list_kwargs(object_type, params)))
         params = await _form(request)
         expand = _expand(params)
         if object_type not in CREATE:
             raise _unrecognized(request)
         obj = CREATE[object_type](acct, params)
-        return _json(_reexpand(acct, object_type, obj, expand))
+        return _api(_reexpand(acct, object_type, obj, expand))
 
     async def one(request: Request) -> Response:
         acct = account(request)
@@ -73,23 +77,21 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
         if request.method == "GET":
             params = decode(request.query_params.multi_items())
             expand = _expand(params)
-            for key in params:
-                raise invalid_param(key, f"Received unknown parameter: {key}",
-                                    code="parameter_unknown")
-            return _json(acct.retrieve(object_type, object_id, expand))
+            reject_unknown(params, frozenset())
+            return _api(acct.retrieve(object_type, object_id, expand))
         params = await _form(request)
         expand = _expand(params)
         if request.method == "DELETE":
             if object_type == "subscription":
                 obj = ACTIONS[("subscription", "cancel")](acct, object_id, params)
-                return _json(_reexpand(acct, object_type, obj, expand))
+                return _api(_reexpand(acct, object_type, obj, expand))
             if object_type not in _DELETABLE:
                 raise _unrecognized(request)
-            return _json(acct.delete(object_type, object_id))
+            return _api(acct.delete(object_type, object_id))
         if object_type not in UPDATE:
             raise _unrecognized(request)
         obj = UPDATE[object_type](acct, object_id, params)
-        return _json(_reexpand(acct, object_type, obj, expand))
+        return _api(_reexpand(acct, object_type, obj, expand))
 
     async def action(request: Request) -> Response:
         acct = account(request)
@@ -100,7 +102,7 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
         params = await _form(request)
         expand = _expand(params)
         obj = handler(acct, request.path_params["id"], params)
-        return _json(_reexpand(acct, object_type, obj, expand))
+        return _api(_reexpand(acct, object_type, obj, expand))
 
     async def webhook_list_or_create(request: Request) -> Response:
         acct = account(request)
@@ -120,9 +122,7 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
         if request.method == "GET":
             params = decode(request.query_params.multi_items())
             _no_expand(params)
-            for key in params:
-                raise invalid_param(key, f"Received unknown parameter: {key}",
-                                    code="parameter_unknown")
+            reject_unknown(params, frozenset())
             return _json(acct.webhooks.retrieve(endpoint_id))
         params = await _form(request)
         _no_expand(params)
@@ -189,6 +189,7 @@ def create_app(state: FakeStripe, delivery: WebhookDelivery | None = None) -> St
         Route("/v1/webhook_endpoints", webhook_list_or_create, methods=["GET", "POST"]),
         Route("/v1/webhook_endpoints/{id}", webhook_one, methods=["GET", "POST", "DELETE"]),
         Route("/v1/account", account_info, methods=["GET"]),
+        *nested_list_routes(account, _api),
         Route("/v1/{collection}", list_or_create, methods=["GET", "POST"]),
         Route("/v1/{collection}/{id}", one, methods=["GET", "POST", "DELETE"]),
         Route("/v1/{collection}/{id}/{action}", action, methods=["POST"]),
@@ -220,8 +221,9 @@ class StripeMiddleware:
             return
         started = time.perf_counter()
         headers = Headers(scope=scope)
+        scope[_REQUEST_ID] = request_id = f"req_{secrets.token_hex(7)}"
         extra = [
-            (b"request-id", f"req_{secrets.token_hex(7)}".encode()),
+            (b"request-id", request_id.encode()),
             (b"stripe-version", headers.get("stripe-version", API_VERSION).encode()),
         ]
         logged = False
@@ -278,7 +280,7 @@ class StripeMiddleware:
             error = exc
         try:
             if error is not None:
-                await _error_response(error)(scope, receive, send_with_headers)
+                await _error_response(error, scope)(scope, receive, send_with_headers)
             else:
                 await self.app(scope, receive, send_with_headers)
         finally:
@@ -345,17 +347,23 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _error_response(error: StripeError) -> Response:
-    response = _json(error.body(), error.status)
-    for name, value in error.headers.items():
+def _api(body: Any) -> Response:
+    """An API object or list as Stripe sends it (nested lists cut at 10)."""
+    return _json(on_the_wire(body))
+
+
+def _error_response(error: StripeError, scope: Scope) -> Response:
+    body = error.body(scope.get(_REQUEST_ID), int(time.time()))
+    response = _json(body, error.status)
+    for name, value in error.response_headers().items():
         response.headers[name] = value
     return response
 
 
 async def _stripe_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StripeError)
-    return _error_response(exc)
+    return _error_response(exc, request.scope)
 
 
 async def _value_error(request: Request, exc: Exception) -> Response:
-    return _error_response(StripeError(400, str(exc)))
+    return _error_response(StripeError(400, str(exc)), request.scope)

@@ -17,6 +17,7 @@ from typing import Any, Self
 import httpx
 import orjson
 
+from .nested_lists import on_the_wire
 from .objects import StripeObject
 from .signing import sign
 from .store import FakeStripe
@@ -188,7 +189,9 @@ class WebhookDelivery:
     def _enqueue(self, event: StripeObject, targets: list[StripeObject]) -> None:
         if not targets:
             return
-        snapshot: StripeObject = orjson.loads(orjson.dumps(event))  # later edits can't leak in
+        # Cut like every API answer (nested lists at 10), and copied so later edits can't
+        # leak into the queued payload.
+        snapshot: StripeObject = orjson.loads(orjson.dumps(on_the_wire(event)))
         with self._cond:
             self._queue.extend(_Job(snapshot, endpoint["id"]) for endpoint in targets)
             self._cond.notify_all()

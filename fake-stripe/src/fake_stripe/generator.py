@@ -4,7 +4,8 @@ Same ``(customers, seed, now)`` -> the same objects, ids and timestamps. Every c
 revenue sync must get right appears: all subscription statuses, scheduled
 cancellations, quantities, discounts at item/subscription/customer level, four
 currencies (JPY zero-decimal), failed/uncaptured/refunded charges, paid invoices with
-product lines, customers without email or sharing one, and abandoned checkouts.
+product lines, customers without email or sharing one, abandoned checkouts, and
+subscriptions and invoices with more items and lines than Stripe embeds (``long_lists``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Final
 
 from .catalogue import Catalogue, build_catalogue, discounted, period_amount
 from .ids import IdFactory
+from .long_lists import LongLists, is_monthly
 from .objects import Record
 from .periods import add_interval, days, periods_between, to_timestamp
 
@@ -187,7 +189,12 @@ class _Generator:
         self.acc.products = self.cat.products
         self.acc.prices = self.cat.prices
         self.acc.coupons = self.cat.coupons
-        self.prices = {p["id"]: p for p in self.cat.prices}
+        # Subscriptions and invoices longer than Stripe embeds, with their add-on prices.
+        self.long = LongLists(seed)
+        self.cat.specs.update(self.long.specs)
+        self.acc.products = [*self.cat.products, self.long.product]
+        self.acc.prices = [*self.cat.prices, *self.long.prices]
+        self.prices = {p["id"]: p for p in self.acc.prices}
         self.coupons = {c["id"]: c for c in self.cat.coupons}
         self.emails: list[str] = []
         self.discounts: dict[str, Record] = {}
@@ -280,6 +287,8 @@ class _Generator:
         trial_end = created + days(14) if trial else None
         anchor = trial_end or created
         items = self._items(sub_id, currency, created)
+        monthly = is_monthly(self.prices[items[0]["price"]])
+        self.long.widen(items, currency, created, monthly=monthly)
         rec: Record = {
             "id": sub_id,
             "created": created,
@@ -567,6 +576,9 @@ class _Generator:
                     "subscription_item": item["id"],
                 }
             )
+        if paid and not charge.get("amount_refunded"):
+            # Extra lines are billed too: the invoice and its charge grow together.
+            charge["amount"] += self.long.lengthen(lines, sub, start, end)
         total = charge["amount"]
         rec: Record = {
             "id": inv_id,
@@ -589,7 +601,7 @@ class _Generator:
             "status": "paid" if paid else "open",
             "lines": lines,
         }
-        subtotal = sum(amounts)
+        subtotal = sum(line["amount"] for line in lines)
         if subtotal != total:
             rec["subtotal"] = rec["subtotal_excluding_tax"] = subtotal
         self.acc.invoices.append(rec)

@@ -23,6 +23,7 @@ PREFIXES: Final[dict[str, tuple[str, int]]] = {
     "refund": ("re_", 24),
     "invoice": ("in_", 24),
     "line_item": ("il_", 24),
+    "invoice_item": ("ii_", 24),
     "event": ("evt_", 24),
     "request": ("req_", 14),
     "account": ("acct_", 16),

@@ -159,6 +159,14 @@ def list_object(data: list[Any], url: str, has_more: bool = False) -> dict[str, 
     return {"data": data, "has_more": has_more, "object": "list", "url": url}
 
 
+def nested_list(data: list[Any], url: str) -> dict[str, Any]:
+    """A list embedded in an object (``subscription.items``, ``invoice.lines``): Stripe's
+    envelope plus ``total_count``, which Stripe sends on these lists (its OpenAPI example
+    objects leave it out). Built whole; the HTTP layer cuts it to what Stripe embeds
+    (:mod:`.nested_lists`), so the Python API and the tests' oracles see every entry."""
+    return {**list_object(data, url), "total_count": len(data)}
+
+
 def build_deleted_customer(customer_id: str) -> StripeObject:
     """What Stripe returns when a deleted customer is retrieved."""
     return {"deleted": True, "id": customer_id, "object": "customer"}
@@ -237,7 +245,7 @@ def build_subscription(
     """A subscription; items are already built by the caller."""
     obj = merge("subscription", record)
     sub_id = obj["id"]
-    obj["items"] = list_object(items, f"/v1/subscription_items?subscription={sub_id}")
+    obj["items"] = nested_list(items, f"/v1/subscription_items?subscription={sub_id}")
     obj["discounts"] = discounts
     return obj
 
@@ -312,7 +320,7 @@ def build_invoice(record: Mapping[str, Any], lines: Sequence[Mapping[str, Any]])
     inv_id = obj["id"]
     currency = obj["currency"]
     built = [build_line_item(line, invoice_id=inv_id, currency=currency) for line in lines]
-    obj["lines"] = list_object(built, f"/v1/invoices/{inv_id}/lines")
+    obj["lines"] = nested_list(built, f"/v1/invoices/{inv_id}/lines")
     due = obj["amount_due"]
     for key in ("subtotal", "subtotal_excluding_tax", "total", "total_excluding_tax"):
         if key not in record:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .errors import invalid_param
+from .errors import check_limit, invalid_param
 from .forms import to_bool, to_int, to_list
 from .store import ENDED_STATUSES, SUBSCRIPTION_STATUSES
 
@@ -26,20 +26,30 @@ _FILTERS: Final[dict[str, frozenset[str]]] = {
 }
 
 
-def list_kwargs(object_type: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for ``FakeStripe.list`` from decoded query parameters."""
-    allowed = _COMMON | _FILTERS[object_type]
+def reject_unknown(params: dict[str, Any], allowed: frozenset[str]) -> None:
+    """Stripe's 400 for the first parameter the endpoint does not take."""
     for key in params:
         if key not in allowed:
             raise invalid_param(key, f"Received unknown parameter: {key}",
                                 code="parameter_unknown")
-    kwargs: dict[str, Any] = {
-        "limit": to_int(params.get("limit", 10), "limit"),
+
+
+def cursor_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """``limit`` (default 10), ``starting_after``, ``ending_before`` and ``expand``: the
+    parameters every Stripe list takes, decoded."""
+    return {
+        "limit": check_limit(to_int(params.get("limit", 10), "limit")),
         "starting_after": params.get("starting_after") or None,
         "ending_before": params.get("ending_before") or None,
         "expand": [str(p) for p in to_list(params.get("expand", []), "expand")],
-        "created": _created(params.get("created")),
     }
+
+
+def list_kwargs(object_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``FakeStripe.list`` from decoded query parameters."""
+    reject_unknown(params, _COMMON | _FILTERS[object_type])
+    kwargs = cursor_kwargs(params)
+    kwargs["created"] = _created(params.get("created"))
     where: dict[str, Any] = {}
     for key in _FILTERS[object_type] & params.keys():
         value = params[key]

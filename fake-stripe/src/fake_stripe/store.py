@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .connect import READ_WRITE, SCOPES, ConnectedAccounts
-from .errors import StripeError, invalid_param, resource_missing
+from .errors import StripeError, check_limit, invalid_param, resource_missing
+from .expansion import expand_paths
 from .faults import Faults
 from .ids import IdFactory
 from .oauth import OAuthApp
@@ -60,11 +61,17 @@ COLLECTIONS: Final[dict[str, str]] = {
 }
 STORED_TYPES: Final = (*COLLECTIONS, "discount")
 
+#: Paths under a subscription's items that reach its price: the price is always embedded
+#: (so ``items.data.price`` changes nothing), its product and tiers only on request.
+ITEM_PRICE_EXPANSIONS: Final = frozenset(
+    {"items.data.price", "items.data.price.product", "items.data.price.tiers"}
+)
 #: Expand paths per type (relative to one object; lists prefix them with ``data.``).
 EXPANDABLE: Final[dict[str, frozenset[str]]] = {
     "customer": frozenset(),
     "subscription": frozenset(
-        {"discounts", "items.data.discounts", "customer", "latest_invoice"}
+        {"discounts", "items.data.discounts", "customer", "latest_invoice",
+         *ITEM_PRICE_EXPANSIONS}
     ),
     "charge": frozenset({"customer", "refunds"}),
     "invoice": frozenset({"customer", "discounts"}),
@@ -251,7 +258,7 @@ class FakeStripe:
         self, object_type: str, object_id: str, expand: Iterable[str] = ()
     ) -> StripeObject:
         """One object as the API returns it; 404 ``resource_missing`` if unknown."""
-        paths = _check_expand(object_type, expand, prefix="")
+        paths = expand_paths(EXPANDABLE[object_type], expand, prefix="")
         with self._lock:
             if object_type == "customer" and object_id in self.deleted_customers:
                 return build_deleted_customer(object_id)
@@ -276,13 +283,8 @@ class FakeStripe:
         ``where`` maps a field to a value or a set of accepted values; indexed fields
         (``customer`` etc.) are looked up, others are scanned in list order.
         """
-        if not 1 <= limit <= 100:
-            raise invalid_param(
-                "limit",
-                f"This value must be between 1 and 100 (it currently is '{limit}').",
-                code="parameter_invalid_integer",
-            )
-        paths = _check_expand(object_type, expand, prefix="data.")
+        check_limit(limit)
+        paths = expand_paths(EXPANDABLE[object_type], expand, prefix="data.")
         table = self.tables[object_type]
         with self._lock:
             after = self._cursor(table, starting_after, "starting_after")
@@ -344,9 +346,15 @@ class FakeStripe:
     def _render_subscription(self, rec: Record, expand: frozenset[str]) -> StripeObject:
         sub_id = rec["id"]
         item_discounts = "items.data.discounts" in expand
+        price_expand = frozenset(
+            p.removeprefix("items.data.price.") for p in expand & ITEM_PRICE_EXPANSIONS
+        )
         items = []
         for item in rec.get("items", ()):
             price, plan = self._price_pair(item["price"])
+            if price_expand & {"product", "tiers"}:
+                price = self.render("price", self.tables["price"].get(item["price"])
+                                    or {"id": item["price"]}, price_expand)
             discounts = item.get("discounts") or []
             items.append(
                 build_subscription_item(
@@ -742,17 +750,3 @@ def _check_keys(object_type: str, rec: Mapping[str, Any]) -> None:
     unknown = rec.keys() - allowed
     if unknown:
         raise ValueError(f"{object_type} has no fields {sorted(unknown)}")
-
-
-def _check_expand(object_type: str, expand: Iterable[str], *, prefix: str) -> frozenset[str]:
-    paths = set()
-    for i, path in enumerate(expand):
-        inner = path[len(prefix) :] if path.startswith(prefix) else None
-        if inner is None or inner not in EXPANDABLE[object_type]:
-            raise StripeError(
-                400,
-                f"This property cannot be expanded ({path}).",
-                param=f"expand[{i}]",
-            )
-        paths.add(inner)
-    return frozenset(paths)
