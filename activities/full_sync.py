@@ -64,10 +64,12 @@ class SyncStripeActivities(StripeActivities):
             gateway = self.gateways.get(request.workspace_id)
             with db.session(url) as session:
                 state = checkpoints.resume_point(session, request.sync_run_id, request.stream)
-            # The activity rate is the account's budget divided by this many requests, so
-            # the pages that complete nested lists count too.
+            # Temporal paces these activities at the account's budget divided by this many
+            # requests, so the pages that complete nested lists count too, and what one
+            # page took beyond the allowance is paid back by the next activities.
+            allowance = self.settings.pages_per_activity - state.owed
             sent = 0
-            while not state.done and sent < self.settings.pages_per_activity:
+            while not state.done and sent < allowance:
                 progress(state.name, state.cursor, state.pages)
                 asked = time.monotonic()
                 try:
@@ -76,7 +78,7 @@ class SyncStripeActivities(StripeActivities):
                     )
                 except Throttled:
                     if sent:  # what was read is committed; the next fetch waits its turn
-                        return state
+                        return replace(state, owed=max(0, sent - allowance))
                     # Benign: expected under a budget Stripe enforces exactly, so the
                     # SDK logs it at debug, without a traceback per 429.
                     raise ApplicationError("Stripe throttled the account (429)",
@@ -89,7 +91,7 @@ class SyncStripeActivities(StripeActivities):
                         seconds=time.monotonic() - asked,
                     )
                 sent += page.requests
-            return state
+            return replace(state, owed=max(0, sent - allowance))
 
     @activity.defn(name="revsync.plan_partitions")
     @kept_alive

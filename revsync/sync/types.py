@@ -34,6 +34,10 @@ class StreamState:
     # Pages of nested lists (a subscription's items past 10, an invoice's lines) read to
     # complete the stream's objects: each is part of the minimum, as the list pages are.
     nested_pages: int = 0
+    # Requests sent beyond the share of the budget the activities so far were paced for
+    # (a page whose nested lists took more than the activity's allowance); the next
+    # activities send that many fewer, so the account's rate holds on average.
+    owed: int = 0
 
     @property
     def created_filter(self) -> dict[str, int]:
