@@ -25,7 +25,7 @@ from revsync.web.running import running
 from tests.helpers.e2e import KEY, import_emails
 from tests.helpers.stripe_objects import charge, customer, monthly
 
-TOKEN = "browser-admin-token-0123456789"
+TOKEN = "browser-platform-key-0123456789"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -62,14 +62,14 @@ async def test_setup_from_connect_to_resync(
     settings: Settings, client: Client, workers: None, fake: FakeStripeServer, page: Page,
     tmp_path: Path,
 ) -> None:
-    admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    admin = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     name = f"ui-{uuid.uuid4().hex[:8]}"
     with db.session(admin.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, name)
     import_emails(admin, workspace, ["c0@x.io", "c1@x.io", "c2@x.io"])
     async with running(create_app(admin, client)) as base:
         await page.goto(f"{base}/settings/{name}")
-        await page.get_by_label("Admin token").fill(TOKEN)
+        await page.get_by_label("Platform key").fill(TOKEN)
         await page.get_by_role("button", name="Sign in").click()
 
         await page.get_by_label("Secret or restricted API key").fill(KEY)
