@@ -6,7 +6,6 @@ and https) and the frame-ancestors header."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from revsync.store import db, workspaces
 from revsync.store.models import EmbedSession, utcnow
 from revsync.web.app import create_app
 from revsync.web.embed_page import REFUSED
+from tests.helpers.pages import csrf_of
 
 PLATFORM_KEY = "platform-key-for-embeds-0123456789"
 PLATFORM = {"Authorization": f"Bearer {PLATFORM_KEY}"}
@@ -64,12 +64,6 @@ async def link(backend: httpx.AsyncClient, workspace: str, user: str = "user-42"
     assert body["expires_at"] > utcnow().isoformat()
     url: str = body["url"]
     return url
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 async def test_a_link_signs_in_to_its_workspace_only(

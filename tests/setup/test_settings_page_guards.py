@@ -3,7 +3,6 @@ before sign-in; a wrong token signs nobody in."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,6 +15,7 @@ from revsync.automations import rule_store
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web.app import create_app
+from tests.helpers.pages import csrf_of
 
 TOKEN = "page-platform-key-0123456789"
 
@@ -26,12 +26,6 @@ async def browser(settings: Settings, client: Client) -> AsyncIterator[httpx.Asy
     transport = httpx.ASGITransport(app=create_app(admin, client))
     async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
         yield http
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 async def test_forms_need_the_csrf_token_and_a_signed_in_session(
