@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-MIN_ADMIN_TOKEN = 16
+MIN_PLATFORM_KEY = 16
 
 
 class Settings(BaseSettings):
@@ -120,9 +120,22 @@ class Settings(BaseSettings):
         default=512 * 1024, ge=1024, description="Larger webhook bodies are refused (413)."
     )
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
-    admin_token: SecretStr | None = Field(
+    platform_key: SecretStr | None = Field(
         default=None,
-        description="Bearer token of the admin HTTP API (/api/...); unset: the API answers 503.",
+        description="The host platform's key: bearer token of every workspace's JSON API "
+        "(/api/...), the only one that mints workspace API keys and embed links, and the "
+        "settings page's sign-in for platform operators; unset: the API and the page "
+        "answer 503.",
+    )
+    embed_link_minutes: int = Field(
+        default=5, ge=1, le=60,
+        description="How long an embed link (a single-use sign-in to one workspace's "
+        "settings page) stays valid; short, as it travels in a URL.",
+    )
+    embed_frame_ancestors: str = Field(
+        default="'self'", min_length=1, max_length=2000, pattern=r"^[^;,\r\n]+$",
+        description="The settings page's Content-Security-Policy frame-ancestors: the "
+        "origins that may show it in a frame (the host platform's UI, space-separated).",
     )
     stripe_connect_client_id: str | None = Field(
         default=None, description="Stripe Connect (OAuth) client id, ca_...; unset hides it."
@@ -178,13 +191,14 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("admin_token")
+    @field_validator("platform_key")
     @classmethod
-    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+    def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or value.get_secret_value().strip() == "":
             return None
-        if len(value.get_secret_value()) < MIN_ADMIN_TOKEN:
-            raise ValueError(f"REVSYNC_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} characters")
+        if len(value.get_secret_value()) < MIN_PLATFORM_KEY:
+            raise ValueError(f"REVSYNC_PLATFORM_KEY must be at least {MIN_PLATFORM_KEY} "
+                             "characters")
         return value
 
     def environment(self, inherited: Mapping[str, str]) -> dict[str, str]:

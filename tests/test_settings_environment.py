@@ -22,7 +22,7 @@ CHANGED = Settings(
     stripe_budget_scope="fleet",
     stripe_task_queue_partitions=8,
     http_port=0,
-    admin_token=SecretStr("an-admin-token-of-some-length"),
+    platform_key=SecretStr("an-platform-key-of-some-length"),
     smtp_starttls=True,
     team_alert_to="",
     templates_dir=Path("/tmp/templates"),
@@ -59,7 +59,7 @@ def test_the_parents_settings_do_not_leak_and_the_rest_is_kept() -> None:
     assert "REVSYNC_DATABASE_URL" not in environment  # would be read after DATABASE_URL
     assert "REVSYNC_SMTP_HOST" not in environment  # None here: the child's default
     assert "revsync_task_queue" not in environment
-    assert environment["REVSYNC_ADMIN_TOKEN"] == "an-admin-token-of-some-length"
+    assert environment["REVSYNC_PLATFORM_KEY"] == "an-platform-key-of-some-length"
     assert environment["REVSYNC_SMTP_STARTTLS"] == "true"
     set_fields = [name for name in Settings.model_fields if getattr(CHANGED, name) is not None]
     assert len(environment) == len(set_fields) + 2

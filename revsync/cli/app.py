@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from revsync.cli import api_keys as api_keys_cli
 from revsync.cli import automations as automations_cli
 from revsync.cli import explain as explain_cli
 from revsync.cli import segments as segments_cli
@@ -42,6 +43,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(segments_cli.segments_app, name="segments")
 app.add_typer(segments_cli.email_events_app, name="email-events")
 app.add_typer(automations_cli.app, name="automations")
+app.add_typer(api_keys_cli.app, name="api-keys")
 app.command("outbox")(automations_cli.outbox)
 subscribers_app.command("unsubscribe")(automations_cli.unsubscribe)
 setup_cli.register(app)

@@ -379,6 +379,38 @@ class CustomerLink(SQLModel, table=True):
     subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
 
 
+
+class ApiKey(SQLModel, table=True):
+    """A key of one workspace's JSON API (`revsync.credentials.api_keys`). Only the
+    SHA-256 of the secret is kept; `prefix` is the part shown in lists, to tell keys
+    apart. `scope` is read (GET only) or write; a revoked key stays listed."""
+
+    __tablename__ = "api_key"
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    name: str = Field(max_length=100)
+    scope: str = Field(max_length=10)
+    prefix: str = Field(max_length=16)
+    secret_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class EmbedSession(SQLModel, table=True):
+    """A single-use link signing a browser in to one workspace's settings page
+    (`revsync.credentials.embed`): the token's SHA-256, who it is for, until when, and
+    when it was used (set once, by whichever process opened it first)."""
+
+    __tablename__ = "embed_session"
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    consumed_at: datetime | None = None
+
 MIRROR_TABLES: dict[str, type[MirrorRow]] = {
     "customers": StripeCustomer,
     "subscriptions": StripeSubscription,

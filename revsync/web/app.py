@@ -11,7 +11,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -23,9 +22,13 @@ from revsync.settings import Settings
 from revsync.web import errors, openapi
 from revsync.web.automations_api import RulesApi
 from revsync.web.connect_webhooks import ConnectWebhookEndpoint
+from revsync.web.credentials_api import CredentialsApi
+from revsync.web.embed_page import EmbedSignIn
 from revsync.web.explain_api import ExplainApi
+from revsync.web.framing import FrameAncestors
 from revsync.web.segments_api import SegmentsApi
-from revsync.web.settings_page import SettingsPage, session_secret
+from revsync.web.sessions import SessionCookies
+from revsync.web.settings_page import SettingsPage
 from revsync.web.setup_api import SetupApi
 from revsync.web.webhooks import WebhookEndpoint
 
@@ -52,14 +55,15 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
             *SegmentsApi(settings).routes(),
             *RulesApi(settings).routes(),
             *ExplainApi(settings).routes(),
+            *CredentialsApi(settings).routes(),
             *SetupApi(settings, client, ui_base).routes(),
+            *EmbedSignIn(settings).routes(),
             *SettingsPage(settings, client, ui_base).routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
-            Middleware(SessionMiddleware, secret_key=session_secret(settings),
-                       session_cookie="revsync_session", same_site="strict",
-                       https_only=False, max_age=8 * 3600),
+            Middleware(FrameAncestors, settings=settings),
+            Middleware(SessionCookies, settings=settings),
         ],
         exception_handlers={errors.HttpError: errors.answer,
                             RPCError: errors.temporal_unreachable},

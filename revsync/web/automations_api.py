@@ -1,5 +1,6 @@
-"""The automations JSON API under /api/workspaces/{workspace}/automations (admin token
-only): the workspace's rules, its webhook to the host platform, and the deliveries.
+"""The automations JSON API under /api/workspaces/{workspace}/automations (platform key
+or a key of the workspace): the workspace's rules, its webhook to the host platform, and
+the deliveries.
 
     GET    /rules            every rule of the workspace
     POST   /rules            a new rule (the whole document); 201 with its id

@@ -1,6 +1,6 @@
-"""GET /api/workspaces/{workspace}/subscribers/{subscriber_id}/explain (admin token): the
-same explanation as `starter.py explain`, as JSON (money as decimal strings, exact
-fractions as "numerator/denominator")."""
+"""GET /api/workspaces/{workspace}/subscribers/{subscriber_id}/explain (platform key or
+a key of the workspace): the same explanation as `starter.py explain`, as JSON (money as
+decimal strings, exact fractions as "numerator/denominator")."""
 
 from __future__ import annotations
 

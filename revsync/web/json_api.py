@@ -1,6 +1,6 @@
-"""What the workspace-scoped JSON APIs share: their routes (admin token only), the
-workspace named in the path, numeric ids in the path, and running the database work in
-a thread with a session.
+"""What the workspace-scoped JSON APIs share: their routes (the platform key or a key
+of the path's workspace, by `revsync.web.auth`'s rule), the workspace named in the path,
+numeric ids in the path, and running the database work in a thread with a session.
 
 An unknown (or malformed) workspace name and an id that is not a number are 404s, the
 same answer as an id of another workspace, so the API never says which exist.
@@ -19,7 +19,7 @@ from starlette.routing import Route
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace
-from revsync.web.auth import Handler, admin_route
+from revsync.web.auth import Handler, workspace_route
 from revsync.web.errors import HttpError
 
 MAX_ID = 2**31 - 1
@@ -30,9 +30,14 @@ Errors = Callable[[Exception], HttpError | None]  # the refusal, or None: not th
 
 
 class WorkspaceApi:
-    """One resource's handlers under `base`; `table` lists (path, handler, methods)."""
+    """One resource's handlers under `base`; `table` lists (path, handler, methods).
+
+    Every route it builds is guarded by `auth.workspace_route`, so a subclass gets the
+    credential rule (whose workspace, read or write by method) without saying anything;
+    `platform_only` routes refuse workspace keys altogether."""
 
     base: str
+    platform_only = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -42,7 +47,8 @@ class WorkspaceApi:
         raise NotImplementedError
 
     def routes(self) -> list[Route]:
-        return [admin_route(self.settings, self.base + path, handler, methods)
+        return [workspace_route(self.settings, self.base + path, handler, methods,
+                                self.platform_only)
                 for path, handler, methods in self.table()]
 
 

@@ -15,14 +15,46 @@ from typing import Any
 from revsync.automations.actions import ACTION_KINDS
 from revsync.automations.triggers import TRIGGER_KINDS
 from revsync.setup.options import Changes
-from revsync.web import automations_api, explain_api, segments_api, setup_api
+from revsync.web import automations_api, credentials_api, explain_api, segments_api, setup_api
 from revsync.web.bodies import MAX_JSON_BODY
 
 SETUP = setup_api.BASE
 SEGMENTS = segments_api.BASE
 RULES = automations_api.BASE
 AUTOMATIONS = automations_api.AUTOMATIONS
+API_KEYS = credentials_api.API_KEYS
+EMBED_SESSIONS = credentials_api.EMBED_SESSIONS
 OBJECT: dict[str, Any] = {"type": "object"}
+MOMENT: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
+API_KEY: dict[str, Any] = {
+    "type": "object",
+    "description": "A workspace API key, without its secret.",
+    "required": ["id", "name", "scope", "prefix", "created_at", "last_used_at", "revoked_at"],
+    "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"},
+        "scope": {"enum": ["read", "write"]},
+        "prefix": {"type": "string", "description": "Shown in the key (rsk_<prefix>_...), "
+                                                    "to tell keys apart."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_used_at": {**MOMENT, "description": "To the minute: written at most once "
+                                                   "a minute."},
+        "revoked_at": MOMENT,
+    },
+}
+API_KEY_LIST: dict[str, Any] = {"type": "object", "required": ["api_keys"],
+                                "properties": {"api_keys": {"type": "array",
+                                                            "items": API_KEY}}}
+API_KEY_CREATED: dict[str, Any] = {**API_KEY, "required": [*API_KEY["required"], "secret"],
+                                   "properties": {**API_KEY["properties"], "secret": {
+                                       "type": "string", "description": "The whole key, "
+                                       "shown this once and never stored."}}}
+EMBED_LINK: dict[str, Any] = {
+    "type": "object", "required": ["url", "expires_at"],
+    "properties": {
+        "url": {"type": "string", "description": "Relative to the app: "
+                "/settings/<workspace>/embed?token=..., valid once."},
+        "expires_at": {"type": "string", "format": "date-time"}},
+}
 
 RULE_DOCUMENT: dict[str, Any] = {
     "type": "object",
@@ -48,6 +80,8 @@ class Operation:
     summary: str
     body: dict[str, Any] | None = None
     answers: dict[int, str] = field(default_factory=lambda: {200: "OK"})
+    result: dict[str, Any] | None = None  # the success answer's schema, where described
+    platform_only: bool = False  # a workspace API key is refused (403)
 
 
 def _model(model: Any) -> dict[str, Any]:
@@ -104,10 +138,25 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", explain_api.PATH, "How the subscriber's MRR, LTV and tags were derived, "
               "and what its recent transitions fired.", None,
               {200: "The explanation", 404: "No such subscriber"}),
+    Operation("get", API_KEYS, "The workspace's API keys (never their secrets).", None,
+              {200: "The keys"}, API_KEY_LIST, platform_only=True),
+    Operation("post", API_KEYS, "Mint an API key of this workspace; its secret is answered "
+              "once.", _model(credentials_api.ApiKeyIn), {201: "Created"}, API_KEY_CREATED,
+              platform_only=True),
+    Operation("delete", API_KEYS + "/{key_id}", "Revoke a key; it is refused from the next "
+              "request on.", None, {200: "Revoked", 404: "No such key"}, API_KEY,
+              platform_only=True),
+    Operation("post", EMBED_SESSIONS, "A single-use link signing a browser in to this "
+              "workspace's settings page only (docs/platform.md).",
+              _model(credentials_api.EmbedSessionIn), {201: "Created"}, EMBED_LINK,
+              platform_only=True),
 )
 
-COMMON_ANSWERS = {401: "No or wrong admin token", 404: "Unknown workspace",
-                  503: "No admin token configured"}
+COMMON_ANSWERS = {401: "No, a wrong or a revoked credential",
+                  404: "Unknown workspace, or a key of another workspace",
+                  503: "No platform key configured"}
+WRITE_ANSWERS = {403: "A read key (this needs a write key or the platform key)"}
+PLATFORM_ANSWERS = {403: "A workspace API key (this needs the platform key)"}
 BODY_ANSWERS = {400: "The body is not JSON", 413: f"The body is over {MAX_JSON_BODY} bytes",
                 422: "The body does not fit the schema; nothing saved"}
 ERROR: dict[str, Any] = {
@@ -122,6 +171,17 @@ ERROR: dict[str, Any] = {
 }
 
 
+SECURITY_SCHEMES: dict[str, Any] = {
+    "platformKey": {"type": "http", "scheme": "bearer", "description":
+                    "REVSYNC_PLATFORM_KEY: every workspace, every route; the only one that "
+                    "mints API keys and embed links."},
+    "workspaceKey": {"type": "http", "scheme": "bearer", "bearerFormat": "rsk_<prefix>_...",
+                     "description": "An API key of the path's workspace: a read key may "
+                     "GET only (else 403), a write key everything but credentials; on "
+                     "another workspace's path it gets 404, as an unknown workspace does."},
+}
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI document of every operation above."""
     paths: dict[str, dict[str, Any]] = {}
@@ -132,10 +192,13 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "integer" if name.endswith("_id")
                                        else "string"}}
                            for name in _path_names(op.path)],
-            "responses": {str(code): _answer(code, text) for code, text in {
-                **COMMON_ANSWERS, **(BODY_ANSWERS if op.body else {}), **op.answers,
+            "responses": {str(code): _answer(code, text, op.result) for code, text in {
+                **COMMON_ANSWERS, **(BODY_ANSWERS if op.body else {}), **_forbidden(op),
+                **op.answers,
             }.items()},
         }
+        if op.platform_only:
+            entry["security"] = [{"platformKey": []}]
         if op.body is not None:
             entry["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": op.body}}}
@@ -144,15 +207,25 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "revsync", "version": "0.1.0",
                  "description": "Stripe revenue sync: setup, segments and automation rules "
-                                "of a workspace. Every call needs the admin token."},
-        "components": {"securitySchemes": {"admin": {"type": "http", "scheme": "bearer"}},
+                                "of a workspace, and the platform's credentials for it. "
+                                "Every call needs the platform key or an API key of the "
+                                "path's workspace (docs/platform.md)."},
+        "components": {"securitySchemes": SECURITY_SCHEMES,
                        "schemas": {"Error": ERROR}},
-        "security": [{"admin": []}],
+        "security": [{"platformKey": []}, {"workspaceKey": []}],
         "paths": paths,
     }
 
 
-def _answer(code: int, text: str) -> dict[str, Any]:
+def _forbidden(op: Operation) -> dict[int, str]:
+    if op.platform_only:
+        return PLATFORM_ANSWERS
+    return {} if op.method == "get" else WRITE_ANSWERS
+
+
+def _answer(code: int, text: str, result: dict[str, Any] | None) -> dict[str, Any]:
+    if code < 400 and result is not None:
+        return {"description": text, "content": {"application/json": {"schema": result}}}
     if code < 400:
         return {"description": text}
     return {"description": text, "content": {"application/json": {

@@ -1,4 +1,5 @@
-"""The segments JSON API under /api/workspaces/{workspace}/segments (admin token only).
+"""The segments JSON API under /api/workspaces/{workspace}/segments (platform key or a
+key of the workspace).
 
 Database work runs in a worker thread with its own session; every lookup is scoped
 to the workspace named in the path, so another workspace's segment id is a 404.

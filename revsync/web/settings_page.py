@@ -1,7 +1,10 @@
 """The settings page ("the gear icon"): server-rendered, one page per workspace.
 
-Signed-in with the admin token (then a signed session cookie, SameSite=strict);
-every form carries the session's CSRF token. The same operations as the JSON API
+Signed in with the platform key (platform operators: every workspace) or through an
+embed link (`revsync.web.embed_page`: one workspace); the session
+(`revsync.web.sessions`, `page_access`) says which, and a page or form of another
+workspace is a 404. Every form carries the session's CSRF token; sign-out clears the
+session. The same operations as the JSON API
 (`revsync.web.setup_api`) and the CLI, through the same `revsync.setup` modules.
 Post/redirect/get: each form answers with a redirect and a message.
 """
@@ -25,6 +28,7 @@ from temporalio.service import RPCError
 from revsync.automations import rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.budget.rates import is_live_key
+from revsync.credentials.secrets_hash import is_platform_key
 from revsync.settings import Settings
 from revsync.setup import connection, oauth, options, reading
 from revsync.setup.client import dry_run, progress, start_next, start_sync_of
@@ -33,6 +37,7 @@ from revsync.setup.history import history
 from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace
+from revsync.web import page_access
 from revsync.web.automations_page import AutomationsSection
 from revsync.web.bodies import MAX_FORM, declared_too_large
 from revsync.web.errors import HttpError
@@ -43,13 +48,13 @@ SAVED = {
     options.NOTHING: "Nothing changed.",
 }
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+CLOSED = "platform key not configured (set REVSYNC_PLATFORM_KEY)"
 
 
-def session_secret(settings: Settings) -> str:
-    """Cookies are signed with a key derived from the admin token (rotating it logs out)."""
-    token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    return hmac.new(token.encode() or secrets.token_bytes(32), b"revsync-session",
-                    "sha256").hexdigest()
+def unknown(name: str) -> Response:
+    """An unknown workspace's answer, and the answer for a workspace the session may not
+    open: the two look the same."""
+    return Response(f"no workspace named {name!r}", 404)
 
 
 class SettingsPage:
@@ -62,8 +67,9 @@ class SettingsPage:
 
     def routes(self) -> list[Route]:
         base = "/settings/{workspace}"
-        posts = {"login": self.login, "connect": self.connect, "options": self.save,
-                 "dry-run": self.dry_run, "sync": self.sync, "disconnect": self.disconnect,
+        posts = {"login": self.login, "logout": self.logout, "connect": self.connect,
+                 "options": self.save, "dry-run": self.dry_run, "sync": self.sync,
+                 "disconnect": self.disconnect,
                  **{name: self._threaded(handler)
                     for name, handler in self.automations.posts().items()}}
         return [
@@ -87,8 +93,8 @@ class SettingsPage:
     def _form(self, handler: Any, login: bool = False) -> Any:
         async def handle(request: Request) -> Response:
             name = request.path_params["workspace"]
-            if self.settings.admin_token is None:
-                return Response("admin token not configured (set REVSYNC_ADMIN_TOKEN)", 503)
+            if self.settings.platform_key is None:
+                return Response(CLOSED, 503)
             if declared_too_large(request, MAX_FORM):
                 return Response("form too large", 413)
             form = await request.form()
@@ -96,10 +102,12 @@ class SettingsPage:
             if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(),
                                                        expected.encode()):
                 return Response("invalid or missing CSRF token; reload the page", 403)
-            if not login and not request.session.get("admin"):
+            if page_access.signed_in(request) and not page_access.may_open(request, name):
+                return unknown(name)
+            if not login and not page_access.signed_in(request):
                 return RedirectResponse(f"/settings/{name}", 303)
             if await anyio.to_thread.run_sync(self._workspace, name) is None and not login:
-                return Response(f"no workspace named {name!r}", 404)
+                return unknown(name)
             try:
                 await handler(request, name, form)
             except (options.OptionsError, connection.ConnectError, DefinitionError,
@@ -121,16 +129,19 @@ class SettingsPage:
 
     async def page(self, request: Request) -> Response:
         name = request.path_params["workspace"]
-        if self.settings.admin_token is None:
-            return Response("admin token not configured (set REVSYNC_ADMIN_TOKEN)", 503)
+        if self.settings.platform_key is None:
+            return Response(CLOSED, 503)
+        if page_access.signed_in(request) and not page_access.may_open(request, name):
+            return unknown(name)
         request.session.setdefault("csrf", secrets.token_urlsafe(32))
         context: dict[str, Any] = {"workspace": name, "csrf": request.session["csrf"],
-                                   "messages": request.session.pop("messages", [])}
-        if not request.session.get("admin"):
+                                   "messages": request.session.pop("messages", []),
+                                   "user": request.session.get("user")}
+        if not page_access.signed_in(request):
             return TEMPLATES.TemplateResponse(request, "login.html", context)
         workspace = await anyio.to_thread.run_sync(self._workspace, name)
         if workspace is None or not workspaces.valid_name(name):
-            return Response(f"no workspace named {name!r}", 404)
+            return unknown(name)
         context.update(connected=workspace.stripe_key_encrypted is not None,
                        oauth=oauth.configured(self.settings),
                        stripe_account=workspace.stripe_account,
@@ -162,10 +173,11 @@ class SettingsPage:
         return TEMPLATES.TemplateResponse(request, "settings.html", context)
 
     async def progress(self, request: Request) -> Response:
-        if not request.session.get("admin"):
+        name = request.path_params["workspace"]
+        if not page_access.signed_in(request):
             raise HttpError(401, "sign in first")
-        workspace = await anyio.to_thread.run_sync(self._workspace,
-                                                   request.path_params["workspace"])
+        workspace = (await anyio.to_thread.run_sync(self._workspace, name)
+                     if page_access.may_open(request, name) else None)
         if workspace is None:
             raise HttpError(404, "unknown workspace")
         state = await self._progress(workspace)
@@ -186,7 +198,9 @@ class SettingsPage:
 
     async def oauth_start(self, request: Request) -> Response:
         name = request.path_params["workspace"]
-        if not request.session.get("admin") or not oauth.configured(self.settings):
+        if page_access.signed_in(request) and not page_access.may_open(request, name):
+            return unknown(name)
+        if not page_access.signed_in(request) or not oauth.configured(self.settings):
             return RedirectResponse(f"/settings/{name}", 303)
         state = secrets.token_urlsafe(24)
         request.session["oauth"] = {"state": state, "workspace": name}
@@ -195,7 +209,8 @@ class SettingsPage:
 
     async def oauth_callback(self, request: Request) -> Response:
         pending = request.session.pop("oauth", None)
-        if not request.session.get("admin") or not isinstance(pending, dict):
+        if not isinstance(pending, dict) or not page_access.may_open(
+                request, str(pending.get("workspace"))):
             return Response("no Stripe Connect authorization was started here", 400)
         params = request.query_params
         if not hmac.compare_digest(params.get("state", "").encode(),
@@ -217,13 +232,15 @@ class SettingsPage:
     # ---- forms ------------------------------------------------------------------
 
     async def login(self, request: Request, name: str, form: Any) -> None:
-        assert self.settings.admin_token is not None
-        given = str(form.get("token", "")).encode()
-        if hmac.compare_digest(given, self.settings.admin_token.get_secret_value().encode()):
-            request.session["admin"] = True
-            request.session["csrf"] = secrets.token_urlsafe(32)  # a new one after sign-in
+        if is_platform_key(self.settings, str(form.get("token", ""))):
+            page_access.sign_in(request, page_access.EVERY_WORKSPACE,
+                                page_access.PLATFORM_USER)
         else:
-            _flash(request, "error", "wrong admin token")
+            _flash(request, "error", "wrong platform key")
+
+    async def logout(self, request: Request, name: str, form: Any) -> None:
+        page_access.sign_out(request)
+        _flash(request, "ok", "Signed out.")
 
     async def connect(self, request: Request, name: str, form: Any) -> None:
         key = str(form.get("api_key", "")).strip()

@@ -1,4 +1,5 @@
-"""The Stripe setup step as JSON: /api/workspaces/{workspace}/stripe/... (admin token).
+"""The Stripe setup step as JSON: /api/workspaces/{workspace}/stripe/... (platform key or
+a key of the workspace).
 
 The same operations as the settings page and the CLI: connect, products to pick,
 metadata suggestions, dry run, save options (then a sync or a re-derivation), manual

@@ -16,7 +16,7 @@ from revsync.settings import Settings
 from revsync.store import db, workspaces
 from tests.helpers.webhooks import webhook_client
 
-TOKEN = "test-admin-token-0123456789"
+TOKEN = "test-platform-key-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "/api/workspaces/shop/automations/rules"
 RULE: dict[str, Any] = {
@@ -33,7 +33,7 @@ async def http(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncC
     with db.session(settings.resolved_database_url) as session:
         workspaces.get_or_create(session, "shop")
         workspaces.get_or_create(session, "elsewhere")
-    with_token = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    with_token = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     async with webhook_client(with_token, client) as http:
         yield http
 

@@ -25,7 +25,7 @@ from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
 from tests.helpers.stripe_objects import charge, customer, monthly
 
-TOKEN = "explain-admin-token-0123456789"
+TOKEN = "explain-platform-key-0123456789"
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ async def test_explain_adds_up_and_names_what_fired(
     assert "policy: MRR counts active, trialing; reporting in usd; FX eur=1.08" in text
     assert "not counted (status policy)" in text and "-> 21.60" in text
 
-    admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    admin = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(admin, client)),
                                  base_url="http://app.test",
                                  headers={"Authorization": f"Bearer {TOKEN}"}) as http:

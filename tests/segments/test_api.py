@@ -1,4 +1,4 @@
-"""The segments HTTP API on both databases: admin token required (closed when unset),
+"""The segments HTTP API on both databases: platform key required (closed when unset),
 workspace scoping, JSON errors with the right status, nothing stored on bad input."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from revsync.settings import Settings
 from tests.helpers.webhooks import webhook_client
 from tests.segments import dataset
 
-TOKEN = "test-admin-token-0123456789"
+TOKEN = "test-platform-key-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "/api/workspaces/shop/segments"
 
@@ -23,7 +23,7 @@ BASE = "/api/workspaces/shop/segments"
 @pytest.fixture
 async def http(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
     dataset.load(settings.resolved_database_url)
-    with_token = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    with_token = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     async with webhook_client(with_token, client) as http:
         yield http
 
@@ -148,30 +148,30 @@ async def test_requests_without_the_token_are_refused(http: httpx.AsyncClient,
                                       json={"name": "X", "expression": "mrr < 1"})
         assert response.status_code == 401, (method, path)
         assert response.headers["www-authenticate"] == "Bearer"
-        assert "admin token" in response.json()["error"]["message"]
+        assert "missing or wrong credentials" in response.json()["error"]["message"]
     _, listed = await call(http, "GET", BASE)
     assert [s["name"] for s in listed["segments"]] == ["Low"]
 
 
 async def test_without_a_configured_token_the_api_is_closed(settings: Settings,
                                                             client: Client) -> None:
-    assert settings.admin_token is None
+    assert settings.platform_key is None
     async with webhook_client(settings, client) as http:
         for method, path in ROUTES:
             for headers in ({}, AUTH, {"Authorization": "Bearer "}):
                 response = await http.request(method, path, headers=headers)
                 assert response.status_code == 503
-                assert response.json() == {"error": {"message": "admin token not configured "
-                                                                "(set REVSYNC_ADMIN_TOKEN)"}}
+                assert response.json() == {"error": {"message": "platform key not configured "
+                                                                "(set REVSYNC_PLATFORM_KEY)"}}
 
 
-def test_admin_token_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REVSYNC_ADMIN_TOKEN", TOKEN)
-    token = Settings().admin_token
+def test_platform_key_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVSYNC_PLATFORM_KEY", TOKEN)
+    token = Settings().platform_key
     assert token is not None and token.get_secret_value() == TOKEN
     assert TOKEN not in repr(Settings())
-    monkeypatch.setenv("REVSYNC_ADMIN_TOKEN", "")
-    assert Settings().admin_token is None
-    monkeypatch.setenv("REVSYNC_ADMIN_TOKEN", "short")
+    monkeypatch.setenv("REVSYNC_PLATFORM_KEY", "")
+    assert Settings().platform_key is None
+    monkeypatch.setenv("REVSYNC_PLATFORM_KEY", "short")
     with pytest.raises(ValueError, match="at least 16 characters"):
         Settings()

@@ -20,7 +20,7 @@ from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, add_user_tag, connect_workspace, import_emails, state, sync
 from tests.helpers.stripe_objects import charge, customer
 
-TOKEN = "admin-token-for-tests-0123456789"
+TOKEN = "platform-key-for-tests-0123456789"
 pytestmark = pytest.mark.usefixtures("workers")
 
 
@@ -52,7 +52,7 @@ def fake() -> Iterator[FakeStripeServer]:
 
 @pytest.fixture
 async def http(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    admin = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     transport = httpx.ASGITransport(app=create_app(admin, client))
     async with httpx.AsyncClient(transport=transport, base_url="http://app.test",
                                  headers={"Authorization": f"Bearer {TOKEN}"}) as http:

@@ -1,7 +1,8 @@
 """The settings page in a real browser (Debian's chromium, headless, via Playwright):
 sign in, connect, pick products, toggle, pick metadata, dry run, save, watch the sync
-finish, change a setting, re-sync. Against the app served by uvicorn, the dev server's
-workers and the fake Stripe over HTTP."""
+finish, change a setting, re-sync; and sign in through an embed link the platform
+minted, which opens that workspace only, once, until sign-out. Against the app served by
+uvicorn, the dev server's workers and the fake Stripe over HTTP."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 from pydantic import SecretStr
@@ -25,7 +27,7 @@ from revsync.web.running import running
 from tests.helpers.e2e import KEY, import_emails
 from tests.helpers.stripe_objects import charge, customer, monthly
 
-TOKEN = "browser-admin-token-0123456789"
+TOKEN = "browser-platform-key-0123456789"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -62,14 +64,14 @@ async def test_setup_from_connect_to_resync(
     settings: Settings, client: Client, workers: None, fake: FakeStripeServer, page: Page,
     tmp_path: Path,
 ) -> None:
-    admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    admin = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     name = f"ui-{uuid.uuid4().hex[:8]}"
     with db.session(admin.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, name)
     import_emails(admin, workspace, ["c0@x.io", "c1@x.io", "c2@x.io"])
     async with running(create_app(admin, client)) as base:
         await page.goto(f"{base}/settings/{name}")
-        await page.get_by_label("Admin token").fill(TOKEN)
+        await page.get_by_label("Platform key").fill(TOKEN)
         await page.get_by_role("button", name="Sign in").click()
 
         await page.get_by_label("Secret or restricted API key").fill(KEY)
@@ -111,6 +113,36 @@ async def test_setup_from_connect_to_resync(
     assert (saved.products, saved.sync_without_payment, saved.metadata_keys) == (
         ["prod_gold"], True, ["company", "plan"])  # in the order the page lists them
     assert saved.mrr_statuses == ["active", "trialing", "past_due"]
+
+
+async def test_sign_in_through_an_embed_link(settings: Settings, client: Client,
+                                             page: Page) -> None:
+    platform = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
+    name, other = f"embed-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
+    with db.session(platform.resolved_database_url) as session:
+        for workspace in (name, other):
+            workspaces.get_or_create(session, workspace)
+    async with running(create_app(platform, client)) as base:
+        async with httpx.AsyncClient(base_url=base) as backend:  # the platform's backend
+            minted = await backend.post(f"/api/workspaces/{name}/embed-sessions",
+                                        headers={"Authorization": f"Bearer {TOKEN}"},
+                                        json={"user": "ann (platform user 42)"})
+        link = base + minted.json()["url"]
+        await page.goto(link)
+        assert page.url == f"{base}/settings/{name}"  # the token left the address bar
+        await expect(page.get_by_role("button", name="Connect Stripe")).to_be_visible()
+        await expect(page.get_by_text("ann (platform user 42)")).to_be_visible()
+
+        elsewhere = await page.goto(f"{base}/settings/{other}")
+        assert elsewhere is not None and elsewhere.status == 404
+        await page.goto(f"{base}/settings/{name}")
+        await page.get_by_role("button", name="Sign out").click()
+        await expect(page.get_by_text("Signed out.")).to_be_visible()
+        await expect(page.get_by_label("Platform key")).to_be_visible()
+        again = await page.goto(link)
+        assert again is not None and again.status == 401  # single use
+        await page.goto(f"{base}/settings/{name}")
+        await expect(page.get_by_label("Platform key")).to_be_visible()
 
 
 async def _looks_like_the_product(page: Page, screenshot: Path) -> None:

@@ -3,7 +3,6 @@ before sign-in; a wrong token signs nobody in."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,22 +15,17 @@ from revsync.automations import rule_store
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web.app import create_app
+from tests.helpers.pages import csrf_of
 
-TOKEN = "page-admin-token-0123456789"
+TOKEN = "page-platform-key-0123456789"
 
 
 @pytest.fixture
 async def browser(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    admin = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    admin = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     transport = httpx.ASGITransport(app=create_app(admin, client))
     async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
         yield http
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 async def test_forms_need_the_csrf_token_and_a_signed_in_session(
@@ -41,7 +35,7 @@ async def test_forms_need_the_csrf_token_and_a_signed_in_session(
     with db.session(settings.resolved_database_url) as session:
         workspaces.get_or_create(session, name)
     page = await browser.get(f"/settings/{name}")
-    assert page.status_code == 200 and "Admin token" in page.text
+    assert page.status_code == 200 and "Platform key" in page.text
     csrf = csrf_of(page.text)
 
     forged = await browser.post(f"/settings/{name}/login", data={"token": TOKEN})
@@ -61,11 +55,11 @@ async def test_forms_need_the_csrf_token_and_a_signed_in_session(
         workspace = workspaces.by_name(session, name)
         assert workspace.id is not None
         assert rule_store.list_rules(session, workspace.id) == []
-    assert "Admin token" in (await browser.get(f"/settings/{name}")).text
+    assert "Platform key" in (await browser.get(f"/settings/{name}")).text
 
     wrong = await browser.post(f"/settings/{name}/login", data={"token": "nope", "csrf": csrf})
     assert wrong.status_code == 303
-    assert "wrong admin token" in (await browser.get(f"/settings/{name}")).text
+    assert "wrong platform key" in (await browser.get(f"/settings/{name}")).text
 
     await browser.post(f"/settings/{name}/login", data={"token": TOKEN, "csrf": csrf})
     signed_in = await browser.get(f"/settings/{name}")
@@ -75,7 +69,7 @@ async def test_forms_need_the_csrf_token_and_a_signed_in_session(
     assert (await browser.get(f"/settings/{name}/progress")).json()["running"] is False
 
 
-async def test_without_an_admin_token_the_page_is_closed(settings: Settings,
+async def test_without_a_platform_key_the_page_is_closed(settings: Settings,
                                                          client: Client) -> None:
     transport = httpx.ASGITransport(app=create_app(settings, client))
     async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:

@@ -21,7 +21,7 @@ from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, connect_workspace, import_emails, money, synced_values
 from tests.helpers.stripe_objects import charge, customer, monthly, subscription
 
-TOKEN = "admin-token-for-tests-0123456789"
+TOKEN = "platform-key-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -39,7 +39,7 @@ def fake() -> Iterator[FakeStripeServer]:
 
 @pytest.fixture
 def admin(settings: Settings) -> Settings:
-    return settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    return settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
 
 
 @pytest.fixture

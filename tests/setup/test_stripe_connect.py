@@ -22,7 +22,7 @@ from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, import_emails, state, sync
 from tests.helpers.stripe_objects import charge, customer
 
-TOKEN = "connect-admin-token-0123456789"
+TOKEN = "connect-platform-key-0123456789"
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def fake() -> Iterator[FakeStripeServer]:
 @pytest.fixture
 def connect_settings(settings: Settings, fake: FakeStripeServer) -> Settings:
     return settings.model_copy(update={
-        "admin_token": SecretStr(TOKEN), "stripe_connect_client_id": "ca_fake",
+        "platform_key": SecretStr(TOKEN), "stripe_connect_client_id": "ca_fake",
         "stripe_platform_key": SecretStr(KEY), "stripe_connect_base": fake.base_url,
         "stripe_api_base": fake.base_url})
 

@@ -19,7 +19,7 @@ from revsync.web import openapi
 from revsync.web.bodies import MAX_JSON_BODY
 from tests.helpers.webhooks import webhook_client
 
-TOKEN = "test-admin-token-0123456789"
+TOKEN = "test-platform-key-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OPERATIONS = [(op.method.upper(), op.path) for op in openapi.OPERATIONS]
 TAKING_BODIES = [(op.method.upper(), op.path) for op in openapi.OPERATIONS if op.body]
@@ -32,14 +32,15 @@ NOT_JSON: dict[str, dict[str, Any]] = {
 
 def url(path: str, workspace: str = "shop") -> str:
     return (path.replace("{workspace}", workspace).replace("{segment_id}", "1")
-            .replace("{rule_id}", "1").replace("{subscriber_id}", "1"))
+            .replace("{rule_id}", "1").replace("{subscriber_id}", "1")
+            .replace("{key_id}", "1"))
 
 
 @pytest.fixture
 async def http(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
     with db.session(settings.resolved_database_url) as session:
         workspaces.get_or_create(session, "shop")
-    with_token = settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
+    with_token = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
     async with webhook_client(with_token, client) as http:
         yield http
 
@@ -61,7 +62,8 @@ async def test_without_the_token(http: httpx.AsyncClient) -> None:
     for method, path in OPERATIONS:
         response = await http.request(method, url(path), json={})
         assert refusal(response) == (
-            401, "missing or wrong admin token (Authorization: Bearer <token>)"), path
+            401, "missing or wrong credentials (Authorization: Bearer <platform key or "
+                 "workspace API key>)"), path
         assert response.headers["www-authenticate"] == "Bearer"
 
 
