@@ -17,6 +17,10 @@ from revsync.store.models import EXTERNAL_ID_LENGTH
 MAX_EMAIL_LENGTH = 320
 
 
+class Invalid(ValueError):
+    """Not an address, or not an external id; the message says which and why."""
+
+
 def valid_email(raw: str | None) -> str | None:
     """The trimmed address, or None when it is not one."""
     email = (raw or "").strip()
@@ -32,20 +36,20 @@ def valid_email(raw: str | None) -> str | None:
 
 
 def checked_email(raw: str | None) -> tuple[str, str]:
-    """The address and its normalised form (what matches Stripe customers); ValueError
+    """The address and its normalised form (what matches Stripe customers); `Invalid`
     saying why it is not an address."""
     email = valid_email(raw)
     norm = normalize_email(email)
     if email is None or norm is None:
-        raise ValueError(f"not an email address: {raw!r}")
+        raise Invalid(f"not an email address: {raw!r}")
     return email, norm
 
 
 def checked_external_id(raw: str) -> str:
     """1-255 characters, none of them control or format characters (they show in
-    tables and logs); ValueError saying why not."""
+    tables and logs); `Invalid` saying why not."""
     if not 1 <= len(raw) <= EXTERNAL_ID_LENGTH:
-        raise ValueError(f"external_id must be 1-{EXTERNAL_ID_LENGTH} characters")
+        raise Invalid(f"external_id must be 1-{EXTERNAL_ID_LENGTH} characters")
     if raw != raw.strip() or any(unicodedata.category(c)[0] == "C" for c in raw):
-        raise ValueError("external_id has spaces around it or control characters")
+        raise Invalid("external_id has spaces around it or control characters")
     return raw

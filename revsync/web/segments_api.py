@@ -24,7 +24,7 @@ from revsync.store.models import Segment
 from revsync.web.auth import Handler
 from revsync.web.bodies import model_body
 from revsync.web.errors import HttpError
-from revsync.web.json_api import Work, WorkspaceApi, in_workspace, path_id
+from revsync.web.json_api import Work, WorkspaceApi, in_workspace, int_param, path_id
 
 BASE = "/api/workspaces/{workspace}/segments"
 
@@ -95,8 +95,8 @@ class SegmentsApi(WorkspaceApi):
 
     async def members(self, request: Request) -> Response:
         segment_id = _segment_id(request)
-        after = _int_param(request, "after", 0)
-        limit = _int_param(request, "limit", store.DEFAULT_PAGE)
+        after = int_param(request, "after", 0)
+        limit = int_param(request, "limit", store.DEFAULT_PAGE)
 
         def work(session: Session, workspace_id: int) -> Response:
             page = store.members(session, workspace_id, segment_id, after=after, limit=limit)
@@ -124,15 +124,6 @@ def _errors(problem: Exception) -> HttpError | None:
 
 def _segment_id(request: Request) -> int:
     return path_id(request, "segment_id", "segment")
-
-
-def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
-        raise HttpError(422, f"{name} must be an integer, not {raw!r}")
-    return int(raw)
 
 
 def _segment(segment: Segment) -> dict[str, Any]:
