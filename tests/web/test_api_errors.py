@@ -1,7 +1,8 @@
-"""Every JSON API refusal, on every route of the setup, segments, automations, explain and
-subscribers APIs, has the one error shape `{"error": {"message": ...}}` with the same status and
-message for the same mistake: no token, an unknown workspace, a body that is not JSON
-(malformed, empty, a form), a body over the JSON API's limit (the batch routes' own limit for them)."""
+"""Every JSON API refusal, on every route of the setup, segments, automations, explain
+and subscribers APIs, has the one error shape `{"error": {"message": ...}}` with the same
+status and message for the same mistake: no token, an unknown workspace, a body that is
+not JSON (malformed, empty, a form), a body over the route's limit (the JSON API's, or
+the batch routes' own)."""
 
 from __future__ import annotations
 
