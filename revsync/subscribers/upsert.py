@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -143,30 +144,28 @@ def derive_silently(session: Session, workspace_id: int, subscribers: Sequence[S
 def lock_by_emails(session: Session, workspace_id: int,
                    norms: Collection[str]) -> dict[str, Subscriber]:
     """The workspace's subscribers with these normalised emails, locked in id order."""
-    if not norms:
-        return {}
-    rows = session.exec(
-        select(Subscriber)
-        .where(Subscriber.workspace_id == workspace_id,
-               col(Subscriber.email_norm).in_(sorted(norms)))
-        .order_by(col(Subscriber.id))
-        .with_for_update()
-    ).all()
-    return {row.email_norm: row for row in rows}
+    found = _locked(session, workspace_id, col(Subscriber.email_norm), norms)
+    return {row.email_norm: row for row in found}
 
 
 def _by_external_ids(session: Session, workspace_id: int,
                      external_ids: Collection[str]) -> dict[str, Subscriber]:
-    if not external_ids:
-        return {}
-    rows = session.exec(
+    found = _locked(session, workspace_id, col(Subscriber.external_id), external_ids)
+    return {row.external_id: row for row in found if row.external_id is not None}
+
+
+def _locked(session: Session, workspace_id: int, column: Any,
+            values: Collection[str]) -> Sequence[Subscriber]:
+    """The subscribers whose `column` is one of `values`, locked in id order (so
+    concurrent writers never deadlock)."""
+    if not values:
+        return []
+    return session.exec(
         select(Subscriber)
-        .where(Subscriber.workspace_id == workspace_id,
-               col(Subscriber.external_id).in_(sorted(external_ids)))
+        .where(Subscriber.workspace_id == workspace_id, column.in_(sorted(values)))
         .order_by(col(Subscriber.id))
         .with_for_update()
     ).all()
-    return {row.external_id: row for row in rows if row.external_id is not None}
 
 
 def _first(seen: dict[str, int], value: str, index: int, what: str) -> None:

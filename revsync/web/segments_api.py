@@ -109,10 +109,15 @@ class SegmentsApi(WorkspaceApi):
         return await in_workspace(self.url, request, work, _errors)
 
 
+def expression_refusal(problem: SegmentError) -> HttpError:
+    """A bad expression's 422, with where it stops; any route that takes one answers so."""
+    return HttpError(422, str(problem), position=problem.position, found=problem.found,
+                     expected=problem.expected)
+
+
 def _errors(problem: Exception) -> HttpError | None:
     if isinstance(problem, SegmentError):
-        return HttpError(422, str(problem), position=problem.position, found=problem.found,
-                         expected=problem.expected)
+        return expression_refusal(problem)
     if isinstance(problem, store.SegmentNotFound):
         return HttpError(404, str(problem))
     if isinstance(problem, store.DuplicateSegmentName):

@@ -38,6 +38,7 @@ from revsync.web.auth import Handler
 from revsync.web.bodies import MAX_BATCH_BODY, model_body
 from revsync.web.errors import HttpError
 from revsync.web.json_api import Work, WorkspaceApi, in_workspace, int_param
+from revsync.web.segments_api import expression_refusal
 
 BASE = "/api/workspaces/{workspace}/subscribers"
 BY_EMAIL = "/by-email/{email}"
@@ -275,8 +276,7 @@ def _utc(moment: datetime) -> datetime:
 
 def _errors(problem: Exception) -> HttpError | None:
     if isinstance(problem, SegmentError):
-        return HttpError(422, str(problem), position=problem.position, found=problem.found,
-                         expected=problem.expected)
+        return expression_refusal(problem)
     if isinstance(problem, manage.SubscriberNotFound):
         return HttpError(404, str(problem))
     if isinstance(problem, manage.EmailTaken | upsert.ExternalIdTaken):

@@ -37,7 +37,7 @@ from revsync.store.models import (
 )
 from revsync.subscribers import csv_import
 from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
-from tests.helpers.stripe_objects import charge, customer, monthly
+from tests.helpers.stripe_objects import pays_monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, webhook_client
 from tests.web.test_api_errors import AUTH, TOKEN, refusal
 
@@ -59,17 +59,6 @@ async def http(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncC
     async with webhook_client(with_token, client) as http:
         http.headers.update(AUTH)
         yield http
-
-
-def pays_monthly(s: FakeStripe, email: str, cents: int, payments: int) -> str:
-    """A customer with an active subscription at `cents` a month, paid `payments` times;
-    the subscription's id."""
-    cus = customer(s, email)
-    sub: str = s.put("subscription", {"customer": cus, "status": "active",
-                                      "items": {"data": [{"price": monthly(s, cents)}]}})["id"]
-    for _ in range(payments):
-        charge(s, cus, cents)
-    return sub
 
 
 async def synced(client: Client, settings: Settings, fake: FakeStripeServer) -> Workspace:
