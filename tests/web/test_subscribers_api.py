@@ -18,7 +18,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from sqlmodel import col, func, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from fake_stripe import FakeStripe, FakeStripeServer
@@ -36,7 +36,13 @@ from revsync.store.models import (
     Workspace,
 )
 from revsync.subscribers import csv_import
-from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
+from tests.helpers.e2e import (
+    KEY,
+    connect_workspace,
+    default_rule_workflow_id,
+    import_emails,
+    sync,
+)
 from tests.helpers.stripe_objects import pays_monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, webhook_client
 from tests.web.test_api_errors import AUTH, TOKEN, refusal
@@ -89,6 +95,17 @@ async def workflow_exists(client: Client, workflow_id: str) -> bool:
             raise
         return False
     return True
+
+
+async def signalled(handle: WorkflowHandle[Any, Any], text: bytes) -> bool:
+    """Whether the workflow received a signal whose payload has `text` (a stop: the
+    sequence ends; the workflow then idles a while for another start)."""
+    async for event in handle.fetch_history_events():
+        if event.HasField("workflow_execution_signaled_event_attributes"):
+            signal = event.workflow_execution_signaled_event_attributes
+            if text in signal.input.payloads[0].data:
+                return True
+    return False
 
 
 def rows(settings: Settings, model: Any, *where: Any) -> list[Any]:
@@ -159,6 +176,18 @@ async def test_a_subscriber_added_after_the_first_sync_is_derived_at_once_silent
     assert (churn.tags_added, churn.dispatched_at is not None) == (["churned"], True)
     after = (await http.get(f"{base}/by-email/cat@example.com")).json()
     assert after["version"] == 3 and after["tags"] == [{"tag": "churned", "source": "stripe"}]
+
+    # The churn started the win-back sequence; an unsubscribe over the API stops it.
+    win_back = client.get_workflow_handle(default_rule_workflow_id(
+        settings, workspace, "win_back", sid))
+    assert (await win_back.describe()).status == WorkflowExecutionStatus.RUNNING
+    response = await http.post(f"{base}/by-email/cat@example.com/unsubscribe")
+    assert response.json() == {"unsubscribed": True}
+    assert await signalled(win_back, b"unsubscribed")
+    # Removed with everything that names it.
+    assert (await http.delete(f"{base}/by-external-id/crm-1")).status_code == 204
+    assert rows(settings, SubscriberTransition, SubscriberTransition.subscriber_id == sid) == []
+    assert rows(settings, Subscriber, Subscriber.id == sid) == []
 
 
 async def test_a_csv_import_after_the_first_sync_is_derived_at_once_silently(
