@@ -45,6 +45,7 @@ BY_EMAIL = "/by-email/{email}"
 BY_EXTERNAL_ID = "/by-external-id/{external_id}"
 MAX_ATTRIBUTES = 100
 T = TypeVar("T")
+Change = Callable[[Session, Subscriber], list[int]]  # returns the sequence rules to stop
 
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=EXTERNAL_ID_LENGTH)]
 Email = Annotated[str, StringConstraints(max_length=MAX_EMAIL_LENGTH)]
@@ -203,14 +204,14 @@ class SubscribersApi(WorkspaceApi):
 
         return await in_workspace(self.url, request, work, _errors)
 
-    async def _stop_after(self, request: Request, change: Any, answer: Response) -> Response:
+    async def _stop_after(self, request: Request, change: Change, answer: Response) -> Response:
         """Apply `change` (remove, unsubscribe) to the named subscriber, commit, then stop
         the sequence rules it returns running for it (Temporal signals, after the commit
         so a stopped run that reads the row sees the change)."""
         def work(session: Session, workspace_id: int) -> tuple[int, list[int]]:
             subscriber = _named(session, workspace_id, request, lock=True)
             assert subscriber.id is not None
-            sequences: list[int] = change(session, subscriber)
+            sequences = change(session, subscriber)
             session.commit()
             return subscriber.id, sequences
 
