@@ -9,6 +9,7 @@ Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -391,3 +392,28 @@ async def test_remove_unsubscribe_and_the_schema(
     assert {f["name"] for f in fields if f["writable"]} == {"email", "external_id",
                                                            "attributes"}
     assert rows(settings, Subscriber, col(Subscriber.email_norm) == "ann@example.com")
+
+
+async def test_concurrent_batches_of_the_same_subscribers_both_answer(
+    settings: Settings, http: httpx.AsyncClient
+) -> None:
+    """Two requests creating the same subscribers at once: one creates them; the other
+    (on PostgreSQL, after losing the race on the unique email and running again) finds
+    them. The same Idempotency-Key sent twice at once does the work once."""
+    base = workspace_named(settings)
+    body = {"subscribers": [{"email": f"u{i}@example.com", "external_id": f"x{i}"}
+                            for i in range(50)]}
+    first, second = await asyncio.gather(http.post(f"{base}/batch", json=body),
+                                         http.post(f"{base}/batch", json=body))
+    statuses = sorted({r["status"] for r in first.json()["results"]} |
+                      {r["status"] for r in second.json()["results"]})
+    assert (first.status_code, second.status_code, statuses) == (200, 200,
+                                                                 ["created", "unchanged"])
+    keyed = {"subscribers": [{"email": f"k{i}@example.com"} for i in range(50)]}
+    key = {"Idempotency-Key": "together"}
+    first, second = await asyncio.gather(
+        http.post(f"{base}/batch", json=keyed, headers=key),
+        http.post(f"{base}/batch", json=keyed, headers=key))
+    assert first.json() == second.json()
+    assert {r["status"] for r in first.json()["results"]} == {"created"}
+    assert count(settings, Subscriber) == 100 and count(settings, IdempotencyKey) == 1
