@@ -72,7 +72,7 @@ def change(session: Session, subscriber: Subscriber, *, email: str | None = None
             Subscriber.workspace_id == subscriber.workspace_id,
             Subscriber.external_id == external_id)).first()
         if holder is not None and holder != subscriber.id:
-            raise ExternalIdTaken("external_id taken by another subscriber")
+            raise ExternalIdTaken(upsert.TAKEN)
     changed = upsert.update(session, subscriber, external_id, attributes or {})
     if email is None:
         return changed

@@ -39,6 +39,7 @@ CREATED = "created"
 UPDATED = "updated"
 UNCHANGED = "unchanged"
 REFUSED = "refused"
+TAKEN = "external_id taken by another subscriber"  # the refusal that is a conflict
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def upsert(session: Session, workspace_id: int, items: Sequence[Wanted],
         found = by_email.get(norm)
         holder = by_external.get(item.external_id or "")
         if holder is not None and holder is not found:
-            results[index] = Written(REFUSED, reason="external_id taken by another subscriber")
+            results[index] = Written(REFUSED, reason=TAKEN)
         elif found is None:
             found = Subscriber(workspace_id=workspace_id, email=email, email_norm=norm,
                                external_id=item.external_id, attributes=dict(item.attributes))

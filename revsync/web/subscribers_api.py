@@ -124,11 +124,11 @@ class SubscribersApi(WorkspaceApi):
         def work(session: Session, workspace_id: int) -> Response:
             [written] = upsert.upsert(session, workspace_id, [_wanted(body)])
             if written.status == upsert.REFUSED:
-                status = 409 if written.reason.startswith("external_id taken") else 422
-                raise HttpError(status, written.reason)
-            session.commit()
+                raise HttpError(409 if written.reason == upsert.TAKEN else 422, written.reason)
             assert written.subscriber is not None
-            return JSONResponse(_answer(session, written.status, written.subscriber),
+            answer = _answer(session, written.status, written.subscriber)
+            session.commit()
+            return JSONResponse(answer,
                                 status_code=201 if written.status == upsert.CREATED else 200)
 
         return await self._write(request, work)
@@ -182,9 +182,10 @@ class SubscribersApi(WorkspaceApi):
             subscriber = _named(session, workspace_id, request, lock=True)
             changed = manage.change(session, subscriber, email=body.email,
                                     external_id=body.external_id, attributes=body.attributes)
+            answer = _answer(session, upsert.UPDATED if changed else upsert.UNCHANGED,
+                             subscriber)
             session.commit()
-            return JSONResponse(_answer(session, upsert.UPDATED if changed
-                                        else upsert.UNCHANGED, subscriber))
+            return JSONResponse(answer)
 
         return await self._write(request, patch)
 
