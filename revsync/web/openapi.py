@@ -56,7 +56,7 @@ class Operation:
     summary: str
     body: dict[str, Any] | None = None
     answers: dict[int, str] = field(default_factory=lambda: {200: "OK"})
-    response: dict[str, Any] | None = None  # the schema of its 200/201 answer's body
+    result: dict[str, Any] | None = None  # the success answer's schema, where described
     parameters: tuple[dict[str, Any], ...] = ()  # besides the path's: query, header
     limit: int = MAX_JSON_BODY  # the body's size limit (`revsync.web.bodies`)
 
@@ -156,7 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
 
 COMMON_ANSWERS = {401: "No or wrong admin token", 404: "Unknown workspace",
                   503: "No admin token configured"}
-NUMERIC_PATH_IDS = ("segment_id", "rule_id", "subscriber_id")
+STRING_PATH_IDS = ("external_id",)  # the host's own ids; every other *_id is a number
 
 
 def body_answers(limit: int) -> dict[int, str]:
@@ -183,10 +183,10 @@ def document() -> dict[str, Any]:
         entry: dict[str, Any] = {
             "summary": op.summary,
             "parameters": [*({"name": name, "in": "path", "required": True,
-                              "schema": {"type": "integer" if name in NUMERIC_PATH_IDS
-                                         else "string"}}
+                              "schema": {"type": "integer" if name.endswith("_id")
+                                         and name not in STRING_PATH_IDS else "string"}}
                              for name in _path_names(op.path)), *op.parameters],
-            "responses": {str(code): _answer(code, text, op.response) for code, text in {
+            "responses": {str(code): _answer(code, text, op.result) for code, text in {
                 **COMMON_ANSWERS, **(body_answers(op.limit) if op.body else {}), **op.answers,
             }.items()},
         }
@@ -207,11 +207,11 @@ def document() -> dict[str, Any]:
     }
 
 
-def _answer(code: int, text: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+def _answer(code: int, text: str, result: dict[str, Any] | None) -> dict[str, Any]:
+    if code < 400 and result is not None and code != 204:
+        return {"description": text, "content": {"application/json": {"schema": result}}}
     if code < 400:
-        if schema is None or code == 204:
-            return {"description": text}
-        return {"description": text, "content": {"application/json": {"schema": schema}}}
+        return {"description": text}
     return {"description": text, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Error"}}}}
 
