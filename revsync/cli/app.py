@@ -57,13 +57,14 @@ def import_subscribers(
                                               "become attributes.")],
     workspace: WorkspaceOption = "default",
 ) -> None:
-    """Create or update subscribers from a CSV file."""
+    """Create or update subscribers from a CSV file; each is derived from the mirror at
+    once (no Stripe request), its first values firing no automation."""
     settings = load_settings()
     try:
         rows, _ = csv_import.read_csv(file)
     except csv_import.ImportFileError as error:
         raise fail(str(error)) from None
-    with db.session(settings.resolved_database_url) as session:
+    with db.locked_session(settings.resolved_database_url) as session:  # it derives
         try:
             ws = workspaces.get_or_create(session, workspace)
         except workspaces.WorkspaceError as error:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import select
 
 from revsync.automations import defaults, mailer, rule_store
 from revsync.automations.client import unsubscribe as stop_sequences
@@ -16,9 +15,8 @@ from revsync.automations.types import KINDS
 from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings, workspace_or_fail
 from revsync.cli.console import console
 from revsync.cli.rules import app as rules_app
-from revsync.revenue import normalize_email
 from revsync.store import db, workspaces
-from revsync.store.models import Subscriber
+from revsync.subscribers import manage
 from revsync.temporal.client import connect
 
 app = typer.Typer(help="Automations fed by revenue changes: win-back, thank-you, team alert, "
@@ -96,19 +94,17 @@ def outbox(workspace: WorkspaceOption = "default",
 def unsubscribe(email: str, workspace: WorkspaceOption = "default") -> None:
     """Mark a subscriber unsubscribed and stop its running sequences (win-back, ...)."""
     settings = load_settings()
-    with db.session(settings.resolved_database_url) as session:
+    with db.locked_session(settings.resolved_database_url) as session:
         ws = workspace_or_fail(session, workspace)
-        row = session.exec(select(Subscriber).where(
-            Subscriber.workspace_id == ws.id,
-            Subscriber.email_norm == (normalize_email(email) or ""))).first()
-        if row is None:
-            raise fail(f"no subscriber {email!r} in workspace {workspace!r}")
-        row.unsubscribed = True
-        session.add(row)
+        assert ws.id is not None
+        try:
+            row = manage.find(session, ws.id, email=email, lock=True)
+        except manage.SubscriberNotFound:
+            raise fail(f"no subscriber {email!r} in workspace {workspace!r}") from None
+        sequences = manage.unsubscribe(session, row)
         session.commit()
-        assert row.id is not None and ws.id is not None
+        assert row.id is not None
         subscriber_id = row.id
-        sequences = rule_store.sequence_rule_ids(session, ws.id)
 
     async def stop() -> bool:
         client = await connect(settings)

@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 # Stripe allows 512-character emails and case folding can lengthen them (ß -> ss).
 EMAIL_NORM_LENGTH = 1024
+EXTERNAL_ID_LENGTH = 255  # the host platform's own subscriber id
 
 
 def utcnow() -> datetime:
@@ -81,11 +82,14 @@ class Subscriber(SQLModel, table=True):
         Index("ix_subscriber_metadata", "stripe_metadata", postgresql_using="gin",
               postgresql_ops={"stripe_metadata": "jsonb_path_ops"}).ddl_if(
                   dialect="postgresql"),
+        # The host's own id, unique in the workspace when set (NULLs never collide).
+        Index("ix_subscriber_ws_external_id", "workspace_id", "external_id", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     email: str = Field(max_length=320)
     email_norm: str = Field(max_length=EMAIL_NORM_LENGTH)
+    external_id: str | None = Field(default=None, max_length=EXTERNAL_ID_LENGTH)
     attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     mrr: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     ltv: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
@@ -101,6 +105,13 @@ class Subscriber(SQLModel, table=True):
     # written only by the database's triggers on subscriber_tag: never set it here.
     tag_bits: int = Field(default=0, sa_column=Column(Integer, nullable=False,
                                                       server_default="0"))
+    # Grows by one with each derivation that changes mrr, ltv, tags or metadata
+    # (`subscribers.changes`), so a reader of the API can tell a value it has seen.
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                     server_default="0"))
+    mrr_changed_at: datetime | None = None
+    ltv_changed_at: datetime | None = None
+    tags_changed_at: datetime | None = None  # the Stripe-managed tags
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -275,12 +286,15 @@ class EmailEvent(SQLModel, table=True):
         Index("ix_email_event_ws_kind_time_sub", "workspace_id", "kind", "occurred_at",
               "subscriber_id"),
         Index("ix_email_event_sub_kind_time", "subscriber_id", "kind", "occurred_at"),
+        Index("ix_email_event_ws_event_id", "workspace_id", "event_id", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
     subscriber_id: int = Field(foreign_key="subscriber.id")
     kind: str = Field(max_length=10)  # open | click
     occurred_at: datetime
+    # The host's id of the event (API imports): a second delivery of it is a duplicate.
+    event_id: str | None = Field(default=None, max_length=255)
 
 
 class AutomationRule(SQLModel, table=True):
@@ -364,6 +378,21 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", max_length=20)  # pending | sent | printed
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """An API request made with an `Idempotency-Key`: what it answered, written in the
+    transaction of its work, so a retry with the same key and body gets the same answer
+    without doing the work again (`revsync.web.idempotency`)."""
+
+    __tablename__ = "api_idempotency_key"
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    key: str = Field(primary_key=True, max_length=255)
+    route: str = Field(max_length=100)
+    body_sha256: str = Field(max_length=64)
+    status: int
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class CustomerLink(SQLModel, table=True):

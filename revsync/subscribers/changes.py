@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -112,15 +113,25 @@ def _transition(outcome: Outcome) -> Transition | None:
 
 
 def _update_subscribers(session: Session, outcomes: Sequence[Outcome]) -> None:
+    """Each row's new values, its version one higher and the time each of mrr, ltv and
+    the Stripe tags changed (kept where it did not): the API's readers compare these."""
     table = Subscriber.__table__  # type: ignore[attr-defined]
     now = utcnow()
     rows = [
         {"sid": o.subscriber.id, "mrr": o.derived.mrr, "ltv": o.derived.ltv,
          "stripe_metadata": dict(o.derived.metadata),
-         "stripe_customer_ids": sorted(o.derived.eligible_customer_ids), "updated_at": now}
+         "stripe_customer_ids": sorted(o.derived.eligible_customer_ids), "updated_at": now,
+         "version": o.subscriber.version + 1,
+         "mrr_changed_at": _changed_at(o.subscriber.mrr_changed_at,
+                                       o.subscriber.mrr != o.derived.mrr, now),
+         "ltv_changed_at": _changed_at(o.subscriber.ltv_changed_at,
+                                       o.subscriber.ltv != o.derived.ltv, now),
+         "tags_changed_at": _changed_at(o.subscriber.tags_changed_at,
+                                        o.old_tags != set(o.derived.tags), now)}
         for o in outcomes
     ]
-    columns = ("mrr", "ltv", "stripe_metadata", "stripe_customer_ids", "updated_at")
+    columns = ("mrr", "ltv", "stripe_metadata", "stripe_customer_ids", "updated_at",
+               "version", "mrr_changed_at", "ltv_changed_at", "tags_changed_at")
     session.execute(
         update(table).where(table.c.id == bindparam("sid"))
         .values({c: bindparam(c) for c in columns}),
@@ -129,6 +140,10 @@ def _update_subscribers(session: Session, outcomes: Sequence[Outcome]) -> None:
     for outcome, row in zip(outcomes, rows, strict=True):
         for column in columns:  # what the row now holds, without a second write at flush
             set_committed_value(outcome.subscriber, column, row[column])
+
+
+def _changed_at(before: datetime | None, changed: bool, now: datetime) -> datetime | None:
+    return now if changed else before
 
 
 def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition]) -> None:

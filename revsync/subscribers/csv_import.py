@@ -1,8 +1,7 @@
 """Subscribers from the host platform: CSV import with an `email` column.
 
-Addresses are checked with `email-validator` (syntax only, no DNS lookup): display
-names, doubled `@`, bidirectional overrides and zero-width characters are refused with
-their line. Rows whose addresses fold to one (case, spaces) are merged, the later row
+Addresses are checked as the API checks them (`addresses`), a bad one refused with its
+line. Rows whose addresses fold to one (case, spaces) are merged, the later row
 winning, and reported. A file with an unterminated quote, or with two columns that
 could both be the email, is refused as a whole: guessing would store the wrong thing.
 """
@@ -14,14 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from revsync.revenue import normalize_email
-from revsync.store.models import Subscriber, utcnow
+from revsync.subscribers import upsert
+from revsync.subscribers.addresses import checked_email
 
-MAX_EMAIL_LENGTH = 320
-LOOKUP_CHUNK = 10_000  # PostgreSQL takes at most 65,535 bound parameters per statement
+CHUNK = upsert.MAX_BATCH  # rows written and derived per transaction
 
 
 class ImportFileError(Exception):
@@ -34,19 +31,6 @@ class ImportResult:
     updated: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     merged: list[tuple[int, int]] = field(default_factory=list)  # (line, merged into line)
-
-
-def _valid_email(raw: str | None) -> str | None:
-    email = (raw or "").strip()
-    if not email or len(email) > MAX_EMAIL_LENGTH:
-        return None
-    try:
-        # Syntax only (no DNS). `.test` domains (RFC 6761) are allowed for staging lists;
-        # other special-use names (localhost, .local, .invalid) are not addresses.
-        validate_email(email, check_deliverability=False, test_environment=True)
-    except EmailNotValidError:
-        return None
-    return email
 
 
 def read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
@@ -75,16 +59,22 @@ def read_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
 def import_rows(
     session: Session, workspace_id: int, rows: Iterable[tuple[int, Mapping[str, str | None]]]
 ) -> ImportResult:
-    """Create or update subscribers; other columns become string attributes."""
+    """Create or update subscribers; other columns become string attributes.
+
+    Written and derived at once (`upsert`), `CHUNK` rows per transaction, each committed:
+    a subscriber matching a mirrored Stripe customer has its values when the command
+    ends. An import stopped half way is finished by running it again (rows already in
+    are unchanged). Pass a `db.locked_session`, as for every derivation.
+    """
     result = ImportResult()
-    wanted: dict[str, tuple[str, dict[str, str]]] = {}
+    wanted: dict[str, upsert.Wanted] = {}
     first_line: dict[str, int] = {}
     for line, row in rows:
         lowered = {(k or "").strip().lower(): v for k, v in row.items()}
-        email = _valid_email(lowered.get("email"))
-        norm = normalize_email(email)
-        if email is None or norm is None:
-            result.rejected.append((line, f"not an email address: {lowered.get('email')!r}"))
+        try:
+            email, norm = checked_email(lowered.get("email"))
+        except ValueError as problem:
+            result.rejected.append((line, str(problem)))
             continue
         attributes = {
             (k or "").strip(): (v or "").strip()
@@ -94,29 +84,11 @@ def import_rows(
         if norm in first_line:
             result.merged.append((line, first_line[norm]))
         first_line.setdefault(norm, line)
-        wanted[norm] = (email, attributes)
-    emails = list(wanted)
-    existing: dict[str, Subscriber] = {}
-    for start in range(0, len(emails), LOOKUP_CHUNK):
-        existing.update(
-            (s.email_norm, s)
-            for s in session.exec(
-                select(Subscriber).where(
-                    Subscriber.workspace_id == workspace_id,
-                    col(Subscriber.email_norm).in_(emails[start : start + LOOKUP_CHUNK]),
-                )
-            )
-        )
-    for norm, (email, attributes) in wanted.items():
-        subscriber = existing.get(norm)
-        if subscriber is None:
-            session.add(Subscriber(workspace_id=workspace_id, email=email, email_norm=norm,
-                                   attributes=attributes))
-            result.created += 1
-        elif subscriber.attributes != {**subscriber.attributes, **attributes}:
-            subscriber.attributes = {**subscriber.attributes, **attributes}
-            subscriber.updated_at = utcnow()
-            session.add(subscriber)
-            result.updated += 1
-    session.commit()
+        wanted[norm] = upsert.Wanted(email, attributes=attributes)
+    items = list(wanted.values())
+    for start in range(0, len(items), CHUNK):
+        for written in upsert.upsert(session, workspace_id, items[start:start + CHUNK]):
+            result.created += written.status == upsert.CREATED
+            result.updated += written.status == upsert.UPDATED
+        session.commit()
     return result

@@ -11,7 +11,7 @@ is counted as a duplicate and skipped, which makes re-importing a file harmless.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,3 +143,47 @@ def _stored(session: Session, wanted: set[Event]) -> set[Event]:
             utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
             stored.add((subscriber_id, kind, utc))
     return stored & wanted
+
+
+RECORDED = "recorded"
+DUPLICATE = "duplicate"
+UNKNOWN_SUBSCRIBER = "unknown_subscriber"
+
+
+@dataclass(frozen=True)
+class IdentifiedEvent:
+    """An event the host names with its own id (the API): stored once per id, whatever
+    its time, so a redelivery is a duplicate even when two opens share a second."""
+
+    event_id: str
+    subscriber_id: int | None  # None: no subscriber of the workspace has the address
+    kind: str
+    occurred_at: datetime
+
+
+def record_identified(session: Session, workspace_id: int,
+                      events: Sequence[IdentifiedEvent]) -> list[str]:
+    """Store each event not stored yet; per event `recorded`, `duplicate` (its id is
+    stored, or came earlier in `events`) or `unknown_subscriber`. The caller commits."""
+    ids = sorted({e.event_id for e in events})
+    stored: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        stored.update(i for i in session.exec(select(EmailEvent.event_id).where(
+            EmailEvent.workspace_id == workspace_id,
+            col(EmailEvent.event_id).in_(ids[start:start + CHUNK]))) if i is not None)
+    statuses: list[str] = []
+    new: list[dict[str, object]] = []
+    for event in events:
+        if event.subscriber_id is None:
+            statuses.append(UNKNOWN_SUBSCRIBER)
+        elif event.event_id in stored:
+            statuses.append(DUPLICATE)
+        else:
+            stored.add(event.event_id)
+            statuses.append(RECORDED)
+            new.append({"workspace_id": workspace_id, "subscriber_id": event.subscriber_id,
+                        "kind": event.kind, "occurred_at": event.occurred_at.astimezone(UTC),
+                        "event_id": event.event_id})
+    if new:
+        session.execute(insert(EmailEvent), new)
+    return statuses

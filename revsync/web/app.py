@@ -30,6 +30,7 @@ from revsync.web.segments_api import SegmentsApi
 from revsync.web.sessions import SessionCookies
 from revsync.web.settings_page import SettingsPage
 from revsync.web.setup_api import SetupApi
+from revsync.web.subscribers_api import SubscribersApi
 from revsync.web.webhooks import WebhookEndpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -54,6 +55,7 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
             *WebhookEndpoint(settings, client).routes(),
             *SegmentsApi(settings).routes(),
             *RulesApi(settings).routes(),
+            *SubscribersApi(settings, client).routes(),
             *ExplainApi(settings).routes(),
             *CredentialsApi(settings).routes(),
             *SetupApi(settings, client, ui_base).routes(),

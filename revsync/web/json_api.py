@@ -70,16 +70,27 @@ def path_id(request: Request, param: str, what: str) -> int:
     return int(raw)
 
 
+def int_param(request: Request, name: str, default: int) -> int:
+    """An integer query parameter (a cursor, a limit), else a 422 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
+        raise HttpError(422, f"{name} must be an integer, not {raw!r}")
+    return int(raw)
+
+
 async def in_workspace(url: str, request: Request, work: Work[T],
-                       errors: Errors = lambda _: None) -> T:
+                       errors: Errors = lambda _: None, locked: bool = False) -> T:
     """Run `work(session, workspace_id)` in a thread for the path's workspace; `errors`
-    turns the route's own exceptions into refusals."""
+    turns the route's own exceptions into refusals. `locked`: a `db.locked_session`,
+    for work that derives subscribers."""
     name = request.path_params["workspace"]
-    return await anyio.to_thread.run_sync(_in_thread, url, name, work, errors)
+    return await anyio.to_thread.run_sync(_in_thread, url, name, work, errors, locked)
 
 
-def _in_thread(url: str, name: str, work: Work[T], errors: Errors) -> T:
-    with db.session(url) as session:
+def _in_thread(url: str, name: str, work: Work[T], errors: Errors, locked: bool) -> T:
+    with (db.locked_session(url) if locked else db.session(url)) as session:
         workspace = workspace_named(session, name)
         assert workspace.id is not None
         try:

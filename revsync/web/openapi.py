@@ -15,8 +15,16 @@ from typing import Any
 from revsync.automations.actions import ACTION_KINDS
 from revsync.automations.triggers import TRIGGER_KINDS
 from revsync.setup.options import Changes
-from revsync.web import automations_api, credentials_api, explain_api, segments_api, setup_api
-from revsync.web.bodies import MAX_JSON_BODY
+from revsync.web import (
+    automations_api,
+    credentials_api,
+    explain_api,
+    segments_api,
+    setup_api,
+    subscribers_api,
+    subscribers_schemas,
+)
+from revsync.web.bodies import MAX_BATCH_BODY, MAX_JSON_BODY
 
 SETUP = setup_api.BASE
 SEGMENTS = segments_api.BASE
@@ -24,6 +32,7 @@ RULES = automations_api.BASE
 AUTOMATIONS = automations_api.AUTOMATIONS
 API_KEYS = credentials_api.API_KEYS
 EMBED_SESSIONS = credentials_api.EMBED_SESSIONS
+SUBSCRIBERS = subscribers_api.BASE
 OBJECT: dict[str, Any] = {"type": "object"}
 MOMENT: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
 API_KEY: dict[str, Any] = {
@@ -81,6 +90,8 @@ class Operation:
     body: dict[str, Any] | None = None
     answers: dict[int, str] = field(default_factory=lambda: {200: "OK"})
     result: dict[str, Any] | None = None  # the success answer's schema, where described
+    parameters: tuple[dict[str, Any], ...] = ()  # besides the path's: query, header
+    limit: int = MAX_JSON_BODY  # the body's size limit (`revsync.web.bodies`)
     platform_only: bool = False  # a workspace API key is refused (403)
 
 
@@ -150,6 +161,43 @@ OPERATIONS: tuple[Operation, ...] = (
               "workspace's settings page only (docs/platform.md).",
               _model(credentials_api.EmbedSessionIn), {201: "Created"}, EMBED_LINK,
               platform_only=True),
+    Operation("get", SUBSCRIBERS, "A page of subscribers in id order (after, limit 1-1000),"
+              " optionally only a segment's.", None,
+              {200: "The page", 422: "Bad cursor, limit or segment expression"},
+              subscribers_schemas.PAGE, subscribers_schemas.LIST_PARAMETERS),
+    Operation("post", SUBSCRIBERS, "Create or update one subscriber by email, derived from "
+              "the mirror at once.", _model(subscribers_api.SubscriberIn),
+              {200: "Updated or unchanged", 201: "Created", 409: "external_id taken",
+               422: "Not an email address, or the body does not fit"},
+              subscribers_schemas.WRITTEN),
+    Operation("post", SUBSCRIBERS + "/batch", "Create or update up to 1,000 subscribers; a "
+              "result per item.", _model(subscribers_api.BatchIn),
+              {200: "A result per item (a stored one for a repeated Idempotency-Key)",
+               422: "Over 1,000 items, a malformed body, or a key reused with another body"},
+              subscribers_schemas.BATCH_RESULTS, subscribers_schemas.IDEMPOTENCY_PARAMETERS,
+              MAX_BATCH_BODY),
+    Operation("get", SUBSCRIBERS + "/schema", "The fields the subscribers API reads and "
+              "writes, with the workspace's carried metadata keys.", None,
+              {200: "The fields"}, subscribers_schemas.FIELDS),
+    Operation("post", SUBSCRIBERS + "/events", "Record up to 1,000 opens and clicks, once per"
+              " event_id.", _model(subscribers_api.EventsIn),
+              {200: "A result per event"}, subscribers_schemas.EVENT_RESULTS, (),
+              MAX_BATCH_BODY),
+    *(op for by in (SUBSCRIBERS + subscribers_api.BY_EMAIL,
+                    SUBSCRIBERS + subscribers_api.BY_EXTERNAL_ID) for op in (
+        Operation("get", by, "One subscriber's values.", None,
+                  {200: "The subscriber", 404: "No such subscriber"},
+                  subscribers_schemas.SUBSCRIBER),
+        Operation("patch", by, "Change its email (re-matched to Stripe customers at once), "
+                  "external_id or attributes (merged).", _model(subscribers_api.SubscriberPatch),
+                  {200: "Updated or unchanged", 404: "No such subscriber",
+                   409: "Email or external_id taken"}, subscribers_schemas.WRITTEN),
+        Operation("delete", by, "Remove it, and stop its running sequences.", None,
+                  {204: "Removed", 404: "No such subscriber"}),
+        Operation("post", by + "/unsubscribe", "Mark it unsubscribed and stop its running "
+                  "sequences.", None, {200: "Unsubscribed", 404: "No such subscriber"},
+                  subscribers_schemas.UNSUBSCRIBED),
+    )),
 )
 
 COMMON_ANSWERS = {401: "No, a wrong or a revoked credential",
@@ -157,8 +205,14 @@ COMMON_ANSWERS = {401: "No, a wrong or a revoked credential",
                   503: "No platform key configured"}
 WRITE_ANSWERS = {403: "A read key (this needs a write key or the platform key)"}
 PLATFORM_ANSWERS = {403: "A workspace API key (this needs the platform key)"}
-BODY_ANSWERS = {400: "The body is not JSON", 413: f"The body is over {MAX_JSON_BODY} bytes",
-                422: "The body does not fit the schema; nothing saved"}
+STRING_PATH_IDS = ("external_id",)  # the host's own ids; every other *_id is a number
+
+
+def body_answers(limit: int) -> dict[int, str]:
+    return {400: "The body is not JSON", 413: f"The body is over {limit} bytes",
+            422: "The body does not fit the schema; nothing saved"}
+
+
 ERROR: dict[str, Any] = {
     "type": "object",
     "description": "Every error answer: a message, and for an invalid segment expression "
@@ -188,13 +242,13 @@ def document() -> dict[str, Any]:
     for op in OPERATIONS:
         entry: dict[str, Any] = {
             "summary": op.summary,
-            "parameters": [{"name": name, "in": "path", "required": True,
-                            "schema": {"type": "integer" if name.endswith("_id")
-                                       else "string"}}
-                           for name in _path_names(op.path)],
+            "parameters": [*({"name": name, "in": "path", "required": True,
+                              "schema": {"type": "integer" if name.endswith("_id")
+                                         and name not in STRING_PATH_IDS else "string"}}
+                             for name in _path_names(op.path)), *op.parameters],
             "responses": {str(code): _answer(code, text, op.result) for code, text in {
-                **COMMON_ANSWERS, **(BODY_ANSWERS if op.body else {}), **_forbidden(op),
-                **op.answers,
+                **COMMON_ANSWERS, **(body_answers(op.limit) if op.body else {}),
+                **_forbidden(op), **op.answers,
             }.items()},
         }
         if op.platform_only:
@@ -206,10 +260,10 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "revsync", "version": "0.1.0",
-                 "description": "Stripe revenue sync: setup, segments and automation rules "
-                                "of a workspace, and the platform's credentials for it. "
-                                "Every call needs the platform key or an API key of the "
-                                "path's workspace (docs/platform.md)."},
+                 "description": "Stripe revenue sync: setup, segments, automation rules and "
+                                "subscribers of a workspace, and the platform's credentials "
+                                "for it. Every call needs the platform key or an API key of "
+                                "the path's workspace (docs/platform.md)."},
         "components": {"securitySchemes": SECURITY_SCHEMES,
                        "schemas": {"Error": ERROR}},
         "security": [{"platformKey": []}, {"workspaceKey": []}],
@@ -224,7 +278,7 @@ def _forbidden(op: Operation) -> dict[int, str]:
 
 
 def _answer(code: int, text: str, result: dict[str, Any] | None) -> dict[str, Any]:
-    if code < 400 and result is not None:
+    if code < 400 and result is not None and code != 204:
         return {"description": text, "content": {"application/json": {"schema": result}}}
     if code < 400:
         return {"description": text}

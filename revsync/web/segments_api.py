@@ -25,7 +25,7 @@ from revsync.store.models import Segment
 from revsync.web.auth import Handler
 from revsync.web.bodies import model_body
 from revsync.web.errors import HttpError
-from revsync.web.json_api import Work, WorkspaceApi, in_workspace, path_id
+from revsync.web.json_api import Work, WorkspaceApi, in_workspace, int_param, path_id
 
 BASE = "/api/workspaces/{workspace}/segments"
 
@@ -96,8 +96,8 @@ class SegmentsApi(WorkspaceApi):
 
     async def members(self, request: Request) -> Response:
         segment_id = _segment_id(request)
-        after = _int_param(request, "after", 0)
-        limit = _int_param(request, "limit", store.DEFAULT_PAGE)
+        after = int_param(request, "after", 0)
+        limit = int_param(request, "limit", store.DEFAULT_PAGE)
 
         def work(session: Session, workspace_id: int) -> Response:
             page = store.members(session, workspace_id, segment_id, after=after, limit=limit)
@@ -110,10 +110,15 @@ class SegmentsApi(WorkspaceApi):
         return await in_workspace(self.url, request, work, _errors)
 
 
+def expression_refusal(problem: SegmentError) -> HttpError:
+    """A bad expression's 422, with where it stops; any route that takes one answers so."""
+    return HttpError(422, str(problem), position=problem.position, found=problem.found,
+                     expected=problem.expected)
+
+
 def _errors(problem: Exception) -> HttpError | None:
     if isinstance(problem, SegmentError):
-        return HttpError(422, str(problem), position=problem.position, found=problem.found,
-                         expected=problem.expected)
+        return expression_refusal(problem)
     if isinstance(problem, store.SegmentNotFound):
         return HttpError(404, str(problem))
     if isinstance(problem, store.DuplicateSegmentName):
@@ -125,15 +130,6 @@ def _errors(problem: Exception) -> HttpError | None:
 
 def _segment_id(request: Request) -> int:
     return path_id(request, "segment_id", "segment")
-
-
-def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
-        raise HttpError(422, f"{name} must be an integer, not {raw!r}")
-    return int(raw)
 
 
 def _segment(segment: Segment) -> dict[str, Any]:

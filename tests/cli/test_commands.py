@@ -163,7 +163,7 @@ def test_sync_of_a_workspace_without_stripe_says_so(env: dict[str, str], tmp_pat
 def test_import_looks_up_existing_subscribers_in_chunks(
     env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("revsync.subscribers.csv_import.LOOKUP_CHUNK", 2)
+    monkeypatch.setattr("revsync.subscribers.csv_import.CHUNK", 2)
     csv_file = tmp_path / "s.csv"
     csv_file.write_text("email,n\n" + "".join(f"u{i}@example.com,1\n" for i in range(5)))
     run("subscribers", "import", str(csv_file))

@@ -38,7 +38,7 @@ from tests.helpers.e2e import (
     synced_values,
 )
 from tests.helpers.oracle import expected_state
-from tests.helpers.stripe_objects import charge, customer, monthly
+from tests.helpers.stripe_objects import charge, customer, monthly, pays_monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, post_event, webhook_client
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -64,12 +64,7 @@ def transitions(settings: Settings, workspace: Workspace) -> list[tuple[str, lis
 def ann_pays_monthly(s: FakeStripe, cents: int, payments: int = 1) -> str:
     """ann@example.com with an active subscription at `cents` a month, paid `payments`
     times; the subscription's id."""
-    ann = customer(s, "ann@example.com")
-    sub: str = s.put("subscription", {"customer": ann, "status": "active",
-                                      "items": {"data": [{"price": monthly(s, cents)}]}})["id"]
-    for _ in range(payments):
-        charge(s, ann, cents)
-    return sub
+    return pays_monthly(s, "ann@example.com", cents, payments)
 
 
 async def synced(client: Client, settings: Settings, fake: FakeStripeServer) -> Workspace:

@@ -30,3 +30,14 @@ def charge(fake: FakeStripe, cus: str, amount: int, currency: str = "usd",
     return str(fake.put("charge", {"customer": cus, "amount": amount, "currency": currency,
                                    "amount_captured": captured, "status": status,
                                    "captured": status == "succeeded"})["id"])
+
+
+def pays_monthly(fake: FakeStripe, email: str, cents: int, payments: int = 1) -> str:
+    """A customer with an active subscription at `cents` a month, paid `payments` times;
+    the subscription's id."""
+    cus = customer(fake, email)
+    items = {"data": [{"price": monthly(fake, cents)}]}
+    sub = fake.put("subscription", {"customer": cus, "status": "active", "items": items})
+    for _ in range(payments):
+        charge(fake, cus, cents)
+    return str(sub["id"])

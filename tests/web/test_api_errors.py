@@ -1,7 +1,8 @@
-"""Every JSON API refusal, on every route of the setup, segments, automations and explain
-APIs, has the one error shape `{"error": {"message": ...}}` with the same status and
-message for the same mistake: no token, an unknown workspace, a body that is not JSON
-(malformed, empty, a form), a body over the JSON API's limit."""
+"""Every JSON API refusal, on every route of the setup, segments, automations, explain
+and subscribers APIs, has the one error shape `{"error": {"message": ...}}` with the same
+status and message for the same mistake: no token, an unknown workspace, a body that is
+not JSON (malformed, empty, a form), a body over the route's limit (the JSON API's, or
+the batch routes' own)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from temporalio.client import Client
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web import openapi
-from revsync.web.bodies import MAX_JSON_BODY
+from revsync.web.bodies import MAX_BATCH_BODY, MAX_JSON_BODY
 from tests.helpers.webhooks import webhook_client
 
 TOKEN = "test-platform-key-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OPERATIONS = [(op.method.upper(), op.path) for op in openapi.OPERATIONS]
 TAKING_BODIES = [(op.method.upper(), op.path) for op in openapi.OPERATIONS if op.body]
+LIMITS = {(op.method.upper(), op.path): op.limit for op in openapi.OPERATIONS}
 NOT_JSON: dict[str, dict[str, Any]] = {
     "malformed": {"content": b"{not json"},
     "empty": {"content": b""},
@@ -33,7 +35,8 @@ NOT_JSON: dict[str, dict[str, Any]] = {
 def url(path: str, workspace: str = "shop") -> str:
     return (path.replace("{workspace}", workspace).replace("{segment_id}", "1")
             .replace("{rule_id}", "1").replace("{subscriber_id}", "1")
-            .replace("{key_id}", "1"))
+            .replace("{key_id}", "1").replace("{email}", "ann@example.com")
+            .replace("{external_id}", "crm-1"))
 
 
 @pytest.fixture
@@ -85,6 +88,8 @@ async def test_a_body_that_is_not_json(http: httpx.AsyncClient) -> None:
 
 async def test_a_body_over_the_limit(http: httpx.AsyncClient) -> None:
     for method, path in TAKING_BODIES:
+        limit = LIMITS[method, path]
+        assert limit in (MAX_JSON_BODY, MAX_BATCH_BODY)
         response = await http.request(method, url(path), headers=AUTH,
-                                      content=b"[" * (MAX_JSON_BODY + 1))
-        assert refusal(response) == (413, f"body larger than {MAX_JSON_BODY} bytes"), path
+                                      content=b"[" * (limit + 1))
+        assert refusal(response) == (413, f"body larger than {limit} bytes"), path
