@@ -5,7 +5,6 @@ counted and part of the minimum. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal as D
@@ -23,10 +22,10 @@ from revsync.store.models import StripeSubscription, Workspace
 from revsync.sync.client import start_sync
 from revsync.sync.types import SyncReport
 from tests.helpers.e2e import KEY, connect_workspace, import_emails, last_run, state, sync
+from tests.helpers.kill import kill_and_finish, worker_process
 from tests.helpers.oracle import expected_state
 from tests.helpers.stripe_objects import charge, customer, monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, webhook_client
-from tests.sync.test_resume_after_kill import worker_process
 
 ITEMS = "GET /v1/subscription_items"
 
@@ -175,14 +174,7 @@ async def test_a_kill_while_paging_nested_lists_resumes_with_nothing_missed_or_d
         pytest.fail("the sync never paged a subscription's items")
     report = await handle.query("progress", result_type=SyncReport)
     assert sum(st.pages for st in report.streams if st.name == "subscriptions") == 0
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    second = worker_process(settings, temporal)
-    try:
-        result = await asyncio.wait_for(handle.result(follow_runs=True), timeout=180)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=30)
+    result = await kill_and_finish(first, handle, settings, temporal)
 
     assert result.status == "completed"
     run = last_run(settings, workspace)

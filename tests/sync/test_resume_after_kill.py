@@ -7,9 +7,6 @@ them and they still list every charge exactly once."""
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 
@@ -23,20 +20,13 @@ from revsync.sync.client import start_sync
 from revsync.sync.types import SyncReport
 from tests.helpers.e2e import (
     KEY,
-    ROOT,
     connect_workspace,
     import_emails,
     last_run,
-    process_env,
     synced_values,
 )
+from tests.helpers.kill import kill_and_finish, worker_process
 from tests.helpers.oracle import expected_state
-
-
-def worker_process(settings: Settings, temporal: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT,
-                            env=process_env(settings, temporal),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def nested_list(path: str) -> str | None:
@@ -85,15 +75,8 @@ async def test_sigkill_mid_sync_resumes_to_the_same_state(
         await asyncio.sleep(0.01)
     else:
         pytest.fail("no request in flight")
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    server.state.faults.set(latency_ms=40)
-    second = worker_process(settings, temporal)
-    try:
-        result = await asyncio.wait_for(handle.result(follow_runs=True), timeout=180)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=30)
+    result = await kill_and_finish(first, handle, settings, temporal,
+                                   before_restart=lambda: server.state.faults.set(latency_ms=40))
 
     assert result.status == "completed"
     run = last_run(settings, workspace)
