@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 from rich.table import Table
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from revsync.store import workspaces
-from revsync.store.models import SyncRun
-
-
-def recent_runs(session: Session, workspace_name: str, limit: int) -> list[SyncRun]:
-    workspace = workspaces.by_name(session, workspace_name)
-    return list(
-        session.exec(
-            select(SyncRun)
-            .where(SyncRun.workspace_id == workspace.id)
-            .order_by(col(SyncRun.started_at).desc(), col(SyncRun.id).desc())
-            .limit(limit)
-        )
-    )
+from revsync.sync.runs import recent_runs
 
 
 def status_table(session: Session, workspace_name: str, limit: int) -> Table:

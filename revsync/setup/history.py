@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from revsync.cli.status import recent_runs
 from revsync.sync.client import ui_url
+from revsync.sync.runs import recent_runs
 
 
 def history(session: Session, workspace_name: str, ui_base: str | None, namespace: str,

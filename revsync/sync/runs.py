@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
+from revsync.store import workspaces
 from revsync.store.models import StreamCheckpoint, SyncRun, utcnow
 from revsync.sync.types import FinishInput, min_requests
 
@@ -70,3 +71,16 @@ def finish(session: Session, finish_input: FinishInput, customers: dict[str, int
     session.add(run)
     session.commit()
     return run
+
+
+def recent_runs(session: Session, workspace_name: str, limit: int) -> list[SyncRun]:
+    """The workspace's newest runs first."""
+    workspace = workspaces.by_name(session, workspace_name)
+    return list(
+        session.exec(
+            select(SyncRun)
+            .where(SyncRun.workspace_id == workspace.id)
+            .order_by(col(SyncRun.started_at).desc(), col(SyncRun.id).desc())
+            .limit(limit)
+        )
+    )

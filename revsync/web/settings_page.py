@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+import stripe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -29,6 +30,7 @@ from revsync.automations import rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.budget.rates import is_live_key
 from revsync.credentials.secrets_hash import is_platform_key
+from revsync.gateway.stripe_api import StripeUnavailable
 from revsync.settings import Settings
 from revsync.setup import connection, oauth, options, reading
 from revsync.setup.client import dry_run, progress, start_next, start_sync_of
@@ -36,7 +38,10 @@ from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
 from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
-from revsync.store.models import Workspace
+from revsync.store.keystore import KeyStoreError
+from revsync.store.models import SyncRun, Workspace
+from revsync.store.workspaces import WorkspaceError
+from revsync.sync.runs import recent_runs
 from revsync.web import page_access
 from revsync.web.automations_page import AutomationsSection
 from revsync.web.bodies import MAX_FORM, declared_too_large
@@ -49,6 +54,23 @@ SAVED = {
 }
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CLOSED = "platform key not configured (set REVSYNC_PLATFORM_KEY)"
+# A page view waits for at most one retry of a Stripe read: a page that hangs on an outage
+# is worse than one that says Stripe is unreachable.
+PAGE_RETRIES = 1
+PAGE_PROBLEMS: tuple[type[Exception], ...] = (
+    stripe.StripeError, StripeUnavailable, KeyStoreError, WorkspaceError)
+
+
+def stripe_problem(error: Exception) -> str:
+    """What the page says in place of what it could not read from Stripe."""
+    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+        return ("Stripe refused the stored key (revoked, or without the permissions it "
+                "needs): connect a key again below.")
+    if isinstance(error, KeyStoreError):
+        return ("The stored key cannot be read with this deployment's secret key: connect "
+                "a key again below.")
+    return ("Stripe could not be reached just now, so the product list and the metadata "
+            "suggestions are missing; your saved choices are kept.")
 
 
 def unknown(name: str) -> Response:
@@ -156,21 +178,39 @@ class SettingsPage:
         context.update(await anyio.to_thread.run_sync(self.automations.context, request, name))
         context["mrr_statuses"] = options.MRR_STATUSES
         if workspace.stripe_key_encrypted:
-            gateway = workspaces.gateway(self.settings, workspace)
-            context["products"] = (await anyio.to_thread.run_sync(reading.products, gateway))[0]
-            customers, subs, _ = await anyio.to_thread.run_sync(reading.sample, gateway)
-            context["suggestions"] = suggest(customers, subs)
-            suggested = {s.key for s in context["suggestions"]}
-            context["custom_keys"] = ", ".join(k for k in chosen["metadata_keys"]
-                                               if k not in suggested)
-            state = await self._progress(workspace)
-            context.update(progress=state["text"], running=state["running"])
+            context.update(await anyio.to_thread.run_sync(self._from_stripe, workspace, chosen))
 
             def read() -> list[dict[str, Any]]:
                 with db.session(self.url) as session:
                     return history(session, name, self.ui_base, self.client.namespace)
             context["history"] = await anyio.to_thread.run_sync(read)
+            state = await self._progress(workspace)
+            context.update(progress=state["text"], running=state["running"])
         return TEMPLATES.TemplateResponse(request, "settings.html", context)
+
+    def _last_run(self, name: str) -> SyncRun | None:
+        with db.session(self.url) as session:
+            return next(iter(recent_runs(session, name, 1)), None)
+
+    def _from_stripe(self, workspace: Workspace, chosen: dict[str, Any]) -> dict[str, Any]:
+        """The product picker and the metadata suggestions, read from Stripe; when Stripe
+        is unreachable or refuses the key, the problem instead, so the page still shows
+        the rest and the key form that fixes it (the chosen products stay listed)."""
+        try:
+            gateway = workspaces.gateway(self.settings, workspace)
+            gateway.max_retries = PAGE_RETRIES
+            found = reading.products(gateway)[0]
+            customers, subscriptions, _ = reading.sample(gateway)
+        except PAGE_PROBLEMS as error:
+            return {"stripe_problem": stripe_problem(error), "suggestions": [],
+                    "products": [{"id": p, "name": p, "active": True}
+                                 for p in chosen["products"]],
+                    "custom_keys": ", ".join(chosen["metadata_keys"])}
+        suggestions = suggest(customers, subscriptions)
+        suggested = {s.key for s in suggestions}
+        return {"products": found, "suggestions": suggestions,
+                "custom_keys": ", ".join(k for k in chosen["metadata_keys"]
+                                         if k not in suggested)}
 
     async def progress(self, request: Request) -> Response:
         name = request.path_params["workspace"]
@@ -184,9 +224,14 @@ class SettingsPage:
         return JSONResponse({**state, "reload": not state["running"]})
 
     async def _progress(self, workspace: Workspace) -> dict[str, Any]:
+        """The running sync's progress, from its workflow; with none the Temporal server
+        still knows, the last run recorded, if any."""
         report = await progress(self.client, workspace)
         status = report.get("status", "none")
         if status == "none":
+            last = await anyio.to_thread.run_sync(self._last_run, workspace.name)
+            if last is not None:
+                return {"text": f"Last sync: run {last.id}, {last.status}.", "running": False}
             return {"text": "No sync yet.", "running": False}
         objects = sum(int(s.get("objects", 0)) for s in report.get("streams", []))
         derived = report.get("derive", {}).get("subscribers_seen", 0)
