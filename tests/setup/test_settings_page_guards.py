@@ -8,23 +8,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from temporalio.client import Client
 
 from revsync.automations import rule_store
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web.app import create_app
-from tests.helpers.pages import csrf_of
+from tests.helpers.pages import csrf_of, page_client
 
 TOKEN = "page-platform-key-0123456789"
 
 
 @pytest.fixture
 async def browser(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    admin = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
-    transport = httpx.ASGITransport(app=create_app(admin, client))
-    async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
+    async with page_client(settings, client, TOKEN) as http:
         yield http
 
 

@@ -10,25 +10,21 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from temporalio.client import Client
 
 from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.store.models import SyncRun, utcnow
-from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, connect_workspace
-from tests.helpers.pages import csrf_of
+from tests.helpers.pages import csrf_of, page_client
 
 TOKEN = "outage-platform-key-0123456789"
 
 
 @pytest.fixture
 async def browser(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    keyed = settings.model_copy(update={"platform_key": SecretStr(TOKEN)})
-    transport = httpx.ASGITransport(app=create_app(keyed, client))
-    async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as http:
+    async with page_client(settings, client, TOKEN) as http:
         yield http
 
 
