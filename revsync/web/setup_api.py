@@ -103,6 +103,7 @@ class SetupApi(WorkspaceApi):
     async def dry_run(self, request: Request) -> Response:
         changes = _changes(await json_body(request))
         workspace = await self._workspace(request)
+        _require_connected(workspace)  # else the workflow would fail, or wait for a worker
         report = await dry_run(self.client, self.settings, workspace, changes.products or [],
                                bool(changes.sync_without_payment))
         return JSONResponse(dataclasses.asdict(report))

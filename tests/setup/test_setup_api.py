@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import Settings
-from revsync.store import db
+from revsync.store import db, workspaces
 from revsync.store.models import Workspace
 from revsync.web.app import create_app
 from tests.helpers.e2e import KEY, connect_workspace, import_emails, money, synced_values
@@ -192,3 +192,20 @@ async def test_auth_and_scoping(admin: Settings, settings: Settings, client: Cli
     assert missing.status_code == 404 and "unknown workspace" in missing.text
     not_json = await http.put(f"/api/workspaces/{ws}/stripe/options", content=b"{oops")
     assert not_json.status_code == 400
+
+
+@pytest.mark.parametrize(("method", "route"), [
+    ("get", "products"), ("get", "metadata-suggestions"), ("post", "dry-run"),
+    ("put", "options"), ("post", "sync"),
+])
+async def test_what_needs_stripe_is_refused_at_once_before_connecting(
+    settings: Settings, http: httpx.AsyncClient, method: str, route: str
+) -> None:
+    ws = name()
+    with db.session(settings.resolved_database_url) as session:
+        workspaces.get_or_create(session, ws)
+    answer = await http.request(method.upper(), f"/api/workspaces/{ws}/stripe/{route}",
+                                json={} if method != "get" else None)
+    assert answer.status_code == 409, answer.text
+    assert answer.json() == {"error": {"message": f"workspace {ws!r} is not connected to "
+                                                  "Stripe"}}
