@@ -78,7 +78,7 @@ class SyncStripeActivities(StripeActivities):
                     )
                 except Throttled:
                     if sent:  # what was read is committed; the next fetch waits its turn
-                        return replace(state, owed=max(0, sent - allowance))
+                        break
                     # Benign: expected under a budget Stripe enforces exactly, so the
                     # SDK logs it at debug, without a traceback per 429.
                     raise ApplicationError("Stripe throttled the account (429)",

@@ -141,8 +141,26 @@ class Page:
     @property
     def last_id(self) -> str | None:
         """The cursor for the next page: the last object that has an id."""
-        ids = [o.get("id") for o in self.objects if isinstance(o.get("id"), str) and o["id"]]
-        return ids[-1] if ids else None
+        return last_id(self.objects)
+
+
+def last_id(entries: list[Any]) -> str | None:
+    """The id of the last entry that has one: where the list's next page starts."""
+    for entry in reversed(entries):
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
+            return str(entry["id"])
+    return None
+
+
+def listed(path: str, body: dict[str, Any]) -> tuple[list[Any], bool]:
+    """A list answer's entries and `has_more`. Guessing at a malformed one could end a
+    listing early and silently lose objects, so it is an error (retryable)."""
+    data, has_more = body.get("data"), body.get("has_more")
+    if not isinstance(data, list) or not isinstance(has_more, bool):
+        raise StripeUnavailable(f"Stripe answered {path} with a malformed list")
+    if has_more and last_id(data) is None:
+        raise StripeUnavailable(f"Stripe answered {path} with more to come but no cursor")
+    return data, has_more
 
 
 @dataclass
@@ -199,14 +217,9 @@ class StripeGateway:
             params["created"] = {**(created or {}), "lte": cursor_created}
             body, requests, requested_at = self.get_timed(path, params)
             requests += 1  # the refused request counts too
-        data, has_more = body.get("data"), body.get("has_more")
-        if not isinstance(data, list) or not isinstance(has_more, bool):
-            # Guessing here could end a stream early and silently lose objects.
-            raise StripeUnavailable(f"Stripe answered {path} with a malformed list")
+        data, has_more = listed(path, body)
         objects = [o for o in data if isinstance(o, dict)]
         page = Page(objects, has_more, requests, len(data) - len(objects), requested_at)
-        if has_more and page.last_id is None:
-            raise StripeUnavailable(f"Stripe answered {path} with more to come but no cursor")
         for obj in objects:
             nested_pages, nested_requests = self.complete(stream, obj)
             page.nested_pages += nested_pages
@@ -223,10 +236,10 @@ class StripeGateway:
         """
         pages = requests = 0
         for nested in STREAMS[stream].nested:
-            listed = obj.get(nested.field)
-            if not isinstance(listed, dict) or listed.get("has_more") is not True:
+            embedded = obj.get(nested.field)
+            if not isinstance(embedded, dict) or embedded.get("has_more") is not True:
                 continue
-            data, url = listed.get("data"), listed.get("url")
+            data, url = embedded.get("data"), embedded.get("url")
             if not isinstance(data, list) or not isinstance(url, str):
                 continue
             path, _, query = url.partition("?")
@@ -236,20 +249,16 @@ class StripeGateway:
             params["limit"] = PAGE_SIZE
             if nested.expand:
                 params["expand"] = list(nested.expand)
-            more = True
-            while more:
-                last = next((e.get("id") for e in reversed(data)
-                             if isinstance(e, dict) and isinstance(e.get("id"), str)), None)
-                if last is None:
-                    raise StripeUnavailable(f"Stripe answered {path} with no cursor to go on")
-                body, spent = self.get(path, {**params, "starting_after": last})
+            cursor = last_id(data)
+            if cursor is None:
+                raise StripeUnavailable(f"Stripe embedded part of {path} with no cursor")
+            while cursor is not None:
+                body, spent = self.get(path, {**params, "starting_after": cursor})
                 pages, requests = pages + 1, requests + spent
-                rest, has_more = body.get("data"), body.get("has_more")
-                if not isinstance(rest, list) or not isinstance(has_more, bool) or (
-                        has_more and not rest):
-                    raise StripeUnavailable(f"Stripe answered {path} with a malformed list")
-                data, more = [*data, *rest], has_more
-            obj[nested.field] = {**listed, "data": data, "has_more": False}
+                rest, more = listed(path, body)  # more to come always names its cursor
+                data = [*data, *rest]
+                cursor = last_id(rest) if more else None
+            obj[nested.field] = {**embedded, "data": data, "has_more": False}
         return pages, requests
 
     def exists_before(self, stream: str, before: int) -> tuple[bool, int]:
