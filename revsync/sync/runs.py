@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from revsync.store import workspaces
 from revsync.store.models import StreamCheckpoint, SyncRun, utcnow
-from revsync.sync.types import FinishInput, min_requests
+from revsync.sync.types import FinishInput, min_requests, stream_totals
 
 
 def start(session: Session, workspace_id: int, workflow_id: str, run_key: str) -> SyncRun:
@@ -58,13 +58,8 @@ def finish(session: Session, finish_input: FinishInput, customers: dict[str, int
     counts["mrr_total"] = str(finish_input.derive.mrr_total)
     counts["ltv_total"] = str(finish_input.derive.ltv_total)
     counts["customers"] = customers
-    by_name: dict[str, dict[str, int]] = {}
-    for s in streams:  # a stream's partitions add up under its name
-        totals = by_name.setdefault(s.name, {"objects": 0, "requests": 0, "malformed": 0})
-        totals["objects"] += s.objects
-        totals["requests"] += s.requests
-        totals["malformed"] += s.malformed
-    counts["streams"] = by_name
+    counts["streams"] = {t.name: {"objects": t.objects, "requests": t.requests,
+                                  "malformed": t.malformed} for t in stream_totals(streams)}
     counts["catalogue_requests"] = sum(s.requests for s in streams if s.catalogue)
     counts["nested_pages"] = sum(s.nested_pages for s in streams)
     run.counts = counts

@@ -203,11 +203,14 @@ class SyncReport:
 
 @dataclass
 class StreamTotal:
-    """One stream's listing summed over its created-range partitions, for display."""
+    """One stream's listing summed over its created-range partitions."""
 
     name: str
+    catalogue: bool = False
     objects: int = 0
     requests: int = 0
+    malformed: int = 0
+    nested_pages: int = 0
     parts: int = 0
     parts_done: int = 0
 
@@ -221,9 +224,11 @@ def stream_totals(streams: list[StreamState]) -> list[StreamTotal]:
     stream is done when every one of its partitions is."""
     totals: dict[str, StreamTotal] = {}
     for s in streams:
-        total = totals.setdefault(s.name, StreamTotal(s.name))
+        total = totals.setdefault(s.name, StreamTotal(s.name, s.catalogue))
         total.objects += s.objects
         total.requests += s.requests
+        total.malformed += s.malformed
+        total.nested_pages += s.nested_pages
         total.parts += 1
         total.parts_done += s.done
     return list(totals.values())
@@ -233,9 +238,5 @@ def min_requests(streams: list[StreamState]) -> int:
     """Fewest requests that read every object of the data streams: ceil(n/100) list pages
     each (partitions of one stream are counted together, as one listing would read them),
     plus the pages that complete the nested lists Stripe embeds only in part."""
-    objects: dict[str, int] = {}
-    for s in streams:
-        if not s.catalogue:
-            objects[s.name] = objects.get(s.name, 0) + s.objects
-    nested = sum(s.nested_pages for s in streams if not s.catalogue)
-    return sum(max(1, -(-n // 100)) for n in objects.values()) + nested
+    return sum(max(1, -(-t.objects // 100)) + t.nested_pages
+               for t in stream_totals(streams) if not t.catalogue)

@@ -15,7 +15,7 @@ def test_partitions_add_up_into_their_stream_in_first_listed_order() -> None:
     ]
 
     assert stream_totals(streams) == [
-        StreamTotal("prices", objects=12, requests=1, parts=1, parts_done=1),
+        StreamTotal("prices", catalogue=True, objects=12, requests=1, parts=1, parts_done=1),
         StreamTotal("charges", objects=625, requests=7, parts=3, parts_done=1),
         StreamTotal("customers", objects=250, requests=3, parts=1, parts_done=1),
     ]
