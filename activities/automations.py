@@ -18,6 +18,7 @@ from revsync.automations.types import (
     RuleStepInput,
     RuleStepResult,
 )
+from revsync.feed import sink
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 
@@ -34,13 +35,15 @@ class AutomationActivities:
     @activity.defn(name="revsync.dispatch_transitions")
     @kept_alive
     async def dispatch_transitions(self, request: DispatchInput) -> DispatchResult:
-        """Signal the automations a source's transitions ask for, then mark them handed over."""
+        """Signal the automations a source's transitions ask for, then mark them handed over;
+        nudge the change sink, which delivers the source's feed entries, fired or silent."""
         commands, ids = await asyncio.to_thread(self._plan, request)
         name = await asyncio.to_thread(self._name, request.workspace_id) if commands else ""
         client = activity.client()
         for command in commands:
             await send(client, self.settings.task_queue, request.workspace_id, name, command)
         await asyncio.to_thread(self._mark, request, commands, ids)
+        await sink.nudge(client, self.settings, request.workspace_id)
         return DispatchResult(transitions=len(ids), signals=len(commands))
 
     def _plan(self, request: DispatchInput) -> tuple[list[Command], list[int]]:

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from revsync.activities.errors import permanent_errors
 from revsync.activities.gateways import StripeActivities
 from revsync.activities.liveness import kept_alive, progress
+from revsync.feed import retention
 from revsync.gateway.stripe_api import (
     STREAMS,
     Throttled,
@@ -143,6 +144,8 @@ class SyncStoreActivities:
             assert info.workflow_id is not None
             run = runs.start(session, workspace_id, info.workflow_id, run_key)
             derive_checkpoints.prune(session)  # once per sync, not per derive activity
+            retention.prune(session, workspace_id,
+                            timedelta(days=self.settings.feed_retention_days))
             session.commit()
             assert run.id is not None
             first_sync = not runs.completed_before(session, workspace_id, run.id)
@@ -190,7 +193,7 @@ class SyncStoreActivities:
                     break
                 cursor, done, batch = derivation.derive_next_batch(
                     session, inputs, cursor, request.batch_size, request.now,
-                    request.transitions_source or None,
+                    request.source_id, request.fire,
                 )
                 total.add(batch.counts)
                 derive_checkpoints.save(session, key, info.attempt, cursor, done, total)

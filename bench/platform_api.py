@@ -8,8 +8,10 @@ account (about 90% match a customer, in varied case) goes to
 `POST /api/workspaces/<ws>/subscribers/batch`, `--batch` per request, through the real
 app in this process (httpx over ASGI, the app's own worker threads). Each subscriber is
 derived inline, so the time until all are derived is the time until the last answer.
-Prints upserts/s, request latency p50/p99, subscribers with values, and the peak RSS of
-the process while it sends (the fake's account freed first); with
+Then the workspace's change feed is read to its end, 1,000 entries a page: each matched
+subscriber's starting values are an entry, as a first full sync's would be. Prints
+upserts/s, request latency p50/p99, subscribers with values, feed entries/s, and the
+peak RSS of the process while it sends (the fake's account freed first); with
 `--csv`, also the CSV import of the same list (`csv_import`, as `subscribers import`)
 into a second workspace.
 
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -100,15 +103,30 @@ def with_values(url: str, workspace_id: int) -> int:
             Subscriber.workspace_id == workspace_id, col(Subscriber.mrr).is_not(None))).one())
 
 
-async def upsert_all(settings: Settings, name: str, emails: list[str], batch: int,
-                     concurrency: int) -> tuple[float, list[float]]:
-    """Send every email in batches; the wall time from the first request to the last
-    answer, and each request's latency, in seconds."""
+@dataclass
+class Timed:
+    """A run of requests: the wall time from the first request to the last answer, and
+    each request's latency, in seconds."""
+
+    wall: float
+    latencies: list[float]
+    items: int = 0  # feed entries read
+
+    def percentiles(self) -> str:
+        cuts = (statistics.quantiles(self.latencies, n=100) if len(self.latencies) > 1
+                else self.latencies * 99)
+        return f"p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms"
+
+
+async def run_api(settings: Settings, name: str, emails: list[str], batch: int,
+                  concurrency: int) -> tuple[Timed, Timed]:
+    """Send every email in batches, then read the workspace's whole change feed (an entry
+    per subscriber that matched), a page of 1,000 at a time."""
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary(),
                                                 ui=False, dev_server_log_level="error")
     try:
         client = await connect(settings, target_host=env.client.service_client.config.target_host)
-        app = create_app(settings.model_copy(update={"admin_token": SecretStr(TOKEN)}), client)
+        app = create_app(settings.model_copy(update={"platform_key": SecretStr(TOKEN)}), client)
         batches = [emails[i:i + batch] for i in range(0, len(emails), batch)]
         latencies: list[float] = []
         gate = asyncio.Semaphore(concurrency)
@@ -128,9 +146,26 @@ async def upsert_all(settings: Settings, name: str, emails: list[str], batch: in
                     response.raise_for_status()
 
             await asyncio.gather(*(send(i, chunk) for i, chunk in enumerate(batches)))
-        return time.perf_counter() - started, latencies
+            upserts = Timed(time.perf_counter() - started, latencies)
+            return upserts, await read_feed(http, name)
     finally:
         await env.shutdown()
+
+
+async def read_feed(http: httpx.AsyncClient, name: str) -> Timed:
+    read, after, latencies = 0, "", []
+    started = time.perf_counter()
+    while True:
+        asked = time.perf_counter()
+        response = await http.get(f"/api/workspaces/{name}/changes",
+                                  params={"after": after, "limit": 1000})
+        latencies.append(time.perf_counter() - asked)
+        response.raise_for_status()
+        page = response.json()
+        read += len(page["changes"])
+        after = page["next"]
+        if not page["has_more"]:
+            return Timed(time.perf_counter() - started, latencies, read)
 
 
 def main() -> None:
@@ -165,14 +200,17 @@ def main() -> None:
               f"in {time.perf_counter() - started:.1f} s; {len(emails):,} subscribers to send")
 
         with PeakRss() as rss:
-            wall, latencies = asyncio.run(upsert_all(settings, "bench", emails, args.batch,
-                                                     args.concurrency))
-        cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-        print(f"API: {len(emails):,} upserts in {wall:.1f} s, {len(emails) / wall:,.0f}/s "
-              f"({len(latencies)} requests of {args.batch}, concurrency {args.concurrency}); "
-              f"request p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms; "
-              f"all derived when the last request answered; peak RSS {rss.mib()}")
+            upserts, feed = asyncio.run(run_api(settings, "bench", emails, args.batch,
+                                                args.concurrency))
+        print(f"API: {len(emails):,} upserts in {upserts.wall:.1f} s, "
+              f"{len(emails) / upserts.wall:,.0f}/s ({len(upserts.latencies)} requests of "
+              f"{args.batch}, concurrency {args.concurrency}); request "
+              f"{upserts.percentiles()}; all derived when the last request answered; "
+              f"peak RSS {rss.mib()}")
         print(f"subscribers with values: {with_values(url, workspace.id):,}")
+        print(f"feed: {feed.items:,} entries read in {feed.wall:.1f} s, "
+              f"{feed.items / feed.wall:,.0f} entries/s ({len(feed.latencies)} pages of "
+              f"1,000; page {feed.percentiles()})")
 
         if args.csv:
             with PeakRss() as rss:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -137,6 +137,29 @@ class Settings(BaseSettings):
         description="The settings page's Content-Security-Policy frame-ancestors: the "
         "origins that may show it in a frame (the host platform's UI, space-separated).",
     )
+    feed_retention_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="How long change-feed entries are kept; a feed cursor older than this "
+        "is refused (410) and the reader re-reads the subscriber list.",
+    )
+    sink_activity: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Name of an activity on the platform's own workers that receives "
+        "each workspace's changes in batches; unset: no sink.",
+    )
+    sink_task_queue: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="The task queue of the platform's workers that run the sink activity.",
+    )
+    sink_batch_size: int = Field(
+        default=100, ge=1, le=1000,
+        description="Changes handed to the sink activity per call.",
+    )
+    sink_timeout_seconds: int = Field(
+        default=60, ge=1, le=3600,
+        description="How long one call of the sink activity may take before Temporal "
+        "tries it again (a worker that died mid-call is noticed after this long).",
+    )
     stripe_connect_client_id: str | None = Field(
         default=None, description="Stripe Connect (OAuth) client id, ca_...; unset hides it."
     )
@@ -190,6 +213,13 @@ class Settings(BaseSettings):
             # Use psycopg 3, the driver the project depends on.
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _sink_whole(self) -> Settings:
+        if (self.sink_activity is None) != (self.sink_task_queue is None):
+            raise ValueError("REVSYNC_SINK_ACTIVITY and REVSYNC_SINK_TASK_QUEUE are set "
+                             "together, or neither")
+        return self
 
     @field_validator("platform_key")
     @classmethod

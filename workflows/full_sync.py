@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from revsync.activities.automations import AutomationActivities
     from revsync.activities.full_sync import SyncStoreActivities, SyncStripeActivities
     from revsync.automations.types import DispatchInput
+    from revsync.feed.causes import sync_source
     from revsync.sync.partitions import (
         TAIL_PAGES_PER_PART,
         lower_bound,
@@ -92,7 +93,7 @@ class FullSyncWorkflow:
                 SyncStoreActivities.derive_subscribers,
                 DeriveInput(request.workspace_id, state.derive_cursor, state.now,
                             request.derive_batch_size, request.derive_batches_per_activity,
-                            sync_source(state) if state.record_transitions else ""),
+                            sync_source(state.sync_run_id), state.record_transitions),
                 **database(),
             )
             state.derive_cursor = result.last_subscriber_id
@@ -103,12 +104,12 @@ class FullSyncWorkflow:
             else:
                 self._continue_if_needed(request, state)
         self._customers = await self._finish(state)
-        if state.record_transitions:
-            await workflow.execute_activity_method(
-                AutomationActivities.dispatch_transitions,
-                DispatchInput(request.workspace_id, sync_source(state)),
-                **database(),
-            )
+        # A first sync's changes fire nothing, but the sink still delivers them.
+        await workflow.execute_activity_method(
+            AutomationActivities.dispatch_transitions,
+            DispatchInput(request.workspace_id, sync_source(state.sync_run_id)),
+            **database(),
+        )
 
     async def _start(self, request: SyncInput) -> SyncState:
         started = await workflow.execute_activity_method(
@@ -234,8 +235,3 @@ class FullSyncWorkflow:
             customers=self._customers,
             continued=state.continued,
         )
-
-
-def sync_source(state: SyncState) -> str:
-    """The id transitions found by this sync are recorded under."""
-    return f"sync/{state.sync_run_id}"

@@ -11,6 +11,7 @@ from revsync.workflows.retries import database, stripe
 with workflow.unsafe.imports_passed_through():
     from revsync.activities.full_sync import SyncStoreActivities
     from revsync.activities.setup import SetupActivities
+    from revsync.feed.causes import rederive_source
     from revsync.setup.dry_run import DryRunReport
     from revsync.setup.types import DryRunInput, RederiveInput
     from revsync.sync.types import DeriveCounts, DeriveInput
@@ -43,7 +44,8 @@ class RederiveWorkflow:
         while True:
             result = await workflow.execute_activity_method(
                 SyncStoreActivities.derive_subscribers,
-                DeriveInput(request.workspace_id, cursor, now, BATCH, 4),
+                DeriveInput(request.workspace_id, cursor, now, BATCH, 4,
+                            rederive_source(workflow.info().run_id), fire=False),
                 **database(timedelta(minutes=10)),
             )
             total.add(result.counts)

@@ -25,6 +25,7 @@ from revsync.automations.mailer import money, send_template
 from revsync.automations.rule_store import definition_of
 from revsync.automations.triggers import TIMERS, Trigger
 from revsync.automations.types import RuleStepInput, RuleStepResult
+from revsync.feed.entries import tags_before
 from revsync.segments import Expr, condition
 from revsync.settings import Settings
 from revsync.store import workspaces
@@ -135,7 +136,7 @@ def _webhook(settings: Settings, session: Session, request: RuleStepInput, rule_
         trigger=rule.trigger.to_doc(), transition_id=request.transition_id,
         created=int(transition.created_at.timestamp()),
         before=outbound.values(transition.mrr_before, transition.ltv_before,
-                               _tags_before(transition)),
+                               tags_before(transition)),
         after=outbound.values(transition.mrr_after, transition.ltv_after,
                               transition.tags_after))
     session.commit()  # no transaction held open across the POST
@@ -171,13 +172,6 @@ def trial_end(session: Session, subscriber: Subscriber) -> int | None:
     ends = [r.data.get("trial_end") for r in rows]
     found = [e for e in ends if isinstance(e, int) and not isinstance(e, bool)]
     return max(found) if found else None
-
-
-def _tags_before(transition: SubscriberTransition) -> list[str] | None:
-    if transition.tags_after is None:
-        return None
-    return sorted((set(transition.tags_after) - set(transition.tags_added))
-                  | set(transition.tags_removed))
 
 
 def holds(session: Session, subscriber: Subscriber, expr: Expr) -> bool:

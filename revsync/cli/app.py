@@ -31,9 +31,14 @@ from revsync.cli.common import (
     workspace_or_fail,
 )
 from revsync.cli.console import console
+from revsync.feed import sink
+from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.subscribers import csv_import
+from revsync.temporal.client import connect as connect_temporal
 from revsync.temporal.process_exit import exit_now
+
+SINK_NUDGE_SECONDS = 5.0
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
 subscribers_app = typer.Typer(help="Manage the subscriber list.", no_args_is_help=True)
@@ -73,10 +78,23 @@ def import_subscribers(
         result = csv_import.import_rows(session, ws.id, rows)
     console.print(f"created {result.created}, updated {result.updated}, "
                   f"rejected {len(result.rejected)}, merged {len(result.merged)}")
+    if settings.sink_activity is not None:
+        asyncio.run(nudge_sink(settings, ws.id))
     for line, reason in result.rejected[:20]:
         console.print(f"  line {line}: {escape(reason)}")
     for line, into in result.merged[:20]:
         console.print(f"  line {line}: the same address as line {into}; merged into it")
+
+
+async def nudge_sink(settings: Settings, workspace_id: int) -> None:
+    """Tell the change sink about the import's entries; if Temporal cannot be reached
+    in a few seconds, they go out with the workspace's next change instead."""
+    try:
+        client = await asyncio.wait_for(connect_temporal(settings), SINK_NUDGE_SECONDS)
+        await asyncio.wait_for(sink.nudge(client, settings, workspace_id), SINK_NUDGE_SECONDS)
+    except (TimeoutError, RuntimeError, OSError):
+        console.print("the change sink gets these with the workspace's next change "
+                      "(Temporal did not answer)")
 
 
 @app.command()

@@ -43,7 +43,7 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
         session.commit()
         return EventResult(NOT_WATCHED)
     subscribers = lock_subscribers(session, request.workspace_id, request.customer_ids)
-    derived = derivation.derive(session, inputs, subscribers, now, record_as=request.event_id,
+    derived = derivation.derive(session, inputs, subscribers, now, request.event_id,
                                 follow_displaced=True)
     _record(session, request, APPLIED, len(derived.subscriber_ids))
     session.commit()

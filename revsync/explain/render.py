@@ -31,7 +31,8 @@ def lines(email: str, found: dict[str, Any]) -> list[str]:
         out.append(f"    #{t['id']} {t['at'][:19]} {t['source']}: {change}; MRR "
                    f"{t['mrr'][0] or '-'} -> {t['mrr'][1] or '-'}, LTV {t['ltv'][0] or '-'} "
                    f"-> {t['ltv'][1] or '-'}")
-        for fire in t["fires"] or [{"automation": "nothing", "action": "", "note": ""}]:
+        quiet = "starting values, fire nothing" if t["silent"] else ""
+        for fire in t["fires"] or [{"automation": "nothing", "action": "", "note": quiet}]:
             named = f" ({fire['rule']})" if fire.get("rule") else ""
             out.append(f"      {fire['automation']}{named} {fire['action']}"
                        + (f": {fire['note']}" if fire["note"] else ""))

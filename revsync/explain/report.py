@@ -70,14 +70,14 @@ def _transitions(session: Session, subscriber: Subscriber) -> list[dict[str, Any
     names = {rule_automation(rule_id): rule.name for rule_id, rule in rules}
     shown = []
     for row in rows:
-        change = change_of(row)
-        asked = rule_commands(change, rules)
+        # Starting values fire nothing (they were recorded as handed over).
+        asked = [] if row.silent else rule_commands(change_of(row), rules)
         shown.append({
             "id": row.id, "source": row.source_id, "at": row.created_at.isoformat(),
             "tags_added": row.tags_added, "tags_removed": row.tags_removed,
             "mrr": [_money(row.mrr_before), _money(row.mrr_after)],
             "ltv": [_money(row.ltv_before), _money(row.ltv_after)],
-            "dispatched": row.dispatched_at is not None,
+            "silent": row.silent, "dispatched": row.dispatched_at is not None,
             "fires": [{"automation": c.automation, "rule": names.get(c.automation, ""),
                        "action": c.action, "note": _note(session, subscriber, row, c)}
                       for c in asked],

@@ -238,7 +238,9 @@ class StripeEvent(SQLModel, table=True):
 
 
 class SubscriberTransition(SQLModel, table=True):
-    """What one event (or sync) changed on one subscriber; automations consume these."""
+    """What one event, sync or subscriber write changed on one subscriber: an entry of the
+    change feed (its position is the id, see `revsync.feed`) and the input of automations.
+    """
 
     __tablename__ = "subscriber_transition"
     __table_args__ = (
@@ -260,8 +262,25 @@ class SubscriberTransition(SQLModel, table=True):
     mrr_after: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     ltv_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
     ltv_after: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2)))
+    metadata_before: dict[str, str] = Field(default_factory=dict,
+                                            sa_column=Column(JSON, nullable=False))
+    metadata_after: dict[str, str] = Field(default_factory=dict,
+                                           sa_column=Column(JSON, nullable=False))
+    # A subscriber's starting values (a first sync, a first match, a new address, an
+    # option change), not a change of its revenue: in the feed, but recorded as handed
+    # to the automations already, so it starts nothing.
+    silent: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     dispatched_at: datetime | None = None  # handed to the automations
+
+
+class SinkCursor(SQLModel, table=True):
+    """How far the platform's change sink has acknowledged a workspace's feed."""
+
+    __tablename__ = "sink_cursor"
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    position: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Segment(SQLModel, table=True):

@@ -7,8 +7,8 @@ recorded only for a real change. Tags from other sources are never touched.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from revsync.feed import order
 from revsync.revenue import Derived
 from revsync.store.models import (
     CustomerLink,
@@ -41,6 +42,8 @@ class Transition:
     ltv_before: Decimal | None = None
     ltv_after: Decimal | None = None
     tags_after: frozenset[str] = frozenset()  # the Stripe-managed tags it holds now
+    metadata_before: Mapping[str, str] = field(default_factory=dict)
+    metadata_after: Mapping[str, str] = field(default_factory=dict)
 
 
 def stripe_tags(session: Session, subscriber_ids: Sequence[int]) -> dict[int, frozenset[str]]:
@@ -109,6 +112,8 @@ def _transition(outcome: Outcome) -> Transition | None:
         ltv_before=subscriber.ltv,
         ltv_after=derived.ltv,
         tags_after=frozenset(derived.tags),
+        metadata_before=dict(subscriber.stripe_metadata),
+        metadata_after=dict(derived.metadata),
     )
 
 
@@ -207,21 +212,28 @@ def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) ->
 
 
 def record_transitions(
-    session: Session, workspace_id: int, source_id: str, transitions: Sequence[Transition]
+    session: Session, workspace_id: int, source_id: str, transitions: Sequence[Transition],
+    fire: bool = True,
 ) -> None:
-    """Store what changed, for the automations; the caller commits with the changes.
+    """Store what changed as change-feed entries; the caller commits with the changes.
 
-    One multi-row insert: a first full sync records a transition for most subscribers.
+    `fire=False` records them as handed to the automations already: a subscriber's
+    starting values are in the feed but start nothing. One multi-row insert, under the
+    feed's order (`feed.order`), so positions are handed out in commit order; the caller
+    should commit soon after.
     """
     if not transitions:
         return
-    created_at = utcnow()
+    order.hold(session)
+    created_at = utcnow()  # after the order is held, so times grow with positions
+    dispatched_at = None if fire else created_at
     session.execute(insert(SubscriberTransition.__table__), [  # type: ignore[attr-defined]
         {"workspace_id": workspace_id, "subscriber_id": t.subscriber_id,
          "source_id": source_id, "tags_added": sorted(t.tags_added),
          "tags_removed": sorted(t.tags_removed), "tags_after": sorted(t.tags_after),
-         "mrr_before": t.mrr_before,
-         "mrr_after": t.mrr_after, "ltv_before": t.ltv_before, "ltv_after": t.ltv_after,
-         "created_at": created_at}
+         "mrr_before": t.mrr_before, "mrr_after": t.mrr_after,
+         "ltv_before": t.ltv_before, "ltv_after": t.ltv_after,
+         "metadata_before": dict(t.metadata_before), "metadata_after": dict(t.metadata_after),
+         "silent": not fire, "created_at": created_at, "dispatched_at": dispatched_at}
         for t in transitions
     ])

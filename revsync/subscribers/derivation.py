@@ -67,14 +67,16 @@ def derive(
     inputs: DerivationInputs,
     subscribers: Sequence[Subscriber],
     now: int,
-    record_as: str | None = None,
+    source_id: str,
+    fire: bool = True,
     follow_displaced: bool = False,
 ) -> Derivation:
     """Re-derive subscribers the caller has locked; the caller commits.
 
-    `record_as` records the transitions under that source id (an event id, a sync run).
-    With `follow_displaced`, a subscriber that took over a customer (an email change)
-    makes its previous holder be derived too, in the same transaction, until no one is
+    The transitions are recorded under `source_id` (an event id, a sync run, a subscriber
+    write) as change-feed entries; with `fire=False` they start no automation. With
+    `follow_displaced`, a subscriber that took over a customer (an email change) makes
+    its previous holder be derived too, in the same transaction, until no one is
     displaced; a full sync does not need it, as every subscriber gets its own turn.
     """
     done = Derivation()
@@ -84,14 +86,13 @@ def derive(
         done.subscriber_ids |= {s.id for s in subscribers if s.id is not None}
         subscribers = (lock_by_id(session, inputs.workspace_id, displaced - done.subscriber_ids)
                        if follow_displaced else [])
-    if record_as is not None:
-        changes.record_transitions(session, inputs.workspace_id, record_as, done.transitions)
+    changes.record_transitions(session, inputs.workspace_id, source_id, done.transitions, fire)
     return done
 
 
 def derive_next_batch(
     session: Session, inputs: DerivationInputs, after_id: int, batch_size: int, now: int,
-    record_as: str | None = None,
+    source_id: str, fire: bool,
 ) -> tuple[int, bool, Derivation]:
     """Lock and derive the next `batch_size` subscribers after `after_id`; the caller
     commits (with its own progress record, see `derive_checkpoints`).
@@ -105,7 +106,7 @@ def derive_next_batch(
         .limit(batch_size)
         .with_for_update()
     ).all()
-    done = derive(session, inputs, subscribers, now, record_as)
+    done = derive(session, inputs, subscribers, now, source_id, fire)
     if not subscribers:
         return after_id, True, done
     last = subscribers[-1].id

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from revsync.feed import causes
 from revsync.store.models import Subscriber, utcnow
 from revsync.subscribers import derivation
 from revsync.subscribers.addresses import checked_email, checked_external_id
@@ -129,17 +130,18 @@ def update(session: Session, subscriber: Subscriber, external_id: str | None,
 
 def derive_silently(session: Session, workspace_id: int, subscribers: Sequence[Subscriber],
                     now: int | None = None) -> None:
-    """Derive these (locked, flushed) subscribers from the mirror, recording no
-    transition: the values of a first match, or of a new address, are where the
-    subscriber starts, not a change of its revenue. A subscriber that loses a customer to
-    one of them (its previous holder) is derived in the same way."""
+    """Derive these (locked, flushed) subscribers from the mirror, silently: the values
+    of a first match, or of a new address, are where the subscriber starts, not a change
+    of its revenue, so they go into the change feed but start no automation. A
+    subscriber that loses a customer to one of them (its previous holder) is derived in
+    the same way. Each batch has its own source id: a previous holder may come up in two."""
     if not subscribers:
         return
     at = int(time.time()) if now is None else now
     inputs = derivation.inputs_for(session, workspace_id, whole_catalogue=False)
     for start in range(0, len(subscribers), DERIVE_BATCH):
         derivation.derive(session, inputs, subscribers[start:start + DERIVE_BATCH], at,
-                          record_as=None, follow_displaced=True)
+                          causes.subscriber_source(), fire=False, follow_displaced=True)
 
 
 def lock_by_emails(session: Session, workspace_id: int,

@@ -167,7 +167,8 @@ class DeriveInput:
     now: int
     batch_size: int
     max_batches: int
-    transitions_source: str = ""  # record transitions under this id; "" records none
+    source_id: str  # the change-feed entries' cause: a sync run, a re-derivation
+    fire: bool  # whether the changes start automations (a first sync's do not)
 
 
 @dataclass

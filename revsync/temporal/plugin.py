@@ -5,7 +5,8 @@
     Worker(client, task_queue=settings.stripe_task_queue)          # full-sync Stripe calls
     Worker(client, task_queue=settings.stripe_events_task_queue)   # webhook refetches
 
-The plugin decides what each worker runs from its task queue. Every Stripe-calling
+The plugin decides what each worker runs from its task queue; a worker on any other
+queue (the platform's own, running its change sink) is left as it was built. Every Stripe-calling
 activity runs on one of the two Stripe task queues, under its workflow's fairness key,
 the workspace's Stripe account (see `revsync.budget`). When a Stripe worker starts,
 the plugin writes each queue's per-account rate into the server's task queue config,
@@ -29,6 +30,7 @@ from temporalio.worker import Worker, WorkerConfig
 
 from revsync.activities.automations import AutomationActivities
 from revsync.activities.catch_up import CatchUpActivities
+from revsync.activities.change_sink import SinkActivities
 from revsync.activities.full_sync import SyncStoreActivities, SyncStripeActivities
 from revsync.activities.setup import SetupActivities
 from revsync.activities.stripe_event import EventStoreActivities, EventStripeActivities
@@ -37,6 +39,7 @@ from revsync.settings import Settings, get_settings
 from revsync.temporal.converter import data_converter
 from revsync.workflows.automations import AutomationRuleWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
+from revsync.workflows.change_sink import ChangeSinkWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
 from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
 from revsync.workflows.stripe_event import StripeEventWorkflow
@@ -45,7 +48,7 @@ log = logging.getLogger(__name__)
 
 WORKFLOWS: list[type] = [
     FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, AutomationRuleWorkflow,
-    DryRunWorkflow, RederiveWorkflow,
+    DryRunWorkflow, RederiveWorkflow, ChangeSinkWorkflow,
 ]
 
 
@@ -74,6 +77,7 @@ class RevenueSyncPlugin(SimplePlugin):
             EventStoreActivities(self.settings).apply_event,
             automations.dispatch_transitions,
             automations.run_rule_step,
+            SinkActivities(self.settings).next_changes,
         ]
         self._max_threads = max_threads
         # Set by `resolve_budget` (or the first Stripe worker to start); None: not yet known.
@@ -101,9 +105,11 @@ class RevenueSyncPlugin(SimplePlugin):
                 config["max_concurrent_activity_task_polls"] = self.settings.stripe_worker_pollers
             if self._fleet_scope():
                 config["max_task_queue_activities_per_second"] = self._fleet_rate(queue)
-        else:
+        elif queue == self.settings.task_queue:
             activities += self.store_activities
             config["workflows"] = [*(config.get("workflows") or []), *WORKFLOWS]
+        else:  # the platform's own worker (its change sink, say): left as it was built
+            return config
         config["activities"] = activities
         if config.get("activity_executor") is None:
             config["activity_executor"] = ThreadPoolExecutor(threads)

@@ -25,6 +25,7 @@ from revsync.web.connect_webhooks import ConnectWebhookEndpoint
 from revsync.web.credentials_api import CredentialsApi
 from revsync.web.embed_page import EmbedSignIn
 from revsync.web.explain_api import ExplainApi
+from revsync.web.feed_api import FeedApi
 from revsync.web.framing import FrameAncestors
 from revsync.web.segments_api import SegmentsApi
 from revsync.web.sessions import SessionCookies
@@ -56,6 +57,7 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
             *SegmentsApi(settings).routes(),
             *RulesApi(settings).routes(),
             *SubscribersApi(settings, client).routes(),
+            *FeedApi(settings).routes(),
             *ExplainApi(settings).routes(),
             *CredentialsApi(settings).routes(),
             *SetupApi(settings, client, ui_base).routes(),

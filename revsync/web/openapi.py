@@ -19,6 +19,8 @@ from revsync.web import (
     automations_api,
     credentials_api,
     explain_api,
+    feed_api,
+    feed_schemas,
     segments_api,
     setup_api,
     subscribers_api,
@@ -186,6 +188,12 @@ OPERATIONS: tuple[Operation, ...] = (
               " event_id.", _model(subscribers_api.EventsIn),
               {200: "A result per event"}, subscribers_schemas.EVENT_RESULTS, (),
               MAX_BATCH_BODY),
+    Operation("get", feed_api.WORKSPACE_FEED, "The workspace's change feed, a page after a "
+              "cursor (docs/platform.md).", None, feed_schemas.ANSWERS, feed_schemas.PAGE,
+              feed_schemas.PARAMETERS),
+    Operation("get", feed_api.PLATFORM_FEED, "Every workspace's change feed, in one order.",
+              None, feed_schemas.ANSWERS, feed_schemas.PAGE, feed_schemas.PARAMETERS,
+              platform_only=True),
     *(op for by in (SUBSCRIBERS + subscribers_api.BY_EMAIL,
                     SUBSCRIBERS + subscribers_api.BY_EXTERNAL_ID) for op in (
         Operation("get", by, "One subscriber's values.", None,

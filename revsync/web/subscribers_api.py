@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from temporalio.client import Client
 
 from revsync.automations.client import unsubscribe as stop_sequences
+from revsync.feed import sink
 from revsync.revenue import normalize_email
 from revsync.segments.errors import SegmentError
 from revsync.settings import Settings
@@ -164,7 +165,7 @@ class SubscribersApi(WorkspaceApi):
                 {"index": i, "event_id": e.event_id, "status": status}
                 for i, (e, status) in enumerate(zip(body.events, statuses, strict=True))]})
 
-        return await self._write(request, work)
+        return await self._write(request, work, derives=False)
 
     async def schema(self, request: Request) -> Response:
         return await in_workspace(self.url, request, lambda s, ws: JSONResponse(
@@ -221,16 +222,27 @@ class SubscribersApi(WorkspaceApi):
                              sequences)
         return answer
 
-    async def _write(self, request: Request, work: Work[T]) -> T:
+    async def _write(self, request: Request, work: Work[T], derives: bool = True) -> T:
+        """Run a write; one that derives subscribers then nudges the change sink, which
+        delivers the feed entries their first values made."""
+        written: list[int] = []
+
+        def tracked(session: Session, workspace_id: int) -> T:
+            result = work(session, workspace_id)
+            written.append(workspace_id)
+            return result
+
         try:
-            return await in_workspace(self.url, request, work, _errors, locked=True)
+            result = await in_workspace(self.url, request, tracked, _errors, locked=True)
         except IntegrityError:
-            pass
-        try:  # a concurrent writer took the same email, external id or key: see its rows
-            return await in_workspace(self.url, request, work, _errors, locked=True)
-        except IntegrityError:
-            raise HttpError(409, "a concurrent request wrote the same subscriber; "
-                                 "send it again") from None
+            try:  # a concurrent writer took the same email, external id or key: see its rows
+                result = await in_workspace(self.url, request, tracked, _errors, locked=True)
+            except IntegrityError:
+                raise HttpError(409, "a concurrent request wrote the same subscriber; "
+                                     "send it again") from None
+        if derives:
+            await sink.nudge(self.client, self.settings, written[-1])
+        return result
 
 
 def _once(session: Session, workspace_id: int, keyed: idempotency.Keyed | None,

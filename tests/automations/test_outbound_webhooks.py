@@ -91,8 +91,8 @@ async def test_a_webhook_is_signed_retried_after_a_500_and_delivered_once(
         "transition_id": transition}
     assert sent["rule"] == {"id": rule, "name": "tell the platform",
                             "trigger": {"kind": "tag_added", "tag": "churned"}}
-    assert sent["before"] == {"mrr": "30.00", "ltv": "420.00", "tags": None}
-    assert sent["after"] == {"mrr": "0.00", "ltv": "420.00", "tags": None}
+    assert sent["before"] == {"mrr": "30.00", "ltv": "420.00", "tags": ["customer"]}
+    assert sent["after"] == {"mrr": "0.00", "ltv": "420.00", "tags": ["churned"]}
     assert "ann@example.com" not in receiver.received[-1][1].decode()
 
     with db.session(mail_settings.resolved_database_url) as session:

@@ -54,7 +54,8 @@ def seed(settings: Settings, added: list[str], removed: list[str],
         assert ann.id is not None
         transition = SubscriberTransition(
             workspace_id=workspace.id, subscriber_id=ann.id, source_id="evt_1",
-            tags_added=added, tags_removed=removed, mrr_before=D(mrr[0]), mrr_after=D(mrr[1]),
+            tags_added=added, tags_removed=removed, tags_after=added,
+            mrr_before=D(mrr[0]), mrr_after=D(mrr[1]),
             ltv_before=D("420.00"), ltv_after=D("420.00"))
         session.add(transition)
         session.commit()

@@ -14,7 +14,7 @@ from decimal import Decimal as D
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Replayer
 
@@ -55,8 +55,9 @@ def fake() -> Iterator[FakeStripeServer]:
 def transitions(settings: Settings, workspace: Workspace) -> list[tuple[str, list[str], list[str]]]:
     with db.session(settings.resolved_database_url) as session:
         rows = session.exec(
-            select(SubscriberTransition).where(SubscriberTransition.workspace_id == workspace.id)
-            .order_by(SubscriberTransition.id)  # type: ignore[arg-type]
+            select(SubscriberTransition).where(SubscriberTransition.workspace_id == workspace.id,
+                                               col(SubscriberTransition.silent).is_(False))
+            .order_by(col(SubscriberTransition.id))
         ).all()
     return [(r.source_id, r.tags_added, r.tags_removed) for r in rows]
 

@@ -97,7 +97,8 @@ def transitions(settings: Settings, workspace: Workspace) -> dict[int, list[Subs
     with db.session(settings.resolved_database_url) as session:
         rows = session.exec(
             select(SubscriberTransition)
-            .where(SubscriberTransition.workspace_id == workspace.id)
+            .where(SubscriberTransition.workspace_id == workspace.id,
+                   col(SubscriberTransition.silent).is_(False))
             .order_by(col(SubscriberTransition.id))
         ).all()
     chains: dict[int, list[SubscriberTransition]] = {}

@@ -87,8 +87,9 @@ async def test_explain_adds_up_and_names_what_fired(
     ltv_parts = sorted(c["converted"]["cents"] for c in part["charges"] if c["converted"])
     assert ltv_parts == ["21.60", "50.00"] and sum(map(D, ltv_parts)) == D("71.60")
 
-    [transition] = found["transitions"]
+    [transition, starting] = found["transitions"]  # newest first
     assert (transition["mrr"], transition["dispatched"]) == (["36.60", "21.60"], True)
+    assert (starting["mrr"], starting["silent"], starting["fires"]) == ([None, "36.60"], True, [])
     [fired] = transition["fires"]
     assert fired["automation"].startswith("rule-") and fired["action"] == "start"
     assert [x["outcome"] for x in transition["rule_steps"]] == ["no team address configured"]

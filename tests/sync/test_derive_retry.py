@@ -49,7 +49,7 @@ def test_a_retry_after_a_kill_mid_activity_keeps_the_counts(
 ) -> None:
     workspace_id = paying_people(settings)
     request = DeriveInput(workspace_id, after_subscriber_id=0, now=1_750_000_000,
-                          batch_size=2, max_batches=3)
+                          batch_size=2, max_batches=3, source_id="sync/1", fire=False)
     activities = SyncStoreActivities(settings)
     env = ActivityEnvironment()
     committed = 0
@@ -82,7 +82,7 @@ def test_a_stored_fx_rate_out_of_range_fails_at_once_saying_which(settings: Sett
         session.add(ws)
         session.commit()
     request = DeriveInput(workspace_id, after_subscriber_id=0, now=1_750_000_000,
-                          batch_size=2, max_batches=3)
+                          batch_size=2, max_batches=3, source_id="sync/1", fire=False)
     with pytest.raises(ApplicationError) as info:
         ActivityEnvironment().run(SyncStoreActivities(settings).derive_subscribers, request)
     assert info.value.non_retryable
@@ -96,7 +96,7 @@ def test_an_attempt_the_server_gave_up_on_stops_once_its_retry_has_written(
     derive from its stale cursor (and attempt 2's counts stay exact)."""
     workspace_id = paying_people(settings)
     request = DeriveInput(workspace_id, after_subscriber_id=0, now=1_750_000_000,
-                          batch_size=2, max_batches=1)
+                          batch_size=2, max_batches=1, source_id="sync/1", fire=False)
     activities = SyncStoreActivities(settings)
     retry = ActivityEnvironment()
     retry.info = dataclasses.replace(retry.info, attempt=2)

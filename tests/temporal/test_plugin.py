@@ -8,6 +8,7 @@ from revsync.settings import Settings
 from revsync.temporal.plugin import RevenueSyncPlugin
 from revsync.workflows.automations import AutomationRuleWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
+from revsync.workflows.change_sink import ChangeSinkWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
 from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
 from revsync.workflows.stripe_event import StripeEventWorkflow
@@ -48,11 +49,12 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
     settings = Settings()
     config = configure(settings, settings.task_queue)
     assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow,
-                                   AutomationRuleWorkflow, DryRunWorkflow, RederiveWorkflow]
+                                   AutomationRuleWorkflow, DryRunWorkflow, RederiveWorkflow,
+                                   ChangeSinkWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
                              "revsync.derive_subscribers", "revsync.finish_run",
                              "revsync.apply_event", "revsync.dispatch_transitions",
-                             "revsync.run_rule_step"}
+                             "revsync.run_rule_step", "revsync.next_changes"}
     assert "max_task_queue_activities_per_second" not in config
     assert config["activity_executor"] is not None
 
@@ -73,3 +75,10 @@ def test_a_workers_own_poll_count_is_kept() -> None:
     assert config["max_concurrent_activity_task_polls"] == 3
     main = plugin.configure_worker({"task_queue": "revsync"})
     assert main.get("max_concurrent_activity_task_polls") is None  # the SDK's default
+
+
+def test_a_platform_workers_own_queue_is_left_as_built() -> None:
+    """The platform's worker running its change sink, on a client with the plugin, gets
+    none of revsync's workflows or activities."""
+    config = configure(Settings(), "platform-sink")
+    assert config == {"task_queue": "platform-sink"}

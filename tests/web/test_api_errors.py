@@ -72,7 +72,7 @@ async def test_without_the_token(http: httpx.AsyncClient) -> None:
 
 async def test_an_unknown_workspace(http: httpx.AsyncClient) -> None:
     for method, path in OPERATIONS:
-        if method == "GET":
+        if method == "GET" and "{workspace}" in path:  # not the platform's own feed
             response = await http.request(method, url(path, "nowhere"), headers=AUTH)
             assert refusal(response) == (404, "unknown workspace"), path
             response = await http.request(method, url(path, "bad%20name"), headers=AUTH)
