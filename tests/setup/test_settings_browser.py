@@ -1,8 +1,9 @@
 """The settings page in a real browser (Debian's chromium, headless, via Playwright):
-sign in, connect, pick products, toggle, pick metadata, dry run, save, watch the sync
-finish, change a setting, re-sync; and sign in through an embed link the platform
-minted, which opens that workspace only, once, until sign-out. Against the app served by
-uvicorn, the dev server's workers and the fake Stripe over HTTP."""
+sign in, connect, read the products, pick products, toggle, dry run, save, watch the sync
+finish, pick metadata, change a setting, add a rule, re-sync, and see the page again
+with Stripe gone; and sign in through an embed link the platform minted, which
+opens that workspace only, once, until sign-out. Against the app served by uvicorn, the
+dev server's workers and the fake Stripe over HTTP."""
 
 from __future__ import annotations
 
@@ -78,11 +79,14 @@ async def test_setup_from_connect_to_resync(
         await page.get_by_label("API base URL").fill(fake.base_url)
         await page.get_by_role("button", name="Connect Stripe").click()
         await expect(page.get_by_text("Stripe connected (test mode).")).to_be_visible()
+        await expect(page.locator("#no-products")).to_be_visible()  # nothing mirrored yet
+        await page.get_by_role("button", name="Refresh products from Stripe").click()
+        await expect(page.get_by_text("Products refreshed from Stripe (2 listed).")
+                     ).to_be_visible()
         await _looks_like_the_product(page, tmp_path / "settings.png")
 
         await page.get_by_label("Gold").first.check()
         await page.get_by_label("Also sync customers who never paid").check()
-        await page.get_by_label("plan", exact=False).first.check()
         await page.get_by_role("button", name="Dry run").click()
         table = page.locator("#dry-run")
         await expect(table).to_contain_text("Would sync")
@@ -96,6 +100,8 @@ async def test_setup_from_connect_to_resync(
         await expect(page.locator("#history .status").first).to_have_text("completed",
                                                                         timeout=60_000)
 
+        # The suggestions sample the customers the sync mirrored.
+        await page.get_by_label("plan", exact=False).first.check()
         await page.get_by_label("company", exact=False).first.check()
         await expect(page.get_by_label("trialing", exact=True)).to_be_checked()  # the default
         await page.get_by_label("past due", exact=True).check()
@@ -108,6 +114,13 @@ async def test_setup_from_connect_to_resync(
         await expect(page.get_by_text("Sync started.")).to_be_visible()
         await expect(page.locator("#history .status")).to_have_text(
             ["completed", "completed"], timeout=60_000)
+
+        fake.stop()  # a page view asks Stripe nothing: the same page without it
+        shown = await page.reload()
+        assert shown is not None and shown.status == 200
+        await expect(page.get_by_label("Gold").first).to_be_checked()
+        await expect(page.get_by_label("plan", exact=False).first).to_be_checked()
+        await expect(page.locator("#rules")).to_contain_text("Win-back sequence")
     with db.session(admin.resolved_database_url) as session:
         saved = workspaces.by_name(session, name)
     assert (saved.products, saved.sync_without_payment, saved.metadata_keys) == (
