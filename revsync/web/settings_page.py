@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -35,6 +36,8 @@ from revsync.automations import rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.budget.rates import is_live_key
 from revsync.credentials.secrets_hash import is_platform_key
+from revsync.segments.errors import SegmentError
+from revsync.segments.store import count_expression
 from revsync.settings import Settings
 from revsync.setup import connection, mirrored, oauth, options
 from revsync.setup.client import (
@@ -54,6 +57,7 @@ from revsync.web import page_access
 from revsync.web.automations_page import AutomationsSection
 from revsync.web.bodies import MAX_FORM, declared_too_large
 from revsync.web.errors import HttpError
+from revsync.web.segments_api import expression_refusal
 
 SAVED = {
     options.SYNC: "Saved. The sync has started.",
@@ -107,6 +111,7 @@ class SettingsPage:
         return [
             Route(base, self.page, methods=["GET"]),
             Route(base + "/progress", self.progress, methods=["GET"]),
+            Route(base + "/segment-count", self.segment_count, methods=["POST"]),
             Route(base + "/oauth", self.oauth_start, methods=["GET"]),
             Route("/stripe/oauth/callback", self.oauth_callback, methods=["GET"]),
             *[Route(f"{base}/{name}", self._form(handler, login=name == "login"),
@@ -122,24 +127,38 @@ class SettingsPage:
             except workspaces.WorkspaceError:
                 return None
 
+    async def _posted(self, request: Request, name: str,
+                      signed_out: Response | None) -> FormData | Response:
+        """The posted form once it passed the page's checks (platform key configured,
+        size, CSRF token, the session may open the workspace, which exists), else the
+        refusal; `signed_out` answers a session not signed in (None: the sign-in form,
+        which goes on)."""
+        if self.settings.platform_key is None:
+            return Response(CLOSED, 503)
+        if declared_too_large(request, MAX_FORM):
+            return Response("form too large", 413)
+        form = await request.form()
+        expected = request.session.get("csrf", "")
+        if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(),
+                                                   expected.encode()):
+            return Response("invalid or missing CSRF token; reload the page", 403)
+        if page_access.signed_in(request) and not page_access.may_open(request, name):
+            return unknown(name)
+        if signed_out is None:
+            return form
+        if not page_access.signed_in(request):
+            return signed_out
+        if await anyio.to_thread.run_sync(self._workspace, name) is None:
+            return unknown(name)
+        return form
+
     def _form(self, handler: Any, login: bool = False) -> Any:
         async def handle(request: Request) -> Response:
             name = request.path_params["workspace"]
-            if self.settings.platform_key is None:
-                return Response(CLOSED, 503)
-            if declared_too_large(request, MAX_FORM):
-                return Response("form too large", 413)
-            form = await request.form()
-            expected = request.session.get("csrf", "")
-            if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(),
-                                                       expected.encode()):
-                return Response("invalid or missing CSRF token; reload the page", 403)
-            if page_access.signed_in(request) and not page_access.may_open(request, name):
-                return unknown(name)
-            if not login and not page_access.signed_in(request):
-                return RedirectResponse(f"/settings/{name}", 303)
-            if await anyio.to_thread.run_sync(self._workspace, name) is None and not login:
-                return unknown(name)
+            form = await self._posted(
+                request, name, None if login else RedirectResponse(f"/settings/{name}", 303))
+            if isinstance(form, Response):
+                return form
             try:
                 await handler(request, name, form)
             except (options.OptionsError, connection.ConnectError, DefinitionError,
@@ -217,6 +236,25 @@ class SettingsPage:
         return {"products": found, "suggestions": suggestions,
                 "custom_keys": ", ".join(k for k in chosen["metadata_keys"]
                                          if k not in suggested)}
+
+    async def segment_count(self, request: Request) -> Response:
+        """How many subscribers a segment expression matches now, for the rule form's
+        condition; a bad expression is the segments API's 422, saying where it stops."""
+        name = request.path_params["workspace"]
+        form = await self._posted(request, name, Response("sign in first", 401))
+        if isinstance(form, Response):
+            return form
+        expression = str(form.get("expression", ""))
+
+        def count() -> int:
+            with db.session(self.url) as session:
+                workspace_id = workspaces.by_name(session, name).id
+                assert workspace_id is not None
+                return count_expression(session, workspace_id, expression)
+        try:
+            return JSONResponse({"count": await anyio.to_thread.run_sync(count)})
+        except SegmentError as problem:
+            raise expression_refusal(problem) from None
 
     async def progress(self, request: Request) -> Response:
         name = request.path_params["workspace"]
