@@ -1,8 +1,11 @@
-"""Setup workflows: a dry run before the first sync; re-derivation after an option change."""
+"""Setup workflows: a dry run before the first sync; the product list read again for the
+settings page's picker; re-derivation after an option change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, Protocol, TypeVar
 
 from temporalio import workflow
 
@@ -13,10 +16,30 @@ with workflow.unsafe.imports_passed_through():
     from revsync.activities.setup import SetupActivities
     from revsync.feed.causes import rederive_source
     from revsync.setup.dry_run import DryRunReport
-    from revsync.setup.types import DryRunInput, RederiveInput
+    from revsync.setup.types import DryRunInput, RederiveInput, RefreshInput
     from revsync.sync.types import DeriveCounts, DeriveInput
 
 BATCH = 500
+# A refresh someone waits for on a page: Stripe unreachable for this long ends it (a sync
+# waits outages out instead), and the page says the list was not refreshed.
+REFRESH_GIVEN_UP = timedelta(minutes=5)
+
+
+class OnStripeQueue(Protocol):
+    stripe_task_queue: str
+
+
+In = TypeVar("In", bound=OnStripeQueue)
+Out = TypeVar("Out")
+
+
+async def on_stripe_queue(activity: Callable[[Any, In], Out], request: In,
+                          start_to_close: timedelta, **limits: Any) -> Out:
+    """The one activity of a setup workflow, on the Stripe queue the request names; it
+    inherits the workflow's priority, so it waits its turn in the account's budget."""
+    return await workflow.execute_activity_method(
+        activity, request, task_queue=request.stripe_task_queue, **limits,
+        **stripe(start_to_close))
 
 
 @workflow.defn(name="StripeDryRun")
@@ -25,12 +48,18 @@ class DryRunWorkflow:
 
     @workflow.run
     async def run(self, request: DryRunInput) -> DryRunReport:
-        return await workflow.execute_activity_method(
-            SetupActivities.dry_run,
-            request,
-            task_queue=request.stripe_task_queue,
-            **stripe(timedelta(hours=2)),
-        )
+        return await on_stripe_queue(SetupActivities.dry_run, request, timedelta(hours=2))
+
+
+@workflow.defn(name="StripeRefreshProducts")
+class RefreshProductsWorkflow:
+    """One listing of the products into the mirror, on the Stripe queue."""
+
+    @workflow.run
+    async def run(self, request: RefreshInput) -> int:
+        return await on_stripe_queue(SetupActivities.refresh_products, request,
+                                     timedelta(minutes=2),
+                                     schedule_to_close_timeout=REFRESH_GIVEN_UP)
 
 
 @workflow.defn(name="StripeRederive")

@@ -72,18 +72,19 @@ class Action:
         return {step.template for step in self.steps if step.to != HOST}
 
 
-_FIELDS = {
+# The fields each kind takes besides `kind`.
+ACTION_FIELDS: dict[str, set[str]] = {
     "email": {"template"},
     "notify_team": {"template", "recipients"},
     "webhook": set(),
     "sequence": {"steps", "recipients", "stop", "stop_condition"},
 }
-ACTION_KINDS: tuple[str, ...] = tuple(_FIELDS)
+ACTION_KINDS: tuple[str, ...] = tuple(ACTION_FIELDS)
 
 
 def parse_action(doc: Any) -> Action:
     """An action from its document; `ActionError` names the first problem."""
-    kind, doc = kind_of(doc, "action", _FIELDS, ActionError)
+    kind, doc = kind_of(doc, "action", ACTION_FIELDS, ActionError)
     recipients = _recipients(doc.get("recipients", []))
     if kind == "webhook":
         return Action(kind, (Step("", HOST),))

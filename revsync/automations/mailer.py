@@ -126,6 +126,12 @@ def _send(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def template_names(settings: Settings) -> list[str]:
+    """Every template `render` can find, by name (the templates dir's and the packaged)."""
+    return sorted({path.stem for folder in (settings.templates_dir, PACKAGED_TEMPLATES)
+                   if folder is not None and folder.is_dir() for path in folder.glob("*.txt")})
+
+
 def template_exists(settings: Settings, name: str) -> bool:
     """Whether `render` would find the template (the templates dir, else the packaged)."""
     return any(folder is not None and (folder / f"{name}.txt").is_file()

@@ -74,7 +74,7 @@ class Trigger:
     def to_doc(self) -> dict[str, Any]:
         """The document this trigger was parsed from, normalised (decimals as text)."""
         doc: dict[str, Any] = {"kind": self.kind}
-        for name in _FIELDS[self.kind]:
+        for name in TRIGGER_FIELDS[self.kind]:
             value = getattr(self, name)
             if value is None or (name in ("min_change", "min_percent") and value == ZERO):
                 continue  # unset, or the default
@@ -139,7 +139,7 @@ TIMERS = frozenset({"trial_ends_in"})
 MAX_DAYS_BEFORE = 60
 
 # The fields each kind takes besides `kind`; `mrr_at_least` is allowed on every kind.
-_FIELDS: dict[str, tuple[str, ...]] = {
+TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
     **{kind: ("mrr_at_least",) for kind in _RULES},
     "tag_added": ("tag", "mrr_at_least"),
     "tag_removed": ("tag", "mrr_at_least"),
@@ -173,24 +173,24 @@ def disarms(trigger: Trigger, change: Change) -> bool:
 
 def parse_trigger(doc: Any) -> Trigger:
     """A trigger from its document; `TriggerError` names the first problem."""
-    kind, doc = kind_of(doc, "trigger", _FIELDS, TriggerError)
+    kind, doc = kind_of(doc, "trigger", TRIGGER_FIELDS, TriggerError)
     values: dict[str, Any] = {}
-    if "tag" in _FIELDS[kind]:
+    if "tag" in TRIGGER_FIELDS[kind]:
         tag = doc.get("tag")
         if tag not in STRIPE_TAGS:
             raise TriggerError(
                 f"trigger {kind} needs a tag, one of {', '.join(sorted(STRIPE_TAGS))}")
         values["tag"] = tag
-    if "threshold" in _FIELDS[kind]:
+    if "threshold" in TRIGGER_FIELDS[kind]:
         values["threshold"] = _amount(kind, "threshold", doc.get("threshold"))
         direction = doc.get("direction", "up")
         if direction not in ("up", "down"):
             raise TriggerError(f"trigger {kind}: direction is 'up' or 'down', not {direction!r}")
         values["direction"] = direction
     for name in ("min_change", "min_percent"):
-        if name in _FIELDS[kind]:
+        if name in TRIGGER_FIELDS[kind]:
             values[name] = _amount(kind, name, doc.get(name, "0"))
-    if "days" in _FIELDS[kind]:
+    if "days" in TRIGGER_FIELDS[kind]:
         days = doc.get("days")
         if isinstance(days, bool) or not isinstance(days, int) or not (
                 1 <= days <= MAX_DAYS_BEFORE):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
-from typing import Any
+from typing import Any, TypeVar
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
@@ -14,28 +15,56 @@ from revsync.budget.lookup import priority_of
 from revsync.settings import Settings
 from revsync.setup import options
 from revsync.setup.dry_run import DryRunReport
-from revsync.setup.types import DryRunInput, RederiveInput
+from revsync.setup.types import DryRunInput, RederiveInput, RefreshInput
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace
 from revsync.sync.client import start_sync, workflow_id
 from revsync.sync.types import SyncReport
 
+R = TypeVar("R")
+
 
 async def dry_run(client: Client, settings: Settings, workspace: Workspace,
                   products: list[str], sync_without_payment: bool) -> DryRunReport:
     assert workspace.id is not None
-    report: DryRunReport = await client.execute_workflow(
-        "StripeDryRun",
+    handle = await _start_or_join(
+        client, settings, workspace, "StripeDryRun",
         DryRunInput(workspace.id, products, sync_without_payment, settings.stripe_task_queue),
-        id=f"stripe-dry-run/{workspace.name}",
-        task_queue=settings.task_queue,
-        result_type=DryRunReport,
+        DryRunReport, "stripe-dry-run", f"Dry run of workspace {workspace.name}")
+    return await handle.result()
+
+
+async def refresh_products(client: Client, settings: Settings, workspace: Workspace,
+                           wait: float) -> int | None:
+    """Read the product list from Stripe into the mirror, through the account's Stripe
+    queue; a refresh already running is joined. How many products were stored, or None
+    when it has not finished within `wait` seconds (it carries on; the page shows the
+    list once it is stored). A refresh Stripe refused raises `WorkflowFailureError`."""
+    assert workspace.id is not None
+    handle = await _start_or_join(
+        client, settings, workspace, "StripeRefreshProducts",
+        RefreshInput(workspace.id, settings.stripe_task_queue), int, "stripe-products",
+        f"Refresh the products of workspace {workspace.name}")
+    try:
+        return await asyncio.wait_for(handle.result(), wait)
+    except TimeoutError:
+        return None
+
+
+async def _start_or_join(client: Client, settings: Settings, workspace: Workspace,
+                         workflow: str, request: Any, result: type[R], id_prefix: str,
+                         summary: str) -> WorkflowHandle[Any, R]:
+    """The workspace's one run of a setup workflow that reads Stripe: started with the
+    account's priority (its Stripe activity inherits the fairness key), or the running one
+    joined."""
+    return await client.start_workflow(
+        workflow, request, id=f"{id_prefix}/{workspace.name}", task_queue=settings.task_queue,
+        result_type=result,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        static_summary=f"Dry run of workspace {workspace.name}",
+        static_summary=summary,
         priority=priority_of(settings, workspace),
     )
-    return report
 
 
 async def start_sync_of(client: Client, settings: Settings, workspace: Workspace) -> str:

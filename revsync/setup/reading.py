@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from revsync.gateway.stripe_api import STREAMS, StripeGateway
@@ -16,10 +16,27 @@ MAX_PRODUCT_PAGES = 10  # 1,000 products; a picker longer than that needs search
 
 def products(gateway: StripeGateway) -> tuple[list[dict[str, Any]], int]:
     """Every product (active first), for the picker; usually one request."""
-    listed, requests = _list(gateway, "products", MAX_PRODUCT_PAGES)
+    listed, requests = product_objects(gateway)
+    return picker(listed), requests
+
+
+def product_objects(
+    gateway: StripeGateway,
+    requests_per_second: float | None = None,
+    tick: Callable[[int], None] = lambda _: None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Every product as Stripe lists it (up to MAX_PRODUCT_PAGES pages), paced when a
+    rate is given."""
+    pace = 0.0 if requests_per_second is None else 1.0 / requests_per_second
+    return _list(gateway, "products", MAX_PRODUCT_PAGES, pace, tick)
+
+
+def picker(listed: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Products as the picker lists them: id, name and whether active; active first, then
+    by name."""
     chosen = [{"id": p["id"], "name": str(p.get("name") or p["id"]),
                "active": bool(p.get("active", True))} for p in listed]
-    return sorted(chosen, key=lambda p: (not p["active"], p["name"].lower())), requests
+    return sorted(chosen, key=lambda p: (not p["active"], p["name"].lower()))
 
 
 def sample(gateway: StripeGateway) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:

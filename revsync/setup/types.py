@@ -19,3 +19,11 @@ class RederiveInput:
 
     workspace_id: int
     now: int = 0
+
+
+@dataclass
+class RefreshInput:
+    """Read the product list from Stripe into the mirror (the settings page's picker)."""
+
+    workspace_id: int
+    stripe_task_queue: str = "revsync-stripe"

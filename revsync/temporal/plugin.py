@@ -41,14 +41,14 @@ from revsync.workflows.automations import AutomationRuleWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.change_sink import ChangeSinkWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
-from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
+from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow, RefreshProductsWorkflow
 from revsync.workflows.stripe_event import StripeEventWorkflow
 
 log = logging.getLogger(__name__)
 
 WORKFLOWS: list[type] = [
     FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow, AutomationRuleWorkflow,
-    DryRunWorkflow, RederiveWorkflow, ChangeSinkWorkflow,
+    DryRunWorkflow, RederiveWorkflow, RefreshProductsWorkflow, ChangeSinkWorkflow,
 ]
 
 
@@ -59,10 +59,12 @@ class RevenueSyncPlugin(SimplePlugin):
         self.settings = settings or get_settings()
         store = SyncStoreActivities(self.settings)
         pages = SyncStripeActivities(self.settings)
+        setup = SetupActivities(self.settings)
         self.stripe_activities: list[Callable[..., Any]] = [
             pages.fetch_stream_pages,
             pages.plan_partitions,
-            SetupActivities(self.settings).dry_run,
+            setup.dry_run,
+            setup.refresh_products,
         ]
         automations = AutomationActivities(self.settings)
         self.stripe_event_activities: list[Callable[..., Any]] = [

@@ -1,8 +1,9 @@
-"""The settings page's automations section: the workspace's rules (add from a JSON
-document, turn on or off, delete) and the newest webhook deliveries.
+"""The settings page's automations section: the workspace's rules (add one with the rule
+form, `rule_form`; turn on or off, delete) and the newest webhook deliveries.
 
 The forms go through the page's own plumbing (`SettingsPage._form`: sign-in, CSRF); a
-rule that does not validate is flashed with every problem and its text kept in the form.
+rule that does not validate is flashed with every problem and what was typed is kept in
+the form.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import orjson
 from sqlmodel import Session
 from starlette.requests import Request
 
@@ -18,6 +18,7 @@ from revsync.automations import outbound_store, rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.settings import Settings
 from revsync.store import db, workspaces
+from revsync.web import rule_form
 
 T = TypeVar("T")
 DELIVERIES_SHOWN = 20
@@ -35,7 +36,8 @@ class AutomationsSection:
             "rules": [rule_store.shown(r) for r in rule_store.list_rules(session,
                                                                         workspace_id)],
             "deliveries": outbound_store.deliveries(session, workspace_id, DELIVERIES_SHOWN),
-            "rule_draft": request.session.pop(DRAFT, ""),
+            "rule_draft": request.session.pop(DRAFT, {}),
+            "rule_form": rule_form.choices(self.settings),
         })
 
     def posts(self) -> dict[str, Any]:
@@ -44,17 +46,12 @@ class AutomationsSection:
                 "rules-delete": self.delete}
 
     def add(self, request: Request, name: str, form: Any) -> str:
-        text = str(form.get("rule", ""))
-        try:
-            doc = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            request.session[DRAFT] = text
-            raise DefinitionError("the rule is not JSON") from None
+        fields = rule_form.values(form)
         try:
             row = self._in_workspace(name, lambda s, ws: rule_store.create(
-                self.settings, s, ws, doc))
+                self.settings, s, ws, rule_form.document(fields)))
         except (DefinitionError, rule_store.RuleStoreError):
-            request.session[DRAFT] = text
+            request.session[DRAFT] = fields
             raise
         return f"Rule {row.name!r} added."
 

@@ -7,10 +7,15 @@ workspace is a 404. Every form carries the session's CSRF token; sign-out clears
 session. The same operations as the JSON API
 (`revsync.web.setup_api`) and the CLI, through the same `revsync.setup` modules.
 Post/redirect/get: each form answers with a redirect and a message.
+
+A page view asks Stripe nothing: the product picker and the metadata suggestions come
+from the mirror (`revsync.setup.mirrored`), so the page renders the same while Stripe is
+down. The refresh button reads the products again through the account's Stripe queue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hmac
 import secrets
@@ -18,34 +23,41 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import stripe
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from revsync.automations import rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.budget.rates import is_live_key
 from revsync.credentials.secrets_hash import is_platform_key
-from revsync.gateway.stripe_api import StripeUnavailable
+from revsync.segments.errors import SegmentError
+from revsync.segments.store import count_expression
 from revsync.settings import Settings
-from revsync.setup import connection, oauth, options, reading
-from revsync.setup.client import dry_run, progress, start_next, start_sync_of
+from revsync.setup import connection, mirrored, oauth, options
+from revsync.setup.client import (
+    dry_run,
+    progress,
+    refresh_products,
+    start_next,
+    start_sync_of,
+)
 from revsync.setup.disconnect import disconnect
 from revsync.setup.history import history
 from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
-from revsync.store.keystore import KeyStoreError
 from revsync.store.models import SyncRun, Workspace
-from revsync.store.workspaces import WorkspaceError
 from revsync.sync.runs import recent_runs
 from revsync.web import page_access
 from revsync.web.automations_page import AutomationsSection
 from revsync.web.bodies import MAX_FORM, declared_too_large
 from revsync.web.errors import HttpError
+from revsync.web.segments_api import expression_refusal
 
 SAVED = {
     options.SYNC: "Saved. The sync has started.",
@@ -54,23 +66,25 @@ SAVED = {
 }
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CLOSED = "platform key not configured (set REVSYNC_PLATFORM_KEY)"
-# A page view waits for at most one retry of a Stripe read: a page that hangs on an outage
-# is worse than one that says Stripe is unreachable.
-PAGE_RETRIES = 1
-PAGE_PROBLEMS: tuple[type[Exception], ...] = (
-    stripe.StripeError, StripeUnavailable, KeyStoreError, WorkspaceError)
+# How long the refresh button's answer waits for the listing; a refresh that waits longer
+# in the account's queue (a sync using the budget) or on Stripe carries on by itself.
+REFRESH_WAIT = 10.0
 
 
-def stripe_problem(error: Exception) -> str:
-    """What the page says in place of what it could not read from Stripe."""
-    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+def refresh_problem(failure: WorkflowFailureError) -> str:
+    """What the page says when the product refresh failed."""
+    cause: BaseException | None = failure.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__
+    kind = cause.type if isinstance(cause, ApplicationError) else None
+    if kind in ("AuthenticationError", "PermissionError"):
         return ("Stripe refused the stored key (revoked, or without the permissions it "
                 "needs): connect a key again below.")
-    if isinstance(error, KeyStoreError):
+    if kind == "KeyStoreError":
         return ("The stored key cannot be read with this deployment's secret key: connect "
                 "a key again below.")
-    return ("Stripe could not be reached just now, so the product list and the metadata "
-            "suggestions are missing; your saved choices are kept.")
+    return ("Stripe could not be reached, so the product list was not refreshed; the list "
+            "shown is the one read before.")
 
 
 def unknown(name: str) -> Response:
@@ -91,12 +105,13 @@ class SettingsPage:
         base = "/settings/{workspace}"
         posts = {"login": self.login, "logout": self.logout, "connect": self.connect,
                  "options": self.save, "dry-run": self.dry_run, "sync": self.sync,
-                 "disconnect": self.disconnect,
+                 "disconnect": self.disconnect, "products-refresh": self.refresh,
                  **{name: self._threaded(handler)
                     for name, handler in self.automations.posts().items()}}
         return [
             Route(base, self.page, methods=["GET"]),
             Route(base + "/progress", self.progress, methods=["GET"]),
+            Route(base + "/segment-count", self.segment_count, methods=["POST"]),
             Route(base + "/oauth", self.oauth_start, methods=["GET"]),
             Route("/stripe/oauth/callback", self.oauth_callback, methods=["GET"]),
             *[Route(f"{base}/{name}", self._form(handler, login=name == "login"),
@@ -112,24 +127,38 @@ class SettingsPage:
             except workspaces.WorkspaceError:
                 return None
 
+    async def _posted(self, request: Request, name: str,
+                      signed_out: Response | None) -> FormData | Response:
+        """The posted form once it passed the page's checks (platform key configured,
+        size, CSRF token, the session may open the workspace, which exists), else the
+        refusal; `signed_out` answers a session not signed in (None: the sign-in form,
+        which goes on)."""
+        if self.settings.platform_key is None:
+            return Response(CLOSED, 503)
+        if declared_too_large(request, MAX_FORM):
+            return Response("form too large", 413)
+        form = await request.form()
+        expected = request.session.get("csrf", "")
+        if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(),
+                                                   expected.encode()):
+            return Response("invalid or missing CSRF token; reload the page", 403)
+        if page_access.signed_in(request) and not page_access.may_open(request, name):
+            return unknown(name)
+        if signed_out is None:
+            return form
+        if not page_access.signed_in(request):
+            return signed_out
+        if await anyio.to_thread.run_sync(self._workspace, name) is None:
+            return unknown(name)
+        return form
+
     def _form(self, handler: Any, login: bool = False) -> Any:
         async def handle(request: Request) -> Response:
             name = request.path_params["workspace"]
-            if self.settings.platform_key is None:
-                return Response(CLOSED, 503)
-            if declared_too_large(request, MAX_FORM):
-                return Response("form too large", 413)
-            form = await request.form()
-            expected = request.session.get("csrf", "")
-            if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(),
-                                                       expected.encode()):
-                return Response("invalid or missing CSRF token; reload the page", 403)
-            if page_access.signed_in(request) and not page_access.may_open(request, name):
-                return unknown(name)
-            if not login and not page_access.signed_in(request):
-                return RedirectResponse(f"/settings/{name}", 303)
-            if await anyio.to_thread.run_sync(self._workspace, name) is None and not login:
-                return unknown(name)
+            form = await self._posted(
+                request, name, None if login else RedirectResponse(f"/settings/{name}", 303))
+            if isinstance(form, Response):
+                return form
             try:
                 await handler(request, name, form)
             except (options.OptionsError, connection.ConnectError, DefinitionError,
@@ -178,7 +207,7 @@ class SettingsPage:
         context.update(await anyio.to_thread.run_sync(self.automations.context, request, name))
         context["mrr_statuses"] = options.MRR_STATUSES
         if workspace.stripe_key_encrypted:
-            context.update(await anyio.to_thread.run_sync(self._from_stripe, workspace, chosen))
+            context.update(await anyio.to_thread.run_sync(self._from_mirror, workspace, chosen))
 
             def read() -> list[dict[str, Any]]:
                 with db.session(self.url) as session:
@@ -192,25 +221,40 @@ class SettingsPage:
         with db.session(self.url) as session:
             return next(iter(recent_runs(session, name, 1)), None)
 
-    def _from_stripe(self, workspace: Workspace, chosen: dict[str, Any]) -> dict[str, Any]:
-        """The product picker and the metadata suggestions, read from Stripe; when Stripe
-        is unreachable or refuses the key, the problem instead, so the page still shows
-        the rest and the key form that fixes it (the chosen products stay listed)."""
-        try:
-            gateway = workspaces.gateway(self.settings, workspace)
-            gateway.max_retries = PAGE_RETRIES
-            found = reading.products(gateway)[0]
-            customers, subscriptions, _ = reading.sample(gateway)
-        except PAGE_PROBLEMS as error:
-            return {"stripe_problem": stripe_problem(error), "suggestions": [],
-                    "products": [{"id": p, "name": p, "active": True}
-                                 for p in chosen["products"]],
-                    "custom_keys": ", ".join(chosen["metadata_keys"])}
+    def _from_mirror(self, workspace: Workspace, chosen: dict[str, Any]) -> dict[str, Any]:
+        """The product picker and the metadata suggestions, from the mirror. A chosen
+        product the mirror does not hold (yet) is listed by its id, so it stays chosen."""
+        assert workspace.id is not None
+        with db.session(self.url) as session:
+            found = mirrored.products(session, workspace.id)
+            customers, subscriptions = mirrored.sample(session, workspace.id)
+        listed = {p["id"] for p in found}
+        found += [{"id": p, "name": p, "active": True}
+                  for p in chosen["products"] if p not in listed]
         suggestions = suggest(customers, subscriptions)
         suggested = {s.key for s in suggestions}
         return {"products": found, "suggestions": suggestions,
                 "custom_keys": ", ".join(k for k in chosen["metadata_keys"]
                                          if k not in suggested)}
+
+    async def segment_count(self, request: Request) -> Response:
+        """How many subscribers a segment expression matches now, for the rule form's
+        condition; a bad expression is the segments API's 422, saying where it stops."""
+        name = request.path_params["workspace"]
+        form = await self._posted(request, name, Response("sign in first", 401))
+        if isinstance(form, Response):
+            return form
+        expression = str(form.get("expression", ""))
+
+        def count() -> int:
+            with db.session(self.url) as session:
+                workspace_id = workspaces.by_name(session, name).id
+                assert workspace_id is not None
+                return count_expression(session, workspace_id, expression)
+        try:
+            return JSONResponse({"count": await anyio.to_thread.run_sync(count)})
+        except SegmentError as problem:
+            raise expression_refusal(problem) from None
 
     async def progress(self, request: Request) -> Response:
         name = request.path_params["workspace"]
@@ -327,6 +371,22 @@ class SettingsPage:
         request.session["removed"] = saved.removed_from_watch
         await start_next(self.client, self.settings, name, saved.next_step)
         _flash(request, "ok", SAVED[saved.next_step])
+
+    async def refresh(self, request: Request, name: str, form: Any) -> None:
+        """The product list read again from Stripe (the picker's button, so the ticks not
+        saved yet are kept as the dry run keeps them)."""
+        with contextlib.suppress(options.OptionsError):
+            request.session["chosen"] = self._changes(form).model_dump()
+        workspace = await anyio.to_thread.run_sync(self._workspace, name)
+        assert workspace is not None
+        try:
+            stored = await refresh_products(self.client, self.settings, workspace,
+                                            REFRESH_WAIT)
+        except WorkflowFailureError as failure:
+            _flash(request, "error", refresh_problem(failure))
+            return
+        _flash(request, "ok", "Reading the products from Stripe; they show here once read."
+               if stored is None else f"Products refreshed from Stripe ({stored} listed).")
 
     async def sync(self, request: Request, name: str, form: Any) -> None:
         workspace = await anyio.to_thread.run_sync(self._workspace, name)

@@ -26,7 +26,7 @@ from tests.helpers.pages import csrf_of
 PLATFORM_KEY = "platform-key-for-embeds-0123456789"
 PLATFORM = {"Authorization": f"Bearer {PLATFORM_KEY}"}
 FORMS = ("sync", "connect", "options", "dry-run", "disconnect", "rules-add", "login",
-         "logout")
+         "logout", "products-refresh", "segment-count")
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """The settings page in a real browser (Debian's chromium, headless, via Playwright):
-sign in, connect, pick products, toggle, pick metadata, dry run, save, watch the sync
-finish, change a setting, re-sync; and sign in through an embed link the platform
-minted, which opens that workspace only, once, until sign-out. Against the app served by
-uvicorn, the dev server's workers and the fake Stripe over HTTP."""
+sign in, connect, read the products, pick products, toggle, dry run, save, watch the sync
+finish, pick metadata, change a setting, add a rule with the form, re-sync, and see the
+page again with Stripe gone; and sign in through an embed link the platform minted, which
+opens that workspace only, once, until sign-out. Against the app served by uvicorn, the
+dev server's workers and the fake Stripe over HTTP."""
 
 from __future__ import annotations
 
@@ -78,11 +79,14 @@ async def test_setup_from_connect_to_resync(
         await page.get_by_label("API base URL").fill(fake.base_url)
         await page.get_by_role("button", name="Connect Stripe").click()
         await expect(page.get_by_text("Stripe connected (test mode).")).to_be_visible()
+        await expect(page.locator("#no-products")).to_be_visible()  # nothing mirrored yet
+        await page.get_by_role("button", name="Refresh products from Stripe").click()
+        await expect(page.get_by_text("Products refreshed from Stripe (2 listed).")
+                     ).to_be_visible()
         await _looks_like_the_product(page, tmp_path / "settings.png")
 
         await page.get_by_label("Gold").first.check()
         await page.get_by_label("Also sync customers who never paid").check()
-        await page.get_by_label("plan", exact=False).first.check()
         await page.get_by_role("button", name="Dry run").click()
         table = page.locator("#dry-run")
         await expect(table).to_contain_text("Would sync")
@@ -96,6 +100,8 @@ async def test_setup_from_connect_to_resync(
         await expect(page.locator("#history .status").first).to_have_text("completed",
                                                                         timeout=60_000)
 
+        # The suggestions sample the customers the sync mirrored.
+        await page.get_by_label("plan", exact=False).first.check()
         await page.get_by_label("company", exact=False).first.check()
         await expect(page.get_by_label("trialing", exact=True)).to_be_checked()  # the default
         await page.get_by_label("past due", exact=True).check()
@@ -108,6 +114,13 @@ async def test_setup_from_connect_to_resync(
         await expect(page.get_by_text("Sync started.")).to_be_visible()
         await expect(page.locator("#history .status")).to_have_text(
             ["completed", "completed"], timeout=60_000)
+
+        fake.stop()  # a page view asks Stripe nothing: the same page without it
+        shown = await page.reload()
+        assert shown is not None and shown.status == 200
+        await expect(page.get_by_label("Gold").first).to_be_checked()
+        await expect(page.get_by_label("plan", exact=False).first).to_be_checked()
+        await expect(page.locator("#rules")).to_contain_text("Win-back sequence")
     with db.session(admin.resolved_database_url) as session:
         saved = workspaces.by_name(session, name)
     assert (saved.products, saved.sync_without_payment, saved.metadata_keys) == (
@@ -167,23 +180,41 @@ async def _looks_like_the_product(page: Page, screenshot: Path) -> None:
 
 
 async def _rules_from_the_page(page: Page) -> None:
-    """The three default rules are listed; add a rule (a bad one first: refused, its text
-    kept), turn it off, delete it."""
+    """The three default rules are listed; add a rule with the form (a bad one first:
+    refused, what was typed kept), with the condition's live count; turn it off, delete
+    it."""
     rules = page.locator("#rules")
     for default in ("Win-back sequence", "Thank-you email", "Team alert on a failed payment"):
         await expect(rules).to_contain_text(default)
     await expect(page.locator("#deliveries")).to_contain_text("No webhook sent yet.")
-    bad = '{"name": "converted", "trigger": {"kind": "trial_converted"}, "action": {}}'
-    await page.get_by_label("New rule (JSON)").fill(bad)
-    await page.get_by_role("button", name="Add rule").click()
-    await expect(page.get_by_text("action kind None is not one of", exact=False)
+    form = page.locator("#rule-form")
+    threshold = form.locator("[name=threshold]")
+    await expect(threshold).to_be_hidden()  # the first trigger, tag_added, takes none
+    await form.get_by_label("Rule name").fill("converted")
+    await form.locator("#trigger-kind").select_option("mrr_crossed")
+    await threshold.fill("lots")
+    await form.locator("#action-kind").select_option("email")
+    await form.locator("[name=template]").select_option("thank_you")
+    await form.get_by_role("button", name="Add rule").click()
+    await expect(page.get_by_text("threshold is a number >= 0, not 'lots'", exact=False)
                  ).to_be_visible()
-    await expect(page.get_by_label("New rule (JSON)")).to_have_value(bad)
-    good = bad.replace('"action": {}', '"action": {"kind": "email", "template": "thank_you"}')
-    await page.get_by_label("New rule (JSON)").fill(good)
-    await page.get_by_role("button", name="Add rule").click()
+    await expect(form.get_by_label("Rule name")).to_have_value("converted")
+    await expect(threshold).to_have_value("lots")
+    await expect(form.locator("#trigger-kind")).to_have_value("mrr_crossed")
+
+    count = form.locator("#condition-count")
+    await form.locator("#rule-condition").fill("ltv >")
+    await expect(count).to_contain_text("position 6")  # where the expression stops
+    await form.locator("#rule-condition").fill("ltv > 10")
+    await expect(count).to_have_text("Matches 3 subscribers now.")  # each paid 40.00
+
+    await form.locator("#trigger-kind").select_option("trial_converted")
+    await expect(threshold).to_be_hidden()
+    await form.get_by_role("button", name="Add rule").click()
     await expect(page.get_by_text("Rule 'converted' added.")).to_be_visible()
-    await expect(rules.locator("tr", has_text="converted")).to_contain_text("trial_converted")
+    row = rules.locator("tr", has_text="converted")
+    await expect(row).to_contain_text("trial_converted")
+    await expect(row).to_contain_text("ltv > 10")
     await page.get_by_role("button", name="Turn off converted").click()
     await expect(page.get_by_text("Rule 'converted' is off.")).to_be_visible()
     await page.get_by_role("button", name="Turn on converted").click()

@@ -43,11 +43,14 @@ async def test_forms_need_the_csrf_token_and_a_signed_in_session(
     # Signed out: a form with the right CSRF token still does nothing but redirect.
     early = await browser.post(f"/settings/{name}/sync", data={"csrf": csrf})
     assert early.status_code == 303
-    rule = '{"name": "r", "trigger": {"kind": "payment"}, "action": {"kind": "email", ' \
-        '"template": "thank_you"}}'
-    for form in ({"rule": rule}, {"rule": rule, "csrf": csrf}):  # forged, then signed out
+    rule = {"name": "r", "trigger_kind": "payment", "action_kind": "email",
+            "template": "thank_you"}
+    for form in (rule, {**rule, "csrf": csrf}):  # forged, then signed out
         answer = await browser.post(f"/settings/{name}/rules-add", data=form)
         assert answer.status_code in (303, 403)
+    count = await browser.post(f"/settings/{name}/segment-count",
+                               data={"csrf": csrf, "expression": "ltv > 0"})
+    assert count.status_code == 401  # a script's request: no redirect to follow
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, name)
         assert workspace.id is not None

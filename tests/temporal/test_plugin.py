@@ -10,7 +10,7 @@ from revsync.workflows.automations import AutomationRuleWorkflow
 from revsync.workflows.catch_up import CatchUpWorkflow
 from revsync.workflows.change_sink import ChangeSinkWorkflow
 from revsync.workflows.full_sync import FullSyncWorkflow
-from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow
+from revsync.workflows.setup import DryRunWorkflow, RederiveWorkflow, RefreshProductsWorkflow
 from revsync.workflows.stripe_event import StripeEventWorkflow
 
 
@@ -30,7 +30,7 @@ def test_stripe_queue_gets_the_stripe_activities_and_no_worker_side_rate() -> No
                         stripe_worker_threads=40, stripe_worker_pollers=12)
     config = configure(settings, settings.stripe_task_queue)
     assert names(config) == {"revsync.fetch_stream_pages", "revsync.plan_partitions",
-                             "revsync.dry_run"}
+                             "revsync.dry_run", "revsync.refresh_products"}
     assert "max_task_queue_activities_per_second" not in config
     assert config["max_concurrent_activities"] == 40
     assert config["max_concurrent_activity_task_polls"] == 12  # one per queue partition
@@ -50,7 +50,7 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
     config = configure(settings, settings.task_queue)
     assert config["workflows"] == [FullSyncWorkflow, StripeEventWorkflow, CatchUpWorkflow,
                                    AutomationRuleWorkflow, DryRunWorkflow, RederiveWorkflow,
-                                   ChangeSinkWorkflow]
+                                   RefreshProductsWorkflow, ChangeSinkWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
                              "revsync.derive_subscribers", "revsync.finish_run",
                              "revsync.apply_event", "revsync.dispatch_transitions",
