@@ -169,6 +169,20 @@ class Settings(BaseSettings):
     templates_dir: Path | None = Field(
         default=None, description="Email templates overriding the packaged ones."
     )
+    outbound_allow_private: bool = Field(
+        default=False, description="Let rule webhooks go to private addresses (loopback, "
+        "RFC 1918, unique-local, CGNAT): for development, or a platform inside the "
+        "deployment's own network. Link-local, multicast and unspecified stay refused."
+    )
+    outbound_allow_http: bool = Field(
+        default=False, description="Let rule webhooks use plain http (development only: "
+        "the body and its signature travel in the clear)."
+    )
+    outbound_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60,
+        description="The whole of one rule webhook attempt (resolving, connecting, sending, "
+        "reading the answer); a slower receiver fails the attempt."
+    )
 
     @field_validator("database_url")
     @classmethod
