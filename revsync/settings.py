@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from revsync.subscribers.addresses import exact_email
+
 MIN_PLATFORM_KEY = 16
 
 
@@ -203,6 +205,18 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             # Use psycopg 3, the driver the project depends on.
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("team_alert_to")
+    @classmethod
+    def _team_addresses(cls, value: str) -> str:
+        # Spaces after the commas are the list's own; anything else must be an address
+        # exactly, or every team alert would fail at the SMTP server.
+        for address in value.split(","):
+            if address.strip(" ") and not exact_email(address.strip(" ")):
+                raise ValueError(f"REVSYNC_TEAM_ALERT_TO is comma-separated email addresses; "
+                                 f"{address.strip(' ')!r} is not one (no line breaks or "
+                                 "control characters)")
         return value
 
     @field_validator("platform_key")
