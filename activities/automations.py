@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -26,7 +25,6 @@ from revsync.store import db, workspaces
 class AutomationActivities:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._http = httpx.Client()  # one connection pool for every rule webhook
 
     @property
     def url(self) -> str:
@@ -65,7 +63,7 @@ class AutomationActivities:
         its webhook (a refused one fails the attempt: Temporal retries it with backoff)."""
         with activity.shield_thread_cancel_exception(), db.session(self.url) as session:
             try:
-                return rule_steps.run_step(self.settings, session, request, self._http,
+                return rule_steps.run_step(self.settings, session, request,
                                            activity.info().attempt)
             except rule_steps.WebhookNotDelivered as refused:
                 raise ApplicationError(str(refused), type="WebhookNotDelivered") from None

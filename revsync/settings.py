@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from revsync.subscribers.addresses import exact_email
+
 MIN_PLATFORM_KEY = 16
 
 
@@ -192,6 +194,20 @@ class Settings(BaseSettings):
     templates_dir: Path | None = Field(
         default=None, description="Email templates overriding the packaged ones."
     )
+    outbound_allow_private: bool = Field(
+        default=False, description="Let rule webhooks go to private addresses (loopback, "
+        "RFC 1918, unique-local, CGNAT): for development, or a platform inside the "
+        "deployment's own network. Link-local, multicast and unspecified stay refused."
+    )
+    outbound_allow_http: bool = Field(
+        default=False, description="Let rule webhooks use plain http (development only: "
+        "the body and its signature travel in the clear)."
+    )
+    outbound_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60,
+        description="The whole of one rule webhook attempt (resolving, connecting, sending, "
+        "reading the answer); a slower receiver fails the attempt."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -220,6 +236,18 @@ class Settings(BaseSettings):
             raise ValueError("REVSYNC_SINK_ACTIVITY and REVSYNC_SINK_TASK_QUEUE are set "
                              "together, or neither")
         return self
+
+    @field_validator("team_alert_to")
+    @classmethod
+    def _team_addresses(cls, value: str) -> str:
+        # Spaces after the commas are the list's own; anything else must be an address
+        # exactly, or every team alert would fail at the SMTP server.
+        for address in value.split(","):
+            if address.strip(" ") and not exact_email(address.strip(" ")):
+                raise ValueError(f"REVSYNC_TEAM_ALERT_TO is comma-separated email addresses; "
+                                 f"{address.strip(' ')!r} is not one (no line breaks or "
+                                 "control characters)")
+        return value
 
     @field_validator("platform_key")
     @classmethod

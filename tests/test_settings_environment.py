@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from revsync.settings import Settings
 
@@ -63,3 +63,16 @@ def test_the_parents_settings_do_not_leak_and_the_rest_is_kept() -> None:
     assert environment["REVSYNC_SMTP_STARTTLS"] == "true"
     set_fields = [name for name in Settings.model_fields if getattr(CHANGED, name) is not None]
     assert len(environment) == len(set_fields) + 2
+
+
+@pytest.mark.parametrize("value", ["team@shop.example\n", "a@shop.example,b@shop.example\n",
+                                   "a@shop.example;b@shop.example", "nobody"])
+def test_team_alert_addresses_are_refused_unless_exact(value: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=None, team_alert_to=value)
+    assert "REVSYNC_TEAM_ALERT_TO" in str(raised.value)
+
+
+def test_team_alert_addresses_may_have_spaces_after_their_commas() -> None:
+    both = Settings(_env_file=None, team_alert_to="a@shop.example, b@shop.example")
+    assert both.team_alert_to == "a@shop.example, b@shop.example"

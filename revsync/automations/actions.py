@@ -22,9 +22,9 @@ from typing import Any
 from revsync.automations.documents import kind_of
 from revsync.automations.triggers import Trigger, TriggerError, parse_trigger
 from revsync.segments import Expr, SegmentError, parse, to_text
+from revsync.subscribers.addresses import exact_email
 
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 MAX_STEPS = 20
 MAX_DAYS = 365
 MAX_RECIPIENTS = 20
@@ -131,9 +131,13 @@ def _template(name: Any, where: str = "") -> str:
 
 def _recipients(value: Any) -> tuple[str, ...]:
     if (not isinstance(value, list) or len(value) > MAX_RECIPIENTS
-            or not all(isinstance(r, str) and len(r) <= 320 and EMAIL.match(r) for r in value)):
+            or not all(isinstance(r, str) for r in value)):
         raise ActionError(f"action recipients is a list of up to {MAX_RECIPIENTS} email "
                           "addresses")
+    for address in value:
+        if not exact_email(address):
+            raise ActionError(f"action recipients: {address!r} is not an email address "
+                              "(one address, no spaces, line breaks or control characters)")
     return tuple(value)
 
 

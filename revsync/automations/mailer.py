@@ -31,6 +31,13 @@ class TemplateError(Exception):
     """A template file is missing or has no `Subject:` first line."""
 
 
+class MailNotSent(Exception):
+    """The SMTP server did not take the message. The message says what happened without
+    an address: an activity's error is kept in Temporal's history and shown in its UI,
+    outside the product's data, and smtplib's errors (and servers' replies) name the
+    recipients."""
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -115,6 +122,22 @@ def deliver(settings: Settings, session: Session, row: OutboxMessage) -> bool:
 
 
 def _send(settings: Settings, message: EmailMessage) -> None:
+    """Hand the message to the SMTP server; `MailNotSent` (with no cause attached, as a
+    cause travels into history too) when it is not taken."""
+    try:
+        _hand_over(settings, message)
+    except smtplib.SMTPRecipientsRefused as refused:
+        codes = sorted({str(code) for code, _ in refused.recipients.values()})
+        raise MailNotSent(f"recipient refused ({', '.join(codes)})") from None
+    except smtplib.SMTPSenderRefused as refused:
+        raise MailNotSent(f"sender refused ({refused.smtp_code})") from None
+    except smtplib.SMTPResponseException as failed:
+        raise MailNotSent(f"SMTP server answered {failed.smtp_code}") from None
+    except (smtplib.SMTPException, OSError):
+        raise MailNotSent("SMTP connection failed") from None
+
+
+def _hand_over(settings: Settings, message: EmailMessage) -> None:
     assert settings.smtp_host is not None
     smtp_class = smtplib.SMTP_SSL if settings.smtp_ssl else smtplib.SMTP
     with smtp_class(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:

@@ -10,7 +10,8 @@ subscriber's values before and after the transition; headers:
 - `Idempotency-Key`: the same for every attempt of one delivery (rule, subscriber,
   transition, step), so a receiver that saw it already can ignore a retry.
 
-No email address is sent: the platform knows its subscribers by id.
+No email address is sent: the platform knows its subscribers by id. Where the POST may
+go, and how long it may take, is `revsync.egress`'s to decide.
 """
 
 from __future__ import annotations
@@ -18,28 +19,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import orjson
 
+from revsync import egress
+from revsync.settings import Settings
+
 SIGNATURE_HEADER = "Revsync-Signature"
-TIMEOUT = httpx.Timeout(10.0)
 TOLERANCE_SECONDS = 300
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What one POST got back: the status, or why there was none."""
-
-    status: int | None
-    error: str = ""
-
-    @property
-    def delivered(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
 
 
 def body(*, delivery_id: str, workspace: str, subscriber_id: int, rule_id: int, rule_name: str,
@@ -77,16 +66,15 @@ def verify(secret: str, header: str, payload: bytes, now: int | None = None) -> 
     return any(k == "v1" and hmac.compare_digest(v, expected) for k, v in parts)
 
 
-def post(client: httpx.Client, url: str, secret: str, key: str, payload: bytes) -> Answer:
-    """One attempt; never raises for the receiver's failures, only reports them."""
+def post(settings: Settings, url: str, secret: str, key: str, payload: bytes
+         ) -> egress.Answer:
+    """One attempt, under the deployment's egress policy; never raises for the receiver's
+    failures, only reports them."""
     headers = {"Content-Type": "application/json", "Idempotency-Key": key,
                SIGNATURE_HEADER: signature(secret, payload, int(time.time())),
                "User-Agent": "revsync-webhooks"}
-    try:
-        response = client.post(url, content=payload, headers=headers, timeout=TIMEOUT)
-    except httpx.HTTPError as error:
-        return Answer(None, f"{type(error).__name__}: {error}"[:500])
-    return Answer(response.status_code)
+    return egress.post(egress.Policy.of(settings), url, headers, payload,
+                       seconds=settings.outbound_timeout_seconds)
 
 
 def _money(value: Decimal | None) -> str | None:

@@ -1,16 +1,18 @@
 """The host platform's webhook target per workspace, and the log of every attempt.
 
 The secret is stored Fernet-encrypted like Stripe keys (`keystore`); it is shown back
-only as whether one is set.
+only as whether one is set. The URL is checked against the deployment's egress policy
+(`revsync.egress`) when it is saved, so a refused one is a clear error here; each send
+checks it again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from revsync import egress
 from revsync.settings import Settings
 from revsync.store import keystore, workspaces
 from revsync.store.models import OutboundDelivery
@@ -37,11 +39,12 @@ def configure(settings: Settings, session: Session, workspace_id: int, url: str 
         workspace.outbound_webhook_url = None
         workspace.outbound_webhook_secret_encrypted = None
     else:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OutboundError(f"the webhook URL is an http(s) URL with a host, not {url!r}")
         if len(url) > MAX_URL:
             raise OutboundError(f"the webhook URL has at most {MAX_URL} characters")
+        try:
+            egress.check(egress.Policy.of(settings), url, settings.outbound_timeout_seconds)
+        except egress.Refused as refused:
+            raise OutboundError(f"the webhook URL {refused}") from None
         if secret is None or len(secret) < MIN_SECRET:
             raise OutboundError(f"the webhook secret has at least {MIN_SECRET} characters")
         workspace.outbound_webhook_url = url

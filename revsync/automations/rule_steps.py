@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import httpx
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlselect
@@ -47,9 +46,9 @@ class WebhookNotDelivered(Exception):
 
 
 def run_step(settings: Settings, session: Session, request: RuleStepInput,
-             http: httpx.Client | None = None, attempt: int = 1) -> RuleStepResult:
+             attempt: int = 1) -> RuleStepResult:
     """Run the step, and record what it did (`explain` reads it per transition)."""
-    result = _run_step(settings, session, request, http, attempt)
+    result = _run_step(settings, session, request, attempt)
     session.add(RuleOutcome(workspace_id=request.workspace_id, rule_id=request.rule_id,
                             subscriber_id=request.subscriber_id,
                             transition_id=request.transition_id, step=request.step,
@@ -59,7 +58,7 @@ def run_step(settings: Settings, session: Session, request: RuleStepInput,
 
 
 def _run_step(settings: Settings, session: Session, request: RuleStepInput,
-              http: httpx.Client | None, attempt: int) -> RuleStepResult:
+              attempt: int) -> RuleStepResult:
     row = session.get(AutomationRule, request.rule_id)
     if row is None or row.workspace_id != request.workspace_id:
         return RuleStepResult(False, "rule deleted")
@@ -89,8 +88,7 @@ def _run_step(settings: Settings, session: Session, request: RuleStepInput,
     key = (f"{rule_automation(request.rule_id)}/{request.subscriber_id}/"
            f"{request.transition_id}/{request.step}")
     if step.to == HOST:
-        assert http is not None, "webhook steps need an HTTP client"
-        return _webhook(settings, session, request, row.name, rule, key, http, attempt)
+        return _webhook(settings, session, request, row.name, rule, key, attempt)
     if step.to != TEAM and subscriber.unsubscribed:
         return RuleStepResult(False, "unsubscribed")
     recipients = (team_addresses(settings, rule.action.recipients) if step.to == TEAM
@@ -116,7 +114,7 @@ def team_addresses(settings: Settings, configured: Sequence[str]) -> list[str]:
 
 
 def _webhook(settings: Settings, session: Session, request: RuleStepInput, rule_name: str,
-             rule: Definition, key: str, http: httpx.Client, attempt: int) -> RuleStepResult:
+             rule: Definition, key: str, attempt: int) -> RuleStepResult:
     """POST the transition to the platform once: a delivered key is never sent again."""
     log = OutboundDelivery(workspace_id=request.workspace_id, key=key, rule_id=request.rule_id,
                            subscriber_id=request.subscriber_id,
@@ -140,11 +138,11 @@ def _webhook(settings: Settings, session: Session, request: RuleStepInput, rule_
         after=outbound.values(transition.mrr_after, transition.ltv_after,
                               transition.tags_after))
     session.commit()  # no transaction held open across the POST
-    answer = outbound.post(http, target.url, target.secret, key, payload)
+    answer = outbound.post(settings, target.url, target.secret, key, payload)
     log.status_code, log.error, log.delivered = answer.status, answer.error, answer.delivered
     outbound_store.record(session, log)
     if not answer.delivered:
-        raise WebhookNotDelivered(answer.error or f"the platform answered {answer.status}")
+        raise WebhookNotDelivered(answer.error)
     return RuleStepResult(False, "delivered")
 
 

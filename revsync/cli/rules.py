@@ -124,7 +124,8 @@ def delete(rule_id: RuleId, workspace: WorkspaceOption = "default") -> None:
 @app.command("webhook")
 def webhook(
     url: Annotated[str | None, typer.Option(help="The host platform's endpoint for rule "
-                                            "webhooks (http or https).")] = None,
+                                            "webhooks: https, at a public address unless "
+                                            "the deployment allows others.")] = None,
     secret_env: Annotated[str | None, typer.Option(
         help="The environment variable holding the signing secret (16+ characters).")]
     = None,

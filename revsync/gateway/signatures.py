@@ -16,6 +16,7 @@ import stripe
 
 TOLERANCE_SECONDS = 300
 MAX_HEADER_LENGTH = 4096
+NO_MATCH = "no signature matches the expected signature for the payload"
 
 
 class SignatureError(ValueError):
@@ -53,7 +54,7 @@ def verify(
         except stripe.SignatureVerificationError:
             continue
         return timestamp
-    raise SignatureError("no signature matches the expected signature for the payload")
+    raise SignatureError(NO_MATCH)
 
 
 def _timestamp(header: str) -> int:

@@ -35,6 +35,16 @@ def valid_email(raw: str | None) -> str | None:
     return email
 
 
+def exact_email(raw: str) -> bool:
+    """Whether `raw` is an address as it stands: nothing to trim, no space, line break or
+    control character anywhere. For addresses the product sends to as given (a rule's
+    team recipients, `REVSYNC_TEAM_ALERT_TO`): trimming one quietly would hide a pasted
+    line break, and keeping it fails every send."""
+    if any(c.isspace() or unicodedata.category(c)[0] == "C" for c in raw):
+        return False
+    return valid_email(raw) == raw
+
+
 def checked_email(raw: str | None) -> tuple[str, str]:
     """The address and its normalised form (what matches Stripe customers); `Invalid`
     saying why it is not an address."""

@@ -1,4 +1,13 @@
-"""Export each subscriber with its Stripe-managed values (jsonl or csv)."""
+"""Export each subscriber with its Stripe-managed values (jsonl or csv).
+
+A CSV is opened in spreadsheets, which run a cell starting with `=`, `+`, `-`, `@` (or a
+tab or carriage return before one) as a formula; an address like `=1+2@example.com` is
+valid, and metadata comes from Stripe. Such a text cell is written with a leading single
+quote, as OWASP advises ("CSV injection"): spreadsheets show it as text. `mrr` and `ltv`
+are left alone: they are amounts this module formats from decimals (`-12.50` at most
+looks like a formula), and quoting them would turn every negative amount into text that
+no longer adds up.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ from sqlmodel import Session, col, select
 from revsync.store.models import Subscriber, SubscriberTag
 
 BATCH = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def records(session: Session, workspace_id: int) -> Iterator[dict[str, Any]]:
@@ -58,7 +68,13 @@ def write(session: Session, workspace_id: int, out: TextIO, fmt: str) -> int:
         if writer is None:
             out.write(json.dumps(record, sort_keys=True) + "\n")
         else:
-            writer.writerow({**record, "tags": " ".join(record["tags"]),
-                             "metadata": json.dumps(record["metadata"], sort_keys=True)})
+            writer.writerow({**record, "email": cell(record["email"]),
+                             "tags": cell(" ".join(record["tags"])),
+                             "metadata": cell(json.dumps(record["metadata"], sort_keys=True))})
         count += 1
     return count
+
+
+def cell(text: str) -> str:
+    """A CSV text cell that no spreadsheet reads as a formula."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

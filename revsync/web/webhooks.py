@@ -4,6 +4,10 @@ Fast acknowledgement: no Stripe call and no derivation happen here. Anything tha
 fails verification gets a 4xx with the reason and leaves no trace: nothing is written
 and no workflow starts. Event types the sync ignores get a 2xx (Stripe marks an
 endpoint unhealthy after failures), also without a workflow.
+
+The route names the workspace, and anyone may call it, so its answers must not tell
+which names are workspaces: a name that is none (or cannot be one), and a workspace with
+no signing secret, are answered as a workspace whose secret the caller does not have.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from secrets import token_hex
 from typing import Generic, TypeVar
 
 import anyio.to_thread
@@ -25,7 +30,7 @@ from temporalio.service import RPCError
 from revsync.budget.lookup import budget_of, priority
 from revsync.events.client import start_event_workflow
 from revsync.events.parsing import EventError, ParsedEvent, parse_event
-from revsync.gateway.signatures import SignatureError, verify
+from revsync.gateway.signatures import NO_MATCH, SignatureError, verify
 from revsync.settings import Settings
 from revsync.store import db, keystore
 from revsync.store.models import Workspace
@@ -76,12 +81,13 @@ class WebhookEndpoint:
 
     async def handle(self, request: Request) -> Response:
         name = request.path_params["workspace"]
-        if not valid_name(name):
-            raise HttpError(404, "unknown workspace")
         body = await read_limited(request, self.settings.webhook_max_body_bytes)
-        signing = await self._signings.get(name)
-        if signing is None:
-            raise HttpError(404, "unknown workspace")
+        signing = await self._signings.get(name) if valid_name(name) else None
+        if signing is None or not signing.secrets:
+            # Checked against a secret nobody has, so every header gets the answer a
+            # workspace gives a caller without its secret.
+            verified_event(body, request, self.settings, (token_hex(32),))
+            raise HttpError(400, NO_MATCH)
         event = verified_event(body, request, self.settings, signing.secrets)
         ignored = ignored_reason(event)
         if ignored:

@@ -147,7 +147,9 @@ async def test_the_webhook_target_is_set_shown_without_its_secret_and_cleared(
 
 
 @pytest.mark.parametrize("body, message", [
-    ({"url": "javascript:alert(1)", "secret": "s" * 20}, "an http(s) URL with a host"),
+    ({"url": "javascript:alert(1)", "secret": "s" * 20}, "an https URL with a host"),
+    ({"url": "http://hooks.example.com", "secret": "s" * 20}, "an https URL with a host"),
+    ({"url": "https://127.0.0.1:5432", "secret": "s" * 20}, "private address"),
     ({"url": "https://hooks.example.com"}, "secret has at least 16 characters"),
     ({"url": "https://hooks.example.com", "secret": "tiny"}, "at least 16 characters"),
     ({"url": 5, "secret": "s" * 20}, "url: Input should be a valid string"),

@@ -101,7 +101,7 @@ def test_commands_start_stop_and_once() -> None:
      "action email takes no recipients"),
     ({**WIN_BACK_HIGH, "action": {"kind": "notify_team", "template": "x",
                                   "recipients": ["nobody"]}},
-     "recipients is a list of up to 20 email addresses"),
+     "recipients: 'nobody' is not an email address"),
     ({**WIN_BACK_HIGH, "action": {"kind": "sequence", "steps": []}},
      "steps is a list of 1-20 steps"),
     ({**WIN_BACK_HIGH, "action": {"kind": "sequence", "steps": [{"template": "x"}] * 21}},
@@ -135,3 +135,18 @@ def test_every_problem_is_listed_at_once() -> None:
     with pytest.raises(DefinitionError) as raised:
         parse_definition({"name": "", "trigger": {}, "action": {}, "enabled": 0})
     assert str(raised.value).count(";") == 3  # name, trigger, action, enabled
+
+
+@pytest.mark.parametrize("address", [
+    "team@shop.example\n", "team@shop.example\r\n", " team@shop.example", "team@shop.example ",
+    "team@shop .example", "te\tam@shop.example", "team@shop.example\x00", "team@@shop.example",
+    "Team <team@shop.example>",
+])
+def test_a_team_recipient_is_an_address_exactly(address: str) -> None:
+    """A trailing newline passed the old check, then failed every send: refused at once,
+    naming the address."""
+    doc = {**WIN_BACK_HIGH, "action": {"kind": "notify_team", "template": "team_alert",
+                                       "recipients": ["ops@shop.example", address]}}
+    with pytest.raises(DefinitionError) as raised:
+        parse_definition(doc)
+    assert f"recipients: {address!r} is not an email address" in str(raised.value)

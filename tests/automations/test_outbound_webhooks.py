@@ -4,11 +4,8 @@ time-skipping server."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import orjson
 import pytest
@@ -21,49 +18,24 @@ from revsync.settings import Settings
 from revsync.store import db
 from tests.automations.test_rule_workflows import add_rule, fire
 from tests.automations.test_sequences import seed
+from tests.helpers.receivers import Receiver, statuses
 
 SECRET = "whsec_host_platform_0123456789"
 RULE = {"name": "tell the platform", "trigger": {"kind": "tag_added", "tag": "churned"},
         "action": {"kind": "webhook"}}
 
 
-class Receiver:
-    """A host platform's endpoint: answers the statuses given, in turn, then 200."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                receiver.received.append((dict(self.headers), self.rfile.read(length)))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/revsync"
-
-    def __enter__(self) -> Receiver:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+@pytest.fixture
+def mail_settings(mail_settings: Settings) -> Settings:
+    """The receiver is on loopback and speaks plain http: a development deployment."""
+    return mail_settings.model_copy(update={"outbound_allow_private": True,
+                                            "outbound_allow_http": True})
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    with Receiver([500]) as server:
+    with Receiver(statuses(500)) as server:
         yield server
-
-
 
 
 async def test_a_webhook_is_signed_retried_after_a_500_and_delivered_once(

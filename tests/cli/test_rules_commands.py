@@ -101,7 +101,8 @@ def test_the_webhook_target_from_the_command_line(bare_shop: int, monkeypatch: p
 @pytest.mark.parametrize("args, message", [
     (["--url", "https://h.example.com"], "--url needs --secret-env naming a set environment"),
     (["--url", "https://h.example.com", "--secret-env", "UNSET_VARIABLE_X"], "--secret-env"),
-    (["--url", "ftp://h.example.com", "--secret-env", "HOOK_SECRET"], "an http(s) URL"),
+    (["--url", "ftp://h.example.com", "--secret-env", "HOOK_SECRET"], "an https URL"),
+    (["--url", "https://localhost/hook", "--secret-env", "HOOK_SECRET"], "private address"),
     (["--url", "https://h.example.com", "--off"], "give --url or --off, not both"),
 ])
 def test_bad_webhook_arguments(bare_shop: int, monkeypatch: pytest.MonkeyPatch, args: list[str],

@@ -51,7 +51,7 @@ def test_bad_options_change_nothing(shop: str, env: dict[str, str],
     (["set", "win_back", "--delays", "3,400"], "from 0 to 365"),
     (["set", "win_back", "--threshold", "5"], "win_back has no threshold"),
     (["set", "thank_you", "--recipients", "a@x.io"], "recipients is a team_alert setting"),
-    (["set", "team_alert", "--recipients", "nobody"], "email addresses"),
+    (["set", "team_alert", "--recipients", "nobody"], "not an email address"),
     (["set", "party", "--on"], "unknown automation 'party'"),
 ])
 def test_bad_automation_settings_are_refused(shop: str, args: list[str], message: str) -> None:

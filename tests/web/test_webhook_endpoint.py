@@ -9,6 +9,7 @@ mistake would stay visible. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -292,7 +293,7 @@ async def test_unknown_workspace(
     name = unique("nosuch")
     before = snapshot(settings)
     response = await post_event(http, name, shop.event)
-    assert error(response) == message(404, "unknown workspace")
+    assert error(response) == message(400, NO_MATCH)  # as a workspace's without its secret
     await assert_no_trace(settings, client, before, shop.workflow_id,
                           event_workflow_id(name, shop.event["id"]))
 
@@ -311,7 +312,7 @@ async def test_illegal_workspace_name(
 ) -> None:
     before = snapshot(settings)
     response = await post_event(http, name, shop.event)
-    assert error(response) == message(404, "unknown workspace")
+    assert error(response) == message(400, NO_MATCH)
     await assert_no_trace(settings, client, before, shop.workflow_id,
                           event_workflow_id(name, shop.event["id"]))
 
@@ -319,13 +320,13 @@ async def test_illegal_workspace_name(
 async def test_a_workspace_name_the_endpoint_cannot_route_cannot_be_created(
     settings: Settings, client: Client, http: httpx.AsyncClient, fake: FakeStripeServer
 ) -> None:
-    """`connect` refuses the name; the endpoint refuses it before any lookup."""
+    """`connect` refuses the name; the endpoint refuses it without a lookup."""
     with pytest.raises(ConnectError, match="workspace names are"):
         make_shop(settings, fake, unique("odd shop"), [SECRET])
     shop = make_shop(settings, fake, unique("shop"), [SECRET])
     before = snapshot(settings)
     response = await post_event(http, "odd shop", shop.event)
-    assert error(response) == message(404, "unknown workspace")
+    assert error(response) == message(400, NO_MATCH)
     await assert_no_trace(settings, client, before, shop.workflow_id)
 
 
@@ -335,8 +336,7 @@ async def test_workspace_without_webhook_secret(
     bare = make_shop(settings, fake, unique("bare"), [])
     before = snapshot(settings)
     response = await post_event(http, bare.name, bare.event)
-    assert error(response) == message(
-        400, "no webhook signing secret is configured for this workspace")
+    assert error(response) == message(400, NO_MATCH)  # as if it had one: names stay unknown
     await assert_no_trace(settings, client, before, bare.workflow_id)
 
 
@@ -351,6 +351,33 @@ async def test_event_of_workspace_a_posted_to_workspace_b(
     assert error(response) == message(400, NO_MATCH)
     await assert_no_trace(settings, client, before, a.workflow_id, b.workflow_id,
                           event_workflow_id(b.name, a.event["id"]))
+
+
+async def test_a_workspace_name_cannot_be_probed(
+    settings: Settings, client: Client, http: httpx.AsyncClient, shop: Shop,
+    fake: FakeStripeServer,
+) -> None:
+    """Whoever lacks a workspace's secret gets, for the same request, the same answer from
+    a workspace that exists, one that exists without a secret, one that does not, and a
+    name no workspace can have: nothing tells which names are workspaces."""
+    bare = make_shop(settings, fake, unique("bare"), [])
+    now = int(time.time())
+    requests: list[dict[str, str]] = [
+        {},
+        {"Stripe-Signature": signature(shop.body, OTHER_SECRET)},
+        {"Stripe-Signature": signature(shop.body, OTHER_SECRET, timestamp=now - 3600)},
+        {"Stripe-Signature": "t=soon,v1=abc"},
+    ]
+    before = snapshot(settings)
+    for headers in requests:
+        answers = set()
+        for name in (shop.name, bare.name, unique("nosuch"), "bad name"):
+            response = await http.post(f"/webhooks/stripe/{name}", content=shop.body,
+                                       headers=headers)
+            answers.add((response.status_code, response.text))
+        assert len(answers) == 1, (headers, answers)
+        assert next(iter(answers))[0] == 400
+    await assert_no_trace(settings, client, before, shop.workflow_id, bare.workflow_id)
 
 
 # --- body ------------------------------------------------------------------------------------
