@@ -113,7 +113,7 @@ def connect(
     """Check a Stripe key with one cheap call, store it encrypted, record the options."""
     from revsync.setup import connection
 
-    settings = load_settings()
+    settings = load_settings(secrets=True)
     key = os.environ.get(api_key_env, "").strip()
     if not key:
         raise fail(f"environment variable {api_key_env} is empty or not set")
@@ -208,7 +208,7 @@ def webhooks_serve(
     """Serve POST /webhooks/stripe/<workspace>: verify, start one workflow per event."""
     from revsync.cli.webhooks import serve_command
 
-    settings = load_settings()
+    settings = load_settings(secrets=True)
     code = asyncio.run(serve_command(settings, host or settings.http_host,
                                           settings.http_port if port is None else port))
     exit_now(code)
@@ -283,7 +283,7 @@ def demo(
     """Run everything on embedded defaults against a seeded fake Stripe account."""
     from revsync.cli.demo import demo_command
 
-    settings = load_settings()
+    settings = load_settings(secrets=True)
     exit_now(asyncio.run(demo_command(settings, customers, seed,
                                              live_seconds if live else None)))
 
