@@ -20,6 +20,7 @@ from rich.markup import escape
 from revsync.cli import api_keys as api_keys_cli
 from revsync.cli import automations as automations_cli
 from revsync.cli import explain as explain_cli
+from revsync.cli import secrets as secrets_cli
 from revsync.cli import segments as segments_cli
 from revsync.cli import setup as setup_cli
 from revsync.cli.common import (
@@ -44,6 +45,7 @@ app.add_typer(segments_cli.segments_app, name="segments")
 app.add_typer(segments_cli.email_events_app, name="email-events")
 app.add_typer(automations_cli.app, name="automations")
 app.add_typer(api_keys_cli.app, name="api-keys")
+app.add_typer(secrets_cli.app, name="secrets")
 app.command("outbox")(automations_cli.outbox)
 subscribers_app.command("unsubscribe")(automations_cli.unsubscribe)
 setup_cli.register(app)

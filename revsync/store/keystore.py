@@ -123,13 +123,17 @@ def check(settings: Settings) -> None:
         try:
             found.every.decrypt(token.encode())
         except InvalidToken:
-            raise KeyStoreError(
-                f"{found.source} does not decrypt the stored secrets (wrong key?): not the "
-                f"{kind} of workspace {workspace!r}") from None
+            raise undecryptable(found, kind, workspace) from None
+
+
+def undecryptable(found: Keys, kind: str, workspace: str) -> KeyStoreError:
+    return KeyStoreError(f"{found.source} does not decrypt the stored secrets (wrong key?): "
+                         f"not the {kind} of workspace {workspace!r}")
 
 
 # Every encrypted column, named for messages. The webhook signing secrets are a list.
-ENCRYPTED = (("Stripe key", "stripe_key_encrypted"),
+STRIPE_KEY = "Stripe key"
+ENCRYPTED = ((STRIPE_KEY, "stripe_key_encrypted"),
              ("webhook signing secret", "webhook_secrets_encrypted"),
              ("rule webhook secret", "outbound_webhook_secret_encrypted"))
 
