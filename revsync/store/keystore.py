@@ -29,6 +29,7 @@ from revsync.store.files import keep_private, private_dir
 from revsync.store.models import Workspace
 
 KEY_FILE = "secret.key"
+VARIABLE = "REVSYNC_SECRET_KEY"
 NEW_KEY = ("make one with: python -c 'from cryptography.fernet import Fernet; "
            "print(Fernet.generate_key().decode())'")
 
@@ -62,7 +63,7 @@ def keys(settings: Settings) -> Keys:
     """The keys from `REVSYNC_SECRET_KEY`, else from the key file (made if the deployment
     stores no secret yet)."""
     if settings.secret_key and settings.secret_key.strip():
-        source, text = "REVSYNC_SECRET_KEY", settings.secret_key
+        source, text = VARIABLE, settings.secret_key
     else:
         source, text = f"the key file {key_file(settings)}", _local_key(settings)
     try:
@@ -116,7 +117,7 @@ def check(settings: Settings) -> None:
     (the key file lost) or wrong. One stored secret of each kind is decrypted. A fresh
     deployment gets its key file here. Run where a process that uses secrets starts."""
     found = keys(settings)
-    if not (settings.secret_key and settings.secret_key.strip()):
+    if found.source != VARIABLE:
         private_dir(key_file(settings).parent)  # the data folder, and the key in it
         keep_private(key_file(settings))
     for workspace, kind, token in stored_samples(settings):
