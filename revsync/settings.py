@@ -167,7 +167,8 @@ class Settings(BaseSettings):
     )
     stripe_platform_key: SecretStr | None = Field(
         default=None, description="The platform's secret key: exchanges OAuth codes and "
-        "reads connected accounts with the Stripe-Account header."
+        "reads connected accounts with the Stripe-Account header (read from here for each "
+        "request; never stored)."
     )
     stripe_connect_webhook_secret: SecretStr | None = Field(
         default=None, description="Signing secret of the platform's one Connect webhook "

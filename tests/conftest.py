@@ -128,7 +128,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def client(temporal_env: WorkflowEnvironment, settings: Settings) -> Client:
-    """A client of the session's dev server with the plugin installed."""
+    return await plugin_client(temporal_env, settings)
+
+
+async def plugin_client(temporal_env: WorkflowEnvironment, settings: Settings) -> Client:
+    """A client of the session's dev server with the plugin installed: the workers made
+    from it run with these settings."""
     target = temporal_env.client.service_client.config.target_host
     return await connect(settings, target_host=target)
 

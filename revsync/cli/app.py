@@ -20,6 +20,7 @@ from rich.markup import escape
 from revsync.cli import api_keys as api_keys_cli
 from revsync.cli import automations as automations_cli
 from revsync.cli import explain as explain_cli
+from revsync.cli import secrets as secrets_cli
 from revsync.cli import segments as segments_cli
 from revsync.cli import setup as setup_cli
 from revsync.cli.common import (
@@ -49,6 +50,7 @@ app.add_typer(segments_cli.segments_app, name="segments")
 app.add_typer(segments_cli.email_events_app, name="email-events")
 app.add_typer(automations_cli.app, name="automations")
 app.add_typer(api_keys_cli.app, name="api-keys")
+app.add_typer(secrets_cli.app, name="secrets")
 app.command("outbox")(automations_cli.outbox)
 subscribers_app.command("unsubscribe")(automations_cli.unsubscribe)
 setup_cli.register(app)
@@ -131,7 +133,7 @@ def connect(
     """Check a Stripe key with one cheap call, store it encrypted, record the options."""
     from revsync.setup import connection
 
-    settings = load_settings()
+    settings = load_settings(secrets=True)
     key = os.environ.get(api_key_env, "").strip()
     if not key:
         raise fail(f"environment variable {api_key_env} is empty or not set")
@@ -226,7 +228,7 @@ def webhooks_serve(
     """Serve POST /webhooks/stripe/<workspace>: verify, start one workflow per event."""
     from revsync.cli.webhooks import serve_command
 
-    settings = load_settings()
+    settings = load_settings(secrets=True)
     code = asyncio.run(serve_command(settings, host or settings.http_host,
                                           settings.http_port if port is None else port))
     exit_now(code)
@@ -301,7 +303,7 @@ def demo(
     """Run everything on embedded defaults against a seeded fake Stripe account."""
     from revsync.cli.demo import demo_command
 
-    settings = load_settings()
+    settings = load_settings(secrets=True)
     exit_now(asyncio.run(demo_command(settings, customers, seed,
                                              live_seconds if live else None)))
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from revsync.cli.console import console
 from revsync.settings import Settings
-from revsync.store import db, workspaces
+from revsync.store import db, keystore, workspaces
 from revsync.store.models import Workspace
 
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace name.")]
@@ -22,8 +22,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load_settings() -> Settings:
-    """Settings, with a readable error instead of a traceback for bad values."""
+def load_settings(secrets: bool = False) -> Settings:
+    """Settings, with a readable error instead of a traceback for bad values; with
+    `secrets`, for a command that encrypts or decrypts them, once the key is known to
+    read the stored ones (else exit 1 saying why; 2 for a value that is no key)."""
     try:
         settings = Settings()
     except ValidationError as error:
@@ -35,6 +37,11 @@ def load_settings() -> Settings:
         db.migrate(settings.resolved_database_url)
     except db.DatabaseUnavailable as error:
         raise fail(str(error), code=1) from None
+    if secrets:
+        try:
+            keystore.check(settings)
+        except keystore.KeyStoreError as error:
+            raise fail(str(error), code=error.exit_code) from None
     return settings
 
 

@@ -38,8 +38,9 @@ RuleId = Annotated[int, typer.Argument(min=1, help="The rule's id (see `rules li
 DocFile = Annotated[str, typer.Argument(help="A JSON file with the rule; - for stdin.")]
 
 
-def _with_workspace(name: str, work: Callable[[Settings, Session, int], Any]) -> Any:
-    settings = load_settings()
+def _with_workspace(name: str, work: Callable[[Settings, Session, int], Any],
+                    secrets: bool = False) -> Any:
+    settings = load_settings(secrets)
     with db.session(settings.resolved_database_url) as session:
         workspace = workspace_or_fail(session, name)
         assert workspace.id is not None
@@ -147,7 +148,7 @@ def webhook(
         target = outbound_store.target(settings, session, workspace_id)
         return f"rule webhooks go to {target.url}" if target else "no rule webhooks are sent"
 
-    console.print(_with_workspace(workspace, work))
+    console.print(_with_workspace(workspace, work, secrets=True))
 
 
 @app.command("deliveries")

@@ -24,8 +24,7 @@ from revsync.setup.client import dry_run as run_dry
 from revsync.setup.client import start_next
 from revsync.setup.disconnect import disconnect as disconnect_workspace
 from revsync.setup.suggestions import suggest
-from revsync.store import db, workspaces
-from revsync.store.keystore import KeyStoreError
+from revsync.store import db, keystore, workspaces
 from revsync.store.models import Workspace
 from revsync.temporal.client import connect
 from revsync.temporal.dev_server import ensure_dev_server
@@ -34,12 +33,13 @@ from revsync.temporal.dev_server import ensure_dev_server
 def _connected(settings: Settings, name: str) -> tuple[Workspace, StripeGateway]:
     with db.session(settings.resolved_database_url) as session:
         try:
+            keystore.check(settings)
             workspace = workspaces.by_name(session, name)
             return workspace, workspaces.gateway(settings, workspace)
         except workspaces.WorkspaceError as error:
             raise fail(str(error)) from None
-        except KeyStoreError as error:  # another deployment's REVSYNC_SECRET_KEY
-            raise fail(str(error), code=1) from None
+        except keystore.KeyStoreError as error:  # the key file lost, or another's key
+            raise fail(str(error), code=error.exit_code) from None
 
 
 @contextmanager

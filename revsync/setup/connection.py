@@ -188,6 +188,7 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         if secrets:
             workspace.webhook_secrets_encrypted = secrets
         workspace.stripe_key_encrypted = encrypted
+        workspace.stripe_account = None  # its own key reads its own account
         workspace.stripe_account_id = account_id
         workspace.stripe_livemode = is_live_key(api_key)
         workspace.api_base = opts.api_base

@@ -1,9 +1,10 @@
 """Stripe Connect (OAuth): connect a workspace without pasting a key.
 
 The owner approves on Stripe's authorize page; the code that comes back is exchanged
-with the platform's secret key for the connected account's id. The workspace then
-reads that account with the platform key and the `Stripe-Account` header (the
-platform key is stored encrypted like any other key; the account id is not secret).
+with the platform's secret key for the connected account's id. The workspace stores
+only that id (not secret): it is read with the platform key from the settings and the
+`Stripe-Account` header (`workspaces.gateway`). The tokens the exchange also answers
+are not kept; nothing needs them.
 """
 
 from __future__ import annotations
@@ -58,9 +59,13 @@ def complete(settings: Settings, workspace_name: str, code: str) -> str:
     except (stripe.StripeError, StripeUnavailable) as error:
         raise ConnectError(f"the connected account cannot be read: {type(error).__name__}"
                            ) from None
+    try:
+        no_key = keystore.encrypt(settings, workspaces.CONNECT_KEY)
+    except keystore.KeyStoreError as error:
+        raise ConnectError(str(error)) from None
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, workspace_name)
-        workspace.stripe_key_encrypted = keystore.encrypt(settings, platform_key)
+        workspace.stripe_key_encrypted = no_key
         workspace.stripe_account = account
         workspace.stripe_account_id = account
         workspace.stripe_livemode = body.get("livemode") is True

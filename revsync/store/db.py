@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
+from revsync.store.files import DIR_MODE, keep_private, private_file, with_journals
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -79,7 +81,7 @@ def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_database(path)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
             **json_options,
@@ -91,6 +93,15 @@ def _create(url: str) -> Engine:
         url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=True,
         hide_parameters=True, **json_options,
     )
+
+
+def _private_database(path: Path) -> None:
+    """The SQLite file holds subscribers' emails and the outbox: owner-only before SQLite
+    opens it, so its journal files (created with the database file's mode) are too. A
+    folder made for it is owner-only; one that exists is the user's choice."""
+    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    private_file(path)
+    keep_private(*with_journals(path))
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -158,8 +169,8 @@ def migration_lock(url: str) -> Iterator[None]:
             yield
             return
         lock_path = path.with_name(path.name + ".migrate-lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("a") as handle:
+        lock_path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        with private_file(lock_path).open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

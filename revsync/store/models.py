@@ -32,6 +32,8 @@ class Workspace(SQLModel, table=True):
     __tablename__ = "workspace"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=100)
+    # Its own Stripe key, encrypted; a Stripe Connect workspace has none and holds the
+    # encrypted empty value (`workspaces.CONNECT_KEY`). None: not connected.
     stripe_key_encrypted: str | None = None
     api_base: str | None = Field(default=None, max_length=500)
     products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

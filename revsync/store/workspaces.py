@@ -77,12 +77,27 @@ def policy(workspace: Workspace) -> RevenuePolicy:
     )
 
 
+# A Stripe Connect workspace has no key of its own: it is read with the platform's key,
+# taken from the settings when a request is made, so the one key is never copied into
+# rows (and rolling it needs nothing stored changed). Its `stripe_key_encrypted` holds
+# this empty value, encrypted, so a non-empty key column means connected for both kinds.
+CONNECT_KEY = ""
+
+
 def gateway(settings: Settings, workspace: Workspace) -> StripeGateway:
-    """A Stripe client for the workspace's stored key (decrypted only here, in activities)."""
+    """A Stripe client for the workspace: its own key (decrypted only here, in
+    activities), or for a Connect workspace the platform's key and its account."""
     if not workspace.stripe_key_encrypted:
         raise WorkspaceError(f"workspace {workspace.name!r} is not connected to Stripe")
+    if workspace.stripe_account is None:
+        api_key = keystore.decrypt(settings, workspace.stripe_key_encrypted)
+    elif settings.stripe_platform_key is None:
+        raise WorkspaceError(f"workspace {workspace.name!r} is connected through Stripe "
+                             "Connect: set REVSYNC_STRIPE_PLATFORM_KEY, the platform's key")
+    else:
+        api_key = settings.stripe_platform_key.get_secret_value()
     return StripeGateway(
-        api_key=keystore.decrypt(settings, workspace.stripe_key_encrypted),
+        api_key=api_key,
         api_base=workspace.api_base,
         stripe_account=workspace.stripe_account,
         max_retries=settings.stripe_max_retries,

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from revsync.store.files import keep_private, open_private, private_dir, with_journals
+
 DEFAULT_HOST, DEFAULT_PORT, DEFAULT_UI_PORT = "127.0.0.1", 7233, 8233
 SEARCH_ATTRIBUTES = {"RevsyncWorkspace": "Keyword"}
 # Fair dispatch between fairness keys (the Stripe accounts) of a backlogged queue, instead
@@ -86,17 +88,22 @@ def ensure_dev_server(data_dir: Path, port: int = DEFAULT_PORT, ui_port: int = D
         return None
     if listening(DEFAULT_HOST, port):
         return f"http://{DEFAULT_HOST}:{ui_port}"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
+    history = data_dir / "temporal.sqlite"
+    keep_private(*with_journals(history))
     args = [
         temporal_binary(), "server", "start-dev", "--ip", DEFAULT_HOST, "--port", str(port),
-        "--ui-port", str(ui_port), "--db-filename", str(data_dir / "temporal.sqlite"),
+        "--ui-port", str(ui_port), "--db-filename", str(history),
         "--log-level", "warn", *dynamic_config_args(),
     ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         args += ["--search-attribute", f"{name}={kind}"]
-    log = (data_dir / "temporal.log").open("ab")
-    subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                     start_new_session=True)
+    log = open_private(data_dir / "temporal.log")
+    try:  # umask: the server's own files (its history database) are owner-only too
+        subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                         start_new_session=True, umask=0o077)
+    finally:
+        os.close(log)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if listening(DEFAULT_HOST, port):

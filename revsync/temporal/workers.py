@@ -47,12 +47,13 @@ async def serve(settings: Settings) -> None:
     """Migrate, connect (starting the embedded dev server if nothing is configured), and
     run the workers until SIGINT or SIGTERM."""
     from revsync.cli.console import console
-    from revsync.store import db
+    from revsync.store import db, keystore
     from revsync.temporal.client import connect
     from revsync.temporal.dev_server import ensure_dev_server
     from revsync.temporal.plugin import RevenueSyncPlugin
 
     db.migrate(settings.resolved_database_url)
+    keystore.check(settings)  # before any task: none should fail on an unreadable secret
     ensure_dev_server(settings.data_dir)
     plugin = RevenueSyncPlugin(settings)
     client = await connect(settings, plugin=plugin)
@@ -69,15 +70,17 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     """`worker.py` and `revsync worker`: serve, then leave without interpreter finalization.
 
-    A database that is down or missing is one line and exit 1, not a traceback.
+    A database that is down or missing, or a secret key that cannot read the stored
+    secrets, is one line and exit 1, not a traceback.
     """
     from revsync.cli.console import console
     from revsync.store.db import DatabaseUnavailable
+    from revsync.store.keystore import KeyStoreError
     from revsync.temporal.process_exit import exit_now
 
     try:
         asyncio.run(serve(get_settings()))
-    except DatabaseUnavailable as error:
+    except (DatabaseUnavailable, KeyStoreError) as error:
         console.print(f"[red]error:[/red] {error}")
         exit_now(1)
     exit_now(0)

@@ -144,7 +144,7 @@ def test_another_deployments_secret_key_is_an_environment_error(
     monkeypatch.setenv("REVSYNC_SECRET_KEY", Fernet.generate_key().decode())
     code, out = run(*command)
     assert code == 1, out
-    assert "cannot be decrypted with this REVSYNC_SECRET_KEY" in out
+    assert "REVSYNC_SECRET_KEY does not decrypt the stored secrets (wrong key?)" in out
 
 
 def test_stripe_down_while_listing_products_says_so(

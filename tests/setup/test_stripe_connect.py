@@ -12,6 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.automations import rule_store
@@ -19,7 +20,9 @@ from revsync.segments.store import list_segments
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.web.app import create_app
-from tests.helpers.e2e import KEY, import_emails, state, sync
+from tests.conftest import plugin_client
+from tests.helpers.e2e import KEY, connect_workspace, import_emails, state, sync
+from tests.helpers.secrets import stored_secrets
 from tests.helpers.stripe_objects import charge, customer
 
 TOKEN = "connect-platform-key-0123456789"
@@ -42,6 +45,12 @@ def connect_settings(settings: Settings, fake: FakeStripeServer) -> Settings:
         "platform_key": SecretStr(TOKEN), "stripe_connect_client_id": "ca_fake",
         "stripe_platform_key": SecretStr(KEY), "stripe_connect_base": fake.base_url,
         "stripe_api_base": fake.base_url})
+
+
+@pytest.fixture
+async def client(temporal_env: WorkflowEnvironment, connect_settings: Settings) -> Client:
+    """The workers read the connected account with the platform key of their settings."""
+    return await plugin_client(temporal_env, connect_settings)
 
 
 @pytest.fixture
@@ -97,13 +106,19 @@ async def test_connect_then_sync_the_connected_account(
     assert state(connect_settings, workspace)["ann@x.io"][1] == D("70.00")
 
 
+async def signed_in_to_new_workspace(settings: Settings, http: httpx.AsyncClient) -> str:
+    """A new workspace's name, its settings page signed in to."""
+    name = f"cx-{uuid.uuid4().hex[:6]}"
+    with db.session(settings.resolved_database_url) as session:
+        workspaces.get_or_create(session, name)
+    await sign_in(http, name)
+    return name
+
+
 async def test_a_declined_or_forged_authorization_stores_nothing(
     connect_settings: Settings, fake: FakeStripeServer, page: httpx.AsyncClient,
 ) -> None:
-    name = f"cx-{uuid.uuid4().hex[:6]}"
-    with db.session(connect_settings.resolved_database_url) as session:
-        workspaces.get_or_create(session, name)
-    await sign_in(page, name)
+    name = await signed_in_to_new_workspace(connect_settings, page)
     fake.state.oauth.deny = True
     await authorize(page, name)
     assert "Stripe Connect was not approved" in (await page.get(f"/settings/{name}")).text
@@ -115,3 +130,26 @@ async def test_a_declined_or_forged_authorization_stores_nothing(
     with db.session(connect_settings.resolved_database_url) as session:
         saved = workspaces.by_name(session, name)
     assert (saved.stripe_key_encrypted, saved.stripe_account) == (None, None)
+
+
+async def test_the_platform_key_is_read_from_the_settings_never_stored(
+    connect_settings: Settings, fake: FakeStripeServer, page: httpx.AsyncClient,
+) -> None:
+    name = await signed_in_to_new_workspace(connect_settings, page)
+    assert (await authorize(page, name)).status_code == 303
+    assert KEY not in stored_secrets(connect_settings)
+    with db.session(connect_settings.resolved_database_url) as session:
+        workspace = workspaces.by_name(session, name)
+    assert workspace.stripe_key_encrypted is not None  # connected
+    # Requests use the platform key the settings hold when they are made.
+    rolled = connect_settings.model_copy(update={"stripe_platform_key": SecretStr("sk_new")})
+    reader = workspaces.gateway(rolled, workspace)
+    assert (reader.api_key, reader.stripe_account) == ("sk_new", "acct_shop")
+    with pytest.raises(workspaces.WorkspaceError, match="REVSYNC_STRIPE_PLATFORM_KEY"):
+        workspaces.gateway(connect_settings.model_copy(update={"stripe_platform_key": None}),
+                           workspace)
+    # Connected again with a key of its own, it is read with that key, as itself.
+    fake.state.add_connected_account("acct_own", api_keys=["sk_test_own"])
+    own = connect_workspace(connect_settings, name, fake.base_url, key="sk_test_own")
+    reader = workspaces.gateway(connect_settings, own)
+    assert (reader.api_key, reader.stripe_account) == ("sk_test_own", None)

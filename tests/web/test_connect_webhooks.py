@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.events.types import EventResult
@@ -31,6 +32,7 @@ from revsync.store.models import Workspace
 from revsync.web.app import create_app
 from revsync.web.connect_webhooks import ConnectWebhookEndpoint
 from revsync.web.running import running
+from tests.conftest import plugin_client
 from tests.helpers.e2e import KEY, import_emails, state
 from tests.helpers.stripe_objects import charge, customer
 from tests.helpers.webhooks import OTHER_SECRET, SECRET, signature
@@ -53,6 +55,12 @@ def connect_settings(settings: Settings, fake: FakeStripeServer) -> Settings:
         "stripe_connect_client_id": "ca_fake", "stripe_platform_key": SecretStr(KEY),
         "stripe_connect_base": fake.base_url, "stripe_api_base": fake.base_url,
         "stripe_connect_webhook_secret": SecretStr(f"{OTHER_SECRET}, {SECRET}")})
+
+
+@pytest.fixture
+async def client(temporal_env: WorkflowEnvironment, connect_settings: Settings) -> Client:
+    """The workers read the connected accounts with the platform key of their settings."""
+    return await plugin_client(temporal_env, connect_settings)
 
 
 def connect_by_oauth(settings: Settings, fake: FakeStripeServer, account: str) -> Workspace:
