@@ -137,6 +137,17 @@ class Settings(BaseSettings):
         description="The settings page's Content-Security-Policy frame-ancestors: the "
         "origins that may show it in a frame (the host platform's UI, space-separated).",
     )
+    segment_max_subqueries: int = Field(
+        default=20, ge=1, le=200,
+        description="Comparisons one segment expression may make that the database runs "
+        "as a subquery per subscriber (engagement counts, tags other than the Stripe-managed "
+        "ones); an expression with more is refused wherever it is given.",
+    )
+    segment_statement_seconds: float = Field(
+        default=10.0, gt=0, le=600,
+        description="The longest one segment query (a count, a page of members, a rule's "
+        "condition) may run before the database stops it and the request is refused.",
+    )
     stripe_connect_client_id: str | None = Field(
         default=None, description="Stripe Connect (OAuth) client id, ca_...; unset hides it."
     )

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from revsync.segments.limits import time_limited
 from revsync.segments.parser import parse
 from revsync.segments.sql import count_statement, members_statement
 from revsync.store.models import Segment, SubscriberTag, utcnow
@@ -143,7 +144,8 @@ def count(session: Session, workspace_id: int, segment_id: int,
 def count_expression(session: Session, workspace_id: int, expression: str,
                      now: datetime | None = None) -> int:
     statement = count_statement(parse(expression), workspace_id, now or utcnow())
-    return int(session.execute(statement).scalar_one())
+    with time_limited(session):
+        return int(session.execute(statement).scalar_one())
 
 
 def members(session: Session, workspace_id: int, segment_id: int, *, after: int = 0,
@@ -156,7 +158,8 @@ def members(session: Session, workspace_id: int, segment_id: int, *, after: int 
     segment = get(session, workspace_id, segment_id)
     statement = members_statement(parse(segment.expression), workspace_id, now or utcnow(),
                                   after, limit)
-    rows = session.execute(statement).all()
+    with time_limited(session):
+        rows = session.execute(statement).all()
     tags = _tags(session, [row.id for row in rows])
     found = [Member(row.id, row.email, row.mrr, row.ltv, tags.get(row.id, [])) for row in rows]
     return MemberPage(found, found[-1].id if len(found) == limit else None)
