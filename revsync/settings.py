@@ -148,6 +148,15 @@ class Settings(BaseSettings):
         description="The longest one segment query (a count, a page of members, a rule's "
         "condition) may run before the database stops it and the request is refused.",
     )
+    max_segments_per_workspace: int = Field(
+        default=200, ge=1, le=100_000,
+        description="Saved segments one workspace may have; creating one more is refused.",
+    )
+    max_rules_per_workspace: int = Field(
+        default=200, ge=1, le=100_000,
+        description="Automation rules one workspace may have; each is read for every "
+        "transition dispatched, so creating one more is refused.",
+    )
     stripe_connect_client_id: str | None = Field(
         default=None, description="Stripe Connect (OAuth) client id, ca_...; unset hides it."
     )

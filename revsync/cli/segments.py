@@ -107,7 +107,8 @@ def segments_create(
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
         try:
-            segment = store.create(session, _workspace_id(session, workspace), name, expression)
+            segment = store.create(session, _workspace_id(session, workspace), name, expression,
+                                   cap=settings.max_segments_per_workspace)
         except (SegmentError, SegmentStoreError) as error:
             raise _segment_failure(error, expression) from None
     console.print(f"created segment {segment.id}", markup=False)

@@ -65,7 +65,9 @@ class SegmentsApi(WorkspaceApi):
                 {"segments": [_segment(x) for x in store.list_segments(s, ws)]}))
         body = await model_body(request, SegmentIn)
         return await self._run(request, lambda s, ws: JSONResponse(
-            _segment(store.create(s, ws, body.name, body.expression)), status_code=201))
+            _segment(store.create(s, ws, body.name, body.expression,
+                                  cap=self.settings.max_segments_per_workspace)),
+            status_code=201))
 
     async def check(self, request: Request) -> Response:
         body = await model_body(request, ExpressionIn)
@@ -129,7 +131,7 @@ def _errors(problem: Exception) -> HttpError | None:
         return refusal
     if isinstance(problem, store.SegmentNotFound):
         return HttpError(404, str(problem))
-    if isinstance(problem, store.DuplicateSegmentName):
+    if isinstance(problem, store.DuplicateSegmentName | store.TooManySegments):
         return HttpError(409, str(problem))
     if isinstance(problem, store.SegmentStoreError):
         return HttpError(422, str(problem))
