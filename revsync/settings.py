@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         description="The settings page's Content-Security-Policy frame-ancestors: the "
         "origins that may show it in a frame (the host platform's UI, space-separated).",
     )
+    sign_in_max_failures: int = Field(
+        default=10, ge=1, le=1000,
+        description="Failed sign-ins (platform key form, embed links) one client address "
+        "may make in sign_in_window_seconds; then every sign-in from it answers 429 until "
+        "the oldest failure leaves the window.",
+    )
+    sign_in_window_seconds: int = Field(default=600, ge=1, le=86_400)
     segment_max_subqueries: int = Field(
         default=20, ge=1, le=200,
         description="Comparisons one segment expression may make that the database runs "

@@ -42,7 +42,7 @@ from revsync.store.keystore import KeyStoreError
 from revsync.store.models import SyncRun, Workspace
 from revsync.store.workspaces import WorkspaceError
 from revsync.sync.runs import recent_runs
-from revsync.web import page_access
+from revsync.web import page_access, throttle
 from revsync.web.automations_page import AutomationsSection
 from revsync.web.bodies import MAX_FORM, declared_too_large
 from revsync.web.errors import HttpError
@@ -277,10 +277,13 @@ class SettingsPage:
     # ---- forms ------------------------------------------------------------------
 
     async def login(self, request: Request, name: str, form: Any) -> None:
+        throttle.of(request).check(request)
         if is_platform_key(self.settings, str(form.get("token", ""))):
+            throttle.of(request).succeeded(request)
             page_access.sign_in(request, page_access.EVERY_WORKSPACE,
                                 page_access.PLATFORM_USER)
         else:
+            throttle.of(request).failed(request)
             _flash(request, "error", "wrong platform key")
 
     async def logout(self, request: Request, name: str, form: Any) -> None:
