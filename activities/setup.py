@@ -1,5 +1,5 @@
 """The setup step's Stripe reads, on the Stripe task queue: the dry run (list the account
-into memory, count what a sync would do, write nothing) and the product refresh (the
+page by page, count what a sync would do, write nothing) and the product refresh (the
 product list into the mirror, for the settings page's picker)."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from sqlmodel import select
 from temporalio import activity
 
 from revsync.activities.errors import permanent_errors
@@ -15,10 +14,10 @@ from revsync.activities.gateways import StripeActivities
 from revsync.activities.liveness import kept_alive, progress
 from revsync.budget.lookup import budget_of
 from revsync.setup import mirrored, reading
-from revsync.setup.dry_run import DryRunReport, dry_run
+from revsync.setup.account_pages import dry_run_account
+from revsync.setup.dry_run import DryRunReport
 from revsync.setup.types import DryRunInput, RefreshInput
 from revsync.store import db, workspaces
-from revsync.store.models import Subscriber
 
 
 class SetupActivities(StripeActivities):
@@ -29,19 +28,15 @@ class SetupActivities(StripeActivities):
             with db.session(self.settings.resolved_database_url) as session:
                 workspace = workspaces.by_id(session, request.workspace_id)
                 budget = budget_of(session, self.settings, workspace)
-                emails = set(session.exec(select(Subscriber.email_norm).where(
-                    Subscriber.workspace_id == request.workspace_id)).all())
             policy = dataclasses.replace(
                 workspaces.policy(workspace),
                 products=frozenset(request.products),
                 sync_without_payment=request.sync_without_payment,
             )
-            gateway = self.gateways.get(request.workspace_id)
-            facts, catalogue, _ = reading.account(
-                gateway, bool(policy.products), tick=progress,
-                requests_per_second=budget.requests_per_second(self.settings),
-            )
-            return dry_run(facts, policy, catalogue, emails)
+            return dry_run_account(
+                self.gateways.get(request.workspace_id), self.settings.resolved_database_url,
+                request.workspace_id, policy, tick=progress,
+                requests_per_second=budget.requests_per_second(self.settings))
 
     @activity.defn(name="revsync.refresh_products")
     @kept_alive

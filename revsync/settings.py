@@ -162,6 +162,33 @@ class Settings(BaseSettings):
         description="How long one call of the sink activity may take before Temporal "
         "tries it again (a worker that died mid-call is noticed after this long).",
     )
+    sign_in_max_failures: int = Field(
+        default=10, ge=1, le=1000,
+        description="Failed sign-ins (platform key form, embed links) one client address "
+        "may make in sign_in_window_seconds; then every sign-in from it answers 429 until "
+        "the oldest failure leaves the window.",
+    )
+    sign_in_window_seconds: int = Field(default=600, ge=1, le=86_400)
+    segment_max_subqueries: int = Field(
+        default=20, ge=1, le=200,
+        description="Comparisons one segment expression may make that the database runs "
+        "as a subquery per subscriber (engagement counts, tags other than the Stripe-managed "
+        "ones); an expression with more is refused wherever it is given.",
+    )
+    segment_statement_seconds: float = Field(
+        default=10.0, gt=0, le=600,
+        description="The longest one segment query (a count, a page of members, a rule's "
+        "condition) may run before the database stops it and the request is refused.",
+    )
+    max_segments_per_workspace: int = Field(
+        default=200, ge=1, le=100_000,
+        description="Saved segments one workspace may have; creating one more is refused.",
+    )
+    max_rules_per_workspace: int = Field(
+        default=200, ge=1, le=100_000,
+        description="Automation rules one workspace may have; each is read for every "
+        "transition dispatched, so creating one more is refused.",
+    )
     stripe_connect_client_id: str | None = Field(
         default=None, description="Stripe Connect (OAuth) client id, ca_...; unset hides it."
     )

@@ -26,6 +26,7 @@ from revsync.automations.triggers import TIMERS, Trigger
 from revsync.automations.types import RuleStepInput, RuleStepResult
 from revsync.feed.entries import tags_before
 from revsync.segments import Expr, condition
+from revsync.segments.limits import time_limited
 from revsync.settings import Settings
 from revsync.store import workspaces
 from revsync.store.models import (
@@ -175,8 +176,9 @@ def trial_end(session: Session, subscriber: Subscriber) -> int | None:
 def holds(session: Session, subscriber: Subscriber, expr: Expr) -> bool:
     """Whether the subscriber is in the segment `expr` now."""
     where = condition(expr, datetime.now(UTC))
-    found = session.execute(select(func.count()).select_from(Subscriber).where(
-        Subscriber.id == subscriber.id, where)).scalar()  # type: ignore[arg-type]
+    with time_limited(session):
+        found = session.execute(select(func.count()).select_from(Subscriber).where(
+            Subscriber.id == subscriber.id, where)).scalar()  # type: ignore[arg-type]
     return bool(found)
 
 

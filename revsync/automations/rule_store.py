@@ -12,6 +12,7 @@ from dataclasses import replace as replace_fields
 from typing import Any
 
 import orjson
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -19,8 +20,6 @@ from revsync.automations import mailer
 from revsync.automations.definitions import Definition, DefinitionError, parse_definition
 from revsync.settings import Settings
 from revsync.store.models import AutomationRule, utcnow
-
-MAX_RULES = 200  # per workspace: each is read for every transition dispatched
 
 
 class RuleStoreError(ValueError):
@@ -33,6 +32,11 @@ class RuleNotFound(RuleStoreError):
 
 class DuplicateRuleName(RuleStoreError):
     pass
+
+
+class TooManyRules(RuleStoreError):
+    """The workspace has as many rules as a workspace may (`REVSYNC_MAX_RULES_PER_WORKSPACE`):
+    every enabled rule is read for each transition dispatched."""
 
 
 def definition_of(row: AutomationRule) -> Definition:
@@ -93,8 +97,12 @@ def get(session: Session, workspace_id: int, rule_id: int) -> AutomationRule:
 
 def create(settings: Settings, session: Session, workspace_id: int, doc: Any) -> AutomationRule:
     definition = checked(settings, doc)
-    if len(list_rules(session, workspace_id)) >= MAX_RULES:
-        raise RuleStoreError(f"a workspace has at most {MAX_RULES} rules")
+    cap = settings.max_rules_per_workspace
+    held = session.exec(select(func.count()).select_from(AutomationRule)
+                        .where(AutomationRule.workspace_id == workspace_id)).one()
+    if held >= cap:
+        raise TooManyRules(f"this workspace has {held} rules, the most a workspace may have "
+                           f"({cap}, REVSYNC_MAX_RULES_PER_WORKSPACE); delete one first")
     row = AutomationRule(workspace_id=workspace_id, name=definition.name,
                          enabled=definition.enabled, definition=stored_document(definition))
     return _save(session, row)

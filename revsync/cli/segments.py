@@ -58,7 +58,7 @@ def _segment(workspace: str, name: str, expression: str | None = None
              ) -> Iterator[tuple[Session, int, int]]:
     """(session, workspace id, segment id) of a named segment; any segment error inside
     exits 2 with its message (and, for an expression, where it went wrong)."""
-    from revsync.segments import SegmentError, SegmentStoreError, store
+    from revsync.segments import SegmentError, SegmentStoreError, SegmentTooSlow, store
 
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
@@ -67,7 +67,7 @@ def _segment(workspace: str, name: str, expression: str | None = None
             segment = store.by_name(session, workspace_id, name)
             assert segment.id is not None
             yield session, workspace_id, segment.id
-        except (SegmentError, SegmentStoreError) as error:
+        except (SegmentError, SegmentStoreError, SegmentTooSlow) as error:
             raise _segment_failure(error, expression) from None
 
 
@@ -107,7 +107,8 @@ def segments_create(
     settings = load_settings()
     with db.session(settings.resolved_database_url) as session:
         try:
-            segment = store.create(session, _workspace_id(session, workspace), name, expression)
+            segment = store.create(session, _workspace_id(session, workspace), name, expression,
+                                   cap=settings.max_segments_per_workspace)
         except (SegmentError, SegmentStoreError) as error:
             raise _segment_failure(error, expression) from None
     console.print(f"created segment {segment.id}", markup=False)

@@ -7,6 +7,7 @@ select over `subscriber` with bound parameters, `store` saves and evaluates segm
 
 from revsync.segments.defaults import DEFAULTS, ensure_default_segments
 from revsync.segments.errors import SegmentError
+from revsync.segments.limits import SegmentTooSlow
 from revsync.segments.nodes import And, Comparison, Expr, Not, Number, Or, Text, to_text
 from revsync.segments.parser import MAX_DEPTH, MAX_LENGTH, parse
 from revsync.segments.sql import condition, count_statement, members_statement
@@ -36,6 +37,7 @@ __all__ = [
     "SegmentError",
     "SegmentNotFound",
     "SegmentStoreError",
+    "SegmentTooSlow",
     "Text",
     "condition",
     "count_statement",

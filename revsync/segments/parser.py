@@ -10,7 +10,9 @@ Rules decided here (see also `revsync.segments.sql` for what they mean):
   `=` and `!=` and text (a number-looking word is the tag's text, e.g. `tag = 2024`).
 - Attribute names start with a letter or `_`.
 - At most MAX_LENGTH characters and MAX_DEPTH nested levels (parentheses, NOT,
-  AND/OR chains), so parsing, compiling and the database's own parser stay bounded.
+  AND/OR chains), so parsing, compiling and the database's own parser stay bounded;
+  and at most the deployment's number of comparisons that run a subquery per
+  subscriber (`revsync.segments.limits`), so running it stays bounded too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from decimal import Decimal
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from revsync.segments import attributes
+from revsync.segments import attributes, limits
 from revsync.segments.attributes import Kind
 from revsync.segments.errors import SegmentError
 from revsync.segments.grammar import parser
@@ -39,15 +41,18 @@ OPERATOR_WORDS = "= != > >= < <="
 VALUE_WORDS = "number, quoted string or word"
 
 
-def parse(text: str) -> Expr:
-    """Parse an expression; every failure is a SegmentError with a 1-based position."""
+def parse(text: str, max_subqueries: int | None = None) -> Expr:
+    """Parse an expression; every failure is a SegmentError with a 1-based position.
+    `max_subqueries`: the deployment's cap unless given."""
     if len(text) > MAX_LENGTH:
         raise SegmentError(MAX_LENGTH + 1, f"the expression is longer than {MAX_LENGTH} "
                            f"characters ({len(text)})")
     _check_characters(text)
     tree = _tree(text)
     _check_depth(tree)
-    return _convert(tree)
+    expr = _convert(tree)
+    _check_cost(tree, limits.max_subqueries() if max_subqueries is None else max_subqueries)
+    return expr
 
 
 def _check_characters(text: str) -> None:
@@ -136,6 +141,25 @@ def _check_depth(tree: Tree[Token]) -> None:
                                "levels deep (parentheses, NOT, AND/OR); simplify the "
                                "expression", found=str(first))
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
+def _check_cost(tree: Tree[Token], cap: int) -> None:
+    """Refuse the first comparison past the cap, in reading order."""
+    used = 0
+    for node in tree.iter_subtrees_topdown():  # type: ignore[no-untyped-call]
+        if node.data != "comparison":
+            continue
+        name, op, value = node.children
+        assert isinstance(name, Token) and isinstance(op, Token) and isinstance(value, Token)
+        if not limits.runs_subquery(_comparison(name, op, value)):
+            continue
+        used += 1
+        if used > cap:
+            raise SegmentError(_pos(name), f"more than {cap} conditions on engagement "
+                               "counts or on tags other than the Stripe-managed ones; each "
+                               "is a subquery per subscriber, and a segment may run at most "
+                               f"{cap} (REVSYNC_SEGMENT_MAX_SUBQUERIES)", found=str(name),
+                               expected=f"at most {cap} such conditions")
 
 
 def _convert(node: Tree[Token]) -> Expr:

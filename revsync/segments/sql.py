@@ -50,6 +50,7 @@ from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from revsync.segments import attributes, tag_bits
 from revsync.segments.attributes import Kind
 from revsync.segments.dialects import by_dialect, is_decimal, numeric
+from revsync.segments.limits import runs_subquery
 from revsync.segments.nodes import And, Comparison, Expr, Not, Number, Op, Text
 from revsync.store.models import EmailEvent, Subscriber, SubscriberTag
 
@@ -88,9 +89,7 @@ def _correlated(expr: Expr) -> bool:
     which SQLite will not use an index for.
     """
     if isinstance(expr, Comparison):
-        kind = attributes.kind(expr.attribute)
-        return (kind in (Kind.OPENS, Kind.CLICKS)
-                or (kind is Kind.TAG and tag_bits.bit(_text(expr)) is None))
+        return runs_subquery(expr)
     if isinstance(expr, Not):
         return _correlated(expr.operand)
     return any(_correlated(operand) for operand in expr.operands)

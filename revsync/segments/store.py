@@ -2,7 +2,8 @@
 
 Every operation takes a Session and the workspace id and touches only that workspace's
 rows, so a segment id of another workspace is "not found". Expressions are parsed
-before anything is stored; a bad one raises `SegmentError` and nothing changes.
+before anything is stored; a bad one raises `SegmentError` and nothing changes. A
+workspace holds at most the deployment's number of segments.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from revsync.segments.limits import time_limited
 from revsync.segments.parser import parse
 from revsync.segments.sql import count_statement, members_statement
+from revsync.settings import get_settings
 from revsync.store.models import Segment, SubscriberTag, utcnow
 
 MAX_NAME = 200
@@ -39,6 +43,11 @@ class DuplicateSegmentName(SegmentStoreError):
 
 class InvalidSegmentName(SegmentStoreError):
     pass
+
+
+class TooManySegments(SegmentStoreError):
+    """The workspace has as many segments as a workspace may
+    (`REVSYNC_MAX_SEGMENTS_PER_WORKSPACE`)."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +106,14 @@ def by_name(session: Session, workspace_id: int, name: str) -> Segment:
 
 
 def create(session: Session, workspace_id: int, name: str, expression: str,
-           default_key: str | None = None) -> Segment:
-    """Validates name and expression first; DuplicateSegmentName if the name is taken."""
+           default_key: str | None = None, cap: int | None = None) -> Segment:
+    """Validates name and expression first; DuplicateSegmentName if the name is taken,
+    TooManySegments if the workspace has `cap` (default: the deployment's) already."""
     cleaned = clean_name(name)
     parse(expression)
     _ensure_free(session, workspace_id, cleaned, None)
+    _ensure_room(session, workspace_id,
+                 get_settings().max_segments_per_workspace if cap is None else cap)
     segment = Segment(workspace_id=workspace_id, name=cleaned, expression=expression,
                       default_key=default_key)
     session.add(segment)
@@ -143,7 +155,8 @@ def count(session: Session, workspace_id: int, segment_id: int,
 def count_expression(session: Session, workspace_id: int, expression: str,
                      now: datetime | None = None) -> int:
     statement = count_statement(parse(expression), workspace_id, now or utcnow())
-    return int(session.execute(statement).scalar_one())
+    with time_limited(session):
+        return int(session.execute(statement).scalar_one())
 
 
 def members(session: Session, workspace_id: int, segment_id: int, *, after: int = 0,
@@ -156,7 +169,8 @@ def members(session: Session, workspace_id: int, segment_id: int, *, after: int 
     segment = get(session, workspace_id, segment_id)
     statement = members_statement(parse(segment.expression), workspace_id, now or utcnow(),
                                   after, limit)
-    rows = session.execute(statement).all()
+    with time_limited(session):
+        rows = session.execute(statement).all()
     tags = _tags(session, [row.id for row in rows])
     found = [Member(row.id, row.email, row.mrr, row.ltv, tags.get(row.id, [])) for row in rows]
     return MemberPage(found, found[-1].id if len(found) == limit else None)
@@ -178,6 +192,15 @@ def _ensure_free(session: Session, workspace_id: int, name: str, own_id: int | N
                                                   Segment.name == name)).first()
     if clash is not None and clash != own_id:
         raise DuplicateSegmentName(f"a segment named {name!r} already exists")
+
+
+def _ensure_room(session: Session, workspace_id: int, cap: int) -> None:
+    held = session.exec(select(func.count()).select_from(Segment)
+                        .where(Segment.workspace_id == workspace_id)).one()
+    if held >= cap:
+        raise TooManySegments(f"this workspace has {held} segments, the most a workspace may "
+                              f"have ({cap}, REVSYNC_MAX_SEGMENTS_PER_WORKSPACE); delete one "
+                              "first")
 
 
 def _commit(session: Session, name: str) -> None:

@@ -1,12 +1,13 @@
-"""What a sync with these options would do, computed from Stripe objects in memory.
+"""What a sync with these options would do, counted from Stripe objects as they come.
 
-Pure: the caller lists the objects (and reads the subscriber emails); nothing here
-writes. The counts answer the setup page's questions before the first sync.
+Pure: the caller lists the objects and says which emails are subscribers'
+(`account_pages`, page by page); nothing here writes. The counts answer the setup
+page's questions before the first sync.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from revsync.events.watched_products import customer_products
@@ -31,26 +32,49 @@ def dry_run(
     catalogue: Catalogue,
     subscriber_emails: set[str],
 ) -> DryRunReport:
-    report = DryRunReport(per_product={p: 0 for p in sorted(policy.products)})
+    """The report of customers all at hand (a whole account's: `account_pages` counts
+    one page at a time)."""
     matched: set[str] = set()
-    for fact in facts:
-        if fact.customer.get("deleted") is True:
-            continue
-        report.customers += 1
-        reason = eligibility(fact, policy, catalogue)
-        if not has_paid(fact) and any(s.get("status") == "trialing" for s in fact.subscriptions):
-            report.no_payment_trials += 1
-        if reason == ABANDONED_CHECKOUT:
-            report.abandoned_checkouts += 1
-        if reason != ELIGIBLE:
-            continue
-        report.would_sync += 1
-        for product in customer_products([fact], catalogue) & policy.products:
-            report.per_product[product] += 1
-        email = normalize_email(fact.customer.get("email"))
-        if email is not None and email in subscriber_emails:
-            matched.add(email)
-        else:
-            report.unmatched += 1
-    report.matching_subscribers = len(matched)
-    return report
+
+    def first_match(email: str) -> bool:
+        new = email not in matched
+        matched.add(email)
+        return new
+
+    tally = Tally(policy, catalogue, first_match)
+    tally.add(facts, subscriber_emails.__contains__)
+    return tally.report
+
+
+class Tally:
+    """The report, counted as customers come. `first_match(email)` is true the first
+    time an email matches, so a subscriber reached by several customers counts once."""
+
+    def __init__(self, policy: RevenuePolicy, catalogue: Catalogue,
+                 first_match: Callable[[str], bool]) -> None:
+        self.policy, self.catalogue, self.first_match = policy, catalogue, first_match
+        self.report = DryRunReport(per_product={p: 0 for p in sorted(policy.products)})
+
+    def add(self, facts: Iterable[CustomerFacts], is_subscriber: Callable[[str], bool]) -> None:
+        """Count these customers; `is_subscriber(normalized email)` says whether one matches."""
+        report, policy = self.report, self.policy
+        for fact in facts:
+            if fact.customer.get("deleted") is True:
+                continue
+            report.customers += 1
+            reason = eligibility(fact, policy, self.catalogue)
+            if not has_paid(fact) and any(s.get("status") == "trialing"
+                                          for s in fact.subscriptions):
+                report.no_payment_trials += 1
+            if reason == ABANDONED_CHECKOUT:
+                report.abandoned_checkouts += 1
+            if reason != ELIGIBLE:
+                continue
+            report.would_sync += 1
+            for product in customer_products([fact], self.catalogue) & policy.products:
+                report.per_product[product] += 1
+            email = normalize_email(fact.customer.get("email"))
+            if email is not None and is_subscriber(email):
+                report.matching_subscribers += self.first_match(email)
+            else:
+                report.unmatched += 1

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from revsync.segments.limits import time_limited
 from revsync.segments.parser import parse
 from revsync.segments.sql import WINDOW, condition
 from revsync.store.models import EmailEvent, Subscriber, SubscriberTag, utcnow
@@ -62,7 +63,8 @@ def page(session: Session, workspace_id: int, *, after: int = 0, limit: int = DE
                                      col(Subscriber.id) > after)
     if segment is not None:
         query = query.where(condition(parse(segment), at))
-    found = session.exec(query.order_by(col(Subscriber.id)).limit(limit)).all()
+    with time_limited(session):
+        found = session.exec(query.order_by(col(Subscriber.id)).limit(limit)).all()
     next_after = found[-1].id if len(found) == limit else None
     return Page(records(session, found, at), next_after)
 

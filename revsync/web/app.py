@@ -32,6 +32,7 @@ from revsync.web.sessions import SessionCookies
 from revsync.web.settings_page import SettingsPage
 from revsync.web.setup_api import SetupApi
 from revsync.web.subscribers_api import SubscribersApi
+from revsync.web.throttle import SignInThrottle
 from revsync.web.webhooks import WebhookEndpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -73,4 +74,5 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
                             RPCError: errors.temporal_unreachable},
     )
     app.state.connect_webhooks = connect_webhooks  # its count of unknown accounts
+    app.state.sign_ins = SignInThrottle(settings)  # failed sign-ins, per client address
     return app

@@ -13,7 +13,8 @@ the deliveries.
     GET    /deliveries       the newest webhook attempts (?limit=, at most 500)
 
 A rule that does not validate is a 422 listing every problem (nothing is saved); 409 a
-name the workspace already uses; 404 an id of another workspace.
+name the workspace already uses, or one rule more than a workspace may have; 404 an id
+of another workspace.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def delivery_shown(d: OutboundDelivery) -> dict[str, Any]:
 def _errors(problem: Exception) -> HttpError | None:
     if isinstance(problem, rule_store.RuleNotFound):
         return HttpError(404, str(problem))
-    if isinstance(problem, rule_store.DuplicateRuleName):
+    if isinstance(problem, rule_store.DuplicateRuleName | rule_store.TooManyRules):
         return HttpError(409, str(problem))
     if isinstance(problem, DefinitionError | rule_store.RuleStoreError
                   | outbound_store.OutboundError):

@@ -6,6 +6,7 @@ Whatever the link, the browser's previous session ends first: a link hands the b
 to the link's user, so a stale link must not leave someone else signed in. A link used
 before, expired, unknown or of another workspace signs nobody in and answers one 401
 page. The answer is never cached and sends no referrer, the token being in its URL.
+Failed links count toward the address's sign-in throttle (`revsync.web.throttle`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from revsync.credentials import embed
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.store.models import utcnow
-from revsync.web import page_access
+from revsync.web import page_access, throttle
 from revsync.web.settings_page import CLOSED
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -40,10 +41,13 @@ class EmbedSignIn:
             return Response(CLOSED, 503, headers=PRIVATE)
         name = request.path_params["workspace"]
         page_access.sign_out(request)
+        throttle.of(request).check(request, PRIVATE)
         user = await anyio.to_thread.run_sync(self._consume, name,
                                               request.query_params.get("token", ""))
         if user is None:
+            throttle.of(request).failed(request)
             return Response(REFUSED, 401, headers=PRIVATE)
+        throttle.of(request).succeeded(request)
         page_access.sign_in(request, name, user)
         return RedirectResponse(f"/settings/{name}", 303, headers=PRIVATE)
 

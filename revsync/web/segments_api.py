@@ -4,8 +4,9 @@ key of the workspace).
 Database work runs in a worker thread with its own session; every lookup is scoped
 to the workspace named in the path, so another workspace's segment id is a 404.
 Errors: 400 unreadable body, 401/503 auth, 404 unknown workspace or segment, 409
-duplicate name, 413 body too large, 422 invalid input (bad expressions carry
-`position`, `found` and `expected`).
+duplicate name or one segment more than a workspace may have, 413 body too large, 422
+invalid input (bad expressions carry `position`, `found` and `expected`) or a segment
+the database stopped at the time limit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from revsync.segments import store
 from revsync.segments.errors import SegmentError
+from revsync.segments.limits import SegmentTooSlow
 from revsync.segments.parser import parse
 from revsync.segments.store import Member
 from revsync.store.models import Segment
@@ -63,7 +65,9 @@ class SegmentsApi(WorkspaceApi):
                 {"segments": [_segment(x) for x in store.list_segments(s, ws)]}))
         body = await model_body(request, SegmentIn)
         return await self._run(request, lambda s, ws: JSONResponse(
-            _segment(store.create(s, ws, body.name, body.expression)), status_code=201))
+            _segment(store.create(s, ws, body.name, body.expression,
+                                  cap=self.settings.max_segments_per_workspace)),
+            status_code=201))
 
     async def check(self, request: Request) -> Response:
         body = await model_body(request, ExpressionIn)
@@ -110,18 +114,24 @@ class SegmentsApi(WorkspaceApi):
         return await in_workspace(self.url, request, work, _errors)
 
 
-def expression_refusal(problem: SegmentError) -> HttpError:
-    """A bad expression's 422, with where it stops; any route that takes one answers so."""
-    return HttpError(422, str(problem), position=problem.position, found=problem.found,
-                     expected=problem.expected)
+def segment_refusal(problem: Exception) -> HttpError | None:
+    """Any route that runs a segment answers so: a bad (or too costly) expression is a
+    422 with where it stops; one the database stopped at the time limit is a 422 too,
+    not a 5xx, since a retry would only run it as long again."""
+    if isinstance(problem, SegmentError):
+        return HttpError(422, str(problem), position=problem.position, found=problem.found,
+                         expected=problem.expected)
+    if isinstance(problem, SegmentTooSlow):
+        return HttpError(422, str(problem), seconds=problem.seconds)
+    return None
 
 
 def _errors(problem: Exception) -> HttpError | None:
-    if isinstance(problem, SegmentError):
-        return expression_refusal(problem)
+    if (refusal := segment_refusal(problem)) is not None:
+        return refusal
     if isinstance(problem, store.SegmentNotFound):
         return HttpError(404, str(problem))
-    if isinstance(problem, store.DuplicateSegmentName):
+    if isinstance(problem, store.DuplicateSegmentName | store.TooManySegments):
         return HttpError(409, str(problem))
     if isinstance(problem, store.SegmentStoreError):
         return HttpError(422, str(problem))

@@ -36,7 +36,6 @@ from revsync.automations import rule_store
 from revsync.automations.definitions import DefinitionError
 from revsync.budget.rates import is_live_key
 from revsync.credentials.secrets_hash import is_platform_key
-from revsync.segments.errors import SegmentError
 from revsync.segments.store import count_expression
 from revsync.settings import Settings
 from revsync.setup import connection, mirrored, oauth, options
@@ -53,11 +52,11 @@ from revsync.setup.suggestions import suggest
 from revsync.store import db, workspaces
 from revsync.store.models import SyncRun, Workspace
 from revsync.sync.runs import recent_runs
-from revsync.web import page_access
+from revsync.web import page_access, throttle
 from revsync.web.automations_page import AutomationsSection
 from revsync.web.bodies import MAX_FORM, declared_too_large
 from revsync.web.errors import HttpError
-from revsync.web.segments_api import expression_refusal
+from revsync.web.segments_api import segment_refusal
 
 SAVED = {
     options.SYNC: "Saved. The sync has started.",
@@ -253,8 +252,11 @@ class SettingsPage:
                 return count_expression(session, workspace_id, expression)
         try:
             return JSONResponse({"count": await anyio.to_thread.run_sync(count)})
-        except SegmentError as problem:
-            raise expression_refusal(problem) from None
+        except Exception as problem:
+            refusal = segment_refusal(problem)
+            if refusal is None:
+                raise
+            raise refusal from None
 
     async def progress(self, request: Request) -> Response:
         name = request.path_params["workspace"]
@@ -321,10 +323,13 @@ class SettingsPage:
     # ---- forms ------------------------------------------------------------------
 
     async def login(self, request: Request, name: str, form: Any) -> None:
+        throttle.of(request).check(request)
         if is_platform_key(self.settings, str(form.get("token", ""))):
+            throttle.of(request).succeeded(request)
             page_access.sign_in(request, page_access.EVERY_WORKSPACE,
                                 page_access.PLATFORM_USER)
         else:
+            throttle.of(request).failed(request)
             _flash(request, "error", "wrong platform key")
 
     async def logout(self, request: Request, name: str, form: Any) -> None:

@@ -28,7 +28,6 @@ from temporalio.client import Client
 from revsync.automations.client import unsubscribe as stop_sequences
 from revsync.feed import sink
 from revsync.revenue import normalize_email
-from revsync.segments.errors import SegmentError
 from revsync.settings import Settings
 from revsync.store import workspaces
 from revsync.store.models import EXTERNAL_ID_LENGTH, Subscriber
@@ -39,7 +38,7 @@ from revsync.web.auth import Handler
 from revsync.web.bodies import MAX_BATCH_BODY, model_body
 from revsync.web.errors import HttpError
 from revsync.web.json_api import Work, WorkspaceApi, in_workspace, int_param
-from revsync.web.segments_api import expression_refusal
+from revsync.web.segments_api import segment_refusal
 
 BASE = "/api/workspaces/{workspace}/subscribers"
 BY_EMAIL = "/by-email/{email}"
@@ -289,8 +288,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _errors(problem: Exception) -> HttpError | None:
-    if isinstance(problem, SegmentError):
-        return expression_refusal(problem)
+    if (refusal := segment_refusal(problem)) is not None:
+        return refusal
     if isinstance(problem, manage.SubscriberNotFound):
         return HttpError(404, str(problem))
     if isinstance(problem, manage.EmailTaken | upsert.ExternalIdTaken):
