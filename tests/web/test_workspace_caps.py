@@ -78,8 +78,9 @@ async def test_the_settings_page_refuses_one_more_rule(capped: Settings,
         await browser.post("/settings/shop/login", data={"token": TOKEN, "csrf": csrf})
         csrf = csrf_of((await browser.get("/settings/shop")).text)
         for i in range(3):
-            await browser.post("/settings/shop/rules-add",
-                               data={"rule": json.dumps(rule(f"r{i}")), "csrf": csrf})
+            await browser.post("/settings/shop/rules-add", data={
+                "name": f"r{i}", "trigger_kind": "payment", "action_kind": "email",
+                "template": "thank_you", "csrf": csrf})
         page = (await browser.get("/settings/shop")).text
     assert "the most a workspace may have (2, REVSYNC_MAX_RULES_PER_WORKSPACE)" in page
     assert held(capped, AutomationRule, "shop") == 2
