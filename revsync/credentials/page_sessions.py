@@ -11,16 +11,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from revsync.credentials.secrets_hash import digest, new_link_token
-from revsync.store.models import PageSession
+from revsync.store.models import EmbedSession, PageSession
 
 
 def start(session: Session, access: str, user: str, now: datetime,
           lifetime: timedelta) -> str:
-    """A new session's id (for the cookie); the caller's transaction is committed."""
+    """A new session's id (for the cookie); the caller's transaction is committed.
+
+    Sign-ins are rare next to page views, so each one also forgets the sessions and
+    embed links that ended a day ago or more: neither table grows with time."""
+    forgotten = now - timedelta(days=1)
+    session.execute(delete(PageSession).where(col(PageSession.expires_at) < forgotten))
+    session.execute(delete(EmbedSession).where(col(EmbedSession.expires_at) < forgotten))
     sid = new_link_token()
     session.add(PageSession(sid_hash=digest(sid), access=access, user=user, created_at=now,
                             expires_at=now + lifetime))

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import update
+from sqlmodel import func, select
 from temporalio.client import Client
 
 from revsync.credentials import embed
@@ -220,3 +221,22 @@ async def test_a_session_past_its_lifetime_is_refused(
                 expires_at=utcnow() - timedelta(seconds=1)))
             session.commit()
         await every_page_route_refused(http, csrf)
+
+
+async def test_a_sign_in_forgets_sessions_and_links_ended_a_day_ago(
+        transport: httpx.ASGITransport, backend: httpx.AsyncClient,
+        platform: Settings) -> None:
+    old_link, old_session = await link(backend, "alpha"), await link(backend, "alpha")
+    async with browser(transport) as http:
+        assert (await http.get(old_session)).status_code == 303
+    with db.session(platform.resolved_database_url) as session:
+        for table in (EmbedSession, PageSession):
+            session.execute(update(table).values(expires_at=utcnow() - timedelta(days=2)))
+        session.commit()
+    fresh = await link(backend, "alpha")
+    async with browser(transport) as http:
+        assert (await http.get(fresh)).status_code == 303
+    with db.session(platform.resolved_database_url) as session:
+        assert session.exec(select(func.count()).select_from(PageSession)).one() == 1
+        assert session.exec(select(func.count()).select_from(EmbedSession)).one() == 1
+    assert old_link != fresh
