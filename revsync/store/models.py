@@ -461,6 +461,21 @@ class EmbedSession(SQLModel, table=True):
     expires_at: datetime
     consumed_at: datetime | None = None
 
+class PageSession(SQLModel, table=True):
+    """A browser signed in to the settings page (`revsync.credentials.page_sessions`):
+    its cookie carries only the id, whose SHA-256 is kept here, so signing out (or the
+    end of its lifetime) refuses every copy of that cookie, a stolen one included."""
+
+    __tablename__ = "page_session"
+    id: int | None = Field(default=None, primary_key=True)
+    sid_hash: str = Field(max_length=64, unique=True)
+    access: str = Field(max_length=100)  # a workspace name, or * for the platform key
+    user: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
 MIRROR_TABLES: dict[str, type[MirrorRow]] = {
     "customers": StripeCustomer,
     "subscriptions": StripeSubscription,

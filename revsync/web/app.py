@@ -27,6 +27,7 @@ from revsync.web.embed_page import EmbedSignIn
 from revsync.web.explain_api import ExplainApi
 from revsync.web.feed_api import FeedApi
 from revsync.web.framing import FrameAncestors
+from revsync.web.page_access import LiveSessions
 from revsync.web.segments_api import SegmentsApi
 from revsync.web.sessions import SessionCookies
 from revsync.web.settings_page import SettingsPage
@@ -69,6 +70,7 @@ def create_app(settings: Settings, client: Client, ui_base: str | None = None) -
         middleware=[
             Middleware(FrameAncestors, settings=settings),
             Middleware(SessionCookies, settings=settings),
+            Middleware(LiveSessions, url=settings.resolved_database_url),
         ],
         exception_handlers={errors.HttpError: errors.answer,
                             RPCError: errors.temporal_unreachable},

@@ -40,7 +40,7 @@ class EmbedSignIn:
         if self.settings.platform_key is None:
             return Response(CLOSED, 503, headers=PRIVATE)
         name = request.path_params["workspace"]
-        page_access.sign_out(request)
+        await page_access.sign_out(request, self.url)
         throttle.of(request).check(request, PRIVATE)
         user = await anyio.to_thread.run_sync(self._consume, name,
                                               request.query_params.get("token", ""))
@@ -48,7 +48,7 @@ class EmbedSignIn:
             throttle.of(request).failed(request)
             return Response(REFUSED, 401, headers=PRIVATE)
         throttle.of(request).succeeded(request)
-        page_access.sign_in(request, name, user)
+        await page_access.sign_in(request, self.url, name, user)
         return RedirectResponse(f"/settings/{name}", 303, headers=PRIVATE)
 
     def _consume(self, name: str, token: str) -> str | None:

@@ -326,14 +326,14 @@ class SettingsPage:
         throttle.of(request).check(request)
         if is_platform_key(self.settings, str(form.get("token", ""))):
             throttle.of(request).succeeded(request)
-            page_access.sign_in(request, page_access.EVERY_WORKSPACE,
-                                page_access.PLATFORM_USER)
+            await page_access.sign_in(request, self.url, page_access.EVERY_WORKSPACE,
+                                      page_access.PLATFORM_USER)
         else:
             throttle.of(request).failed(request)
             _flash(request, "error", "wrong platform key")
 
     async def logout(self, request: Request, name: str, form: Any) -> None:
-        page_access.sign_out(request)
+        await page_access.sign_out(request, self.url)
         _flash(request, "ok", "Signed out.")
 
     async def connect(self, request: Request, name: str, form: Any) -> None:

@@ -13,12 +13,13 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import update
+from sqlmodel import func, select
 from temporalio.client import Client
 
 from revsync.credentials import embed
 from revsync.settings import Settings
 from revsync.store import db, workspaces
-from revsync.store.models import EmbedSession, utcnow
+from revsync.store.models import EmbedSession, PageSession, utcnow
 from revsync.web.app import create_app
 from revsync.web.embed_page import REFUSED
 from tests.helpers.pages import csrf_of
@@ -180,3 +181,62 @@ def test_a_link_is_used_once_and_expires_by_the_clock(platform: Settings) -> Non
         assert embed.consume(session, alpha.id, token, late) is None
         assert embed.consume(session, alpha.id, token, expires_at - timedelta(seconds=1)) == "u"
         assert embed.consume(session, alpha.id, token, now) is None
+
+
+async def every_page_route_refused(http: httpx.AsyncClient, csrf: str) -> None:
+    """The browser is signed out: the page asks for the key, the poll says sign in, the
+    forms refuse (the CSRF token of the ended session is worth nothing)."""
+    page = await http.get("/settings/alpha")
+    assert page.status_code == 200 and "Platform key" in page.text
+    assert (await http.get("/settings/alpha/progress")).status_code == 401
+    assert (await http.get("/settings/alpha/oauth")).status_code in (303, 401, 404)
+    for form in FORMS:
+        if form == "login":
+            continue
+        answer = await http.post(f"/settings/alpha/{form}", data={"csrf": csrf})
+        assert answer.status_code in (401, 403), (form, answer.status_code)
+
+
+async def test_a_copied_cookie_is_refused_once_its_session_signs_out(
+        transport: httpx.ASGITransport, backend: httpx.AsyncClient) -> None:
+    url = await link(backend, "alpha")
+    async with browser(transport) as http, browser(transport) as thief:
+        assert (await http.get(url)).status_code == 303
+        csrf = csrf_of((await http.get("/settings/alpha")).text)
+        thief.cookies.update(http.cookies)  # the cookie, copied off the machine
+        assert "Connect Stripe" in (await thief.get("/settings/alpha")).text
+        assert (await http.post("/settings/alpha/logout", data={"csrf": csrf})).status_code == 303
+        await every_page_route_refused(thief, csrf)
+
+
+async def test_a_session_past_its_lifetime_is_refused(
+        transport: httpx.ASGITransport, backend: httpx.AsyncClient,
+        platform: Settings) -> None:
+    url = await link(backend, "alpha")
+    async with browser(transport) as http:
+        assert (await http.get(url)).status_code == 303
+        csrf = csrf_of((await http.get("/settings/alpha")).text)
+        with db.session(platform.resolved_database_url) as session:
+            session.execute(update(PageSession).values(
+                expires_at=utcnow() - timedelta(seconds=1)))
+            session.commit()
+        await every_page_route_refused(http, csrf)
+
+
+async def test_a_sign_in_forgets_sessions_and_links_ended_a_day_ago(
+        transport: httpx.ASGITransport, backend: httpx.AsyncClient,
+        platform: Settings) -> None:
+    old_link, old_session = await link(backend, "alpha"), await link(backend, "alpha")
+    async with browser(transport) as http:
+        assert (await http.get(old_session)).status_code == 303
+    with db.session(platform.resolved_database_url) as session:
+        for table in (EmbedSession, PageSession):
+            session.execute(update(table).values(expires_at=utcnow() - timedelta(days=2)))
+        session.commit()
+    fresh = await link(backend, "alpha")
+    async with browser(transport) as http:
+        assert (await http.get(fresh)).status_code == 303
+    with db.session(platform.resolved_database_url) as session:
+        assert session.exec(select(func.count()).select_from(PageSession)).one() == 1
+        assert session.exec(select(func.count()).select_from(EmbedSession)).one() == 1
+    assert old_link != fresh
