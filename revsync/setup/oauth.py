@@ -69,7 +69,6 @@ def complete(settings: Settings, workspace_name: str, code: str) -> str:
         workspace.stripe_account = account
         workspace.stripe_account_id = account
         workspace.stripe_livemode = body.get("livemode") is True
-        workspace.api_base = settings.stripe_api_base
         session.add(workspace)
         session.commit()
     create_defaults(settings, workspace_name)

@@ -196,7 +196,7 @@ class SettingsPage:
         context.update(connected=workspace.stripe_key_encrypted is not None,
                        oauth=oauth.configured(self.settings),
                        stripe_account=workspace.stripe_account,
-                       api_base=workspace.api_base, mode=request.session.get(f"mode:{name}"),
+                       mode=request.session.get(f"mode:{name}"),
                        dry_run=request.session.pop("dry_run", None),
                        removed_from_watch=request.session.pop("removed", []))
         chosen = request.session.pop("chosen", None) or {
@@ -333,9 +333,7 @@ class SettingsPage:
 
     async def connect(self, request: Request, name: str, form: Any) -> None:
         key = str(form.get("api_key", "")).strip()
-        base = str(form.get("api_base", "")).strip() or None
-        opts = await anyio.to_thread.run_sync(
-            lambda: connection.stored_options(self.settings, name, api_base=base))
+        opts = await anyio.to_thread.run_sync(connection.stored_options, self.settings, name)
         await anyio.to_thread.run_sync(connection.connect, self.settings, name, key, opts)
         mode = "live" if is_live_key(key) else "test"
         request.session[f"mode:{name}"] = mode

@@ -43,8 +43,7 @@ def fake() -> Iterator[FakeStripeServer]:
 def connect_settings(settings: Settings, fake: FakeStripeServer) -> Settings:
     return settings.model_copy(update={
         "platform_key": SecretStr(TOKEN), "stripe_connect_client_id": "ca_fake",
-        "stripe_platform_key": SecretStr(KEY), "stripe_connect_base": fake.base_url,
-        "stripe_api_base": fake.base_url})
+        "stripe_platform_key": SecretStr(KEY), "stripe_connect_base": fake.base_url})
 
 
 @pytest.fixture
@@ -150,6 +149,6 @@ async def test_the_platform_key_is_read_from_the_settings_never_stored(
                            workspace)
     # Connected again with a key of its own, it is read with that key, as itself.
     fake.state.add_connected_account("acct_own", api_keys=["sk_test_own"])
-    own = connect_workspace(connect_settings, name, fake.base_url, key="sk_test_own")
+    own = connect_workspace(connect_settings, name, key="sk_test_own")
     reader = workspaces.gateway(connect_settings, own)
     assert (reader.api_key, reader.stripe_account) == ("sk_test_own", None)
