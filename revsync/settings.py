@@ -190,6 +190,11 @@ class Settings(BaseSettings):
         "with its own key or the platform's. A deployment's choice, never a workspace's: "
         "the workers send Stripe keys there."
     )
+    public_url: str | None = Field(
+        default=None, description="The app's public base URL (https://revsync.example.com): "
+        "Stripe Connect sends the browser back to its /stripe/oauth/callback. Never taken "
+        "from a request's Host header, which the client chooses."
+    )
     smtp_host: str | None = Field(
         default=None, description="Unset: emails stay in the outbox (`starter.py outbox`)."
     )
@@ -242,10 +247,12 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("stripe_api_base", "stripe_connect_base")
+    @field_validator("stripe_api_base", "stripe_connect_base", "public_url")
     @classmethod
-    def _base_url(cls, value: str, info: ValidationInfo) -> str:
-        if value.strip() == "":
+    def _base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or value.strip() == "":
+            if info.field_name == "public_url":
+                return None
             raise ValueError(f"REVSYNC_{str(info.field_name).upper()} is an http(s) URL")
         parsed = urlsplit(value.strip())
         if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query \
@@ -253,6 +260,13 @@ class Settings(BaseSettings):
             raise ValueError(f"REVSYNC_{str(info.field_name).upper()} is an http(s) base URL "
                              f"(no query or fragment), not {value!r}")
         return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _connect_returns_somewhere(self) -> Settings:
+        if self.stripe_connect_client_id and self.public_url is None:
+            raise ValueError("REVSYNC_STRIPE_CONNECT_CLIENT_ID needs REVSYNC_PUBLIC_URL, the "
+                             "app's public base URL that Stripe sends the browser back to")
+        return self
 
     @model_validator(mode="after")
     def _sink_whole(self) -> Settings:

@@ -286,17 +286,24 @@ class SettingsPage:
     # ---- Stripe Connect -----------------------------------------------------------
 
     async def oauth_start(self, request: Request) -> Response:
+        """Off to Stripe's authorize page, for a workspace this session manages and that
+        exists (else the unknown workspace's 404: an authorization never creates one).
+        The state, bound to this session, comes back with the browser."""
         name = request.path_params["workspace"]
-        if page_access.signed_in(request) and not page_access.may_open(request, name):
+        if not page_access.signed_in(request):
+            return RedirectResponse(f"/settings/{name}", 303)  # the sign-in form
+        if (not page_access.may_open(request, name)
+                or await anyio.to_thread.run_sync(self._workspace, name) is None):
             return unknown(name)
-        if not page_access.signed_in(request) or not oauth.configured(self.settings):
+        if not oauth.configured(self.settings):
             return RedirectResponse(f"/settings/{name}", 303)
         state = secrets.token_urlsafe(24)
         request.session["oauth"] = {"state": state, "workspace": name}
-        callback = f"{str(request.base_url).rstrip('/')}/stripe/oauth/callback"
-        return RedirectResponse(oauth.authorize_url(self.settings, state, callback), 303)
+        return RedirectResponse(oauth.authorize_url(self.settings, state), 303)
 
     async def oauth_callback(self, request: Request) -> Response:
+        """The browser back from Stripe: a top-level navigation from another site, which
+        still carries the session cookie (SameSite Lax over http, None over https)."""
         pending = request.session.pop("oauth", None)
         if not isinstance(pending, dict) or not page_access.may_open(
                 request, str(pending.get("workspace"))):

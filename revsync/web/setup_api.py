@@ -139,7 +139,11 @@ class SetupApi(WorkspaceApi):
 
     async def disconnect(self, request: Request) -> Response:
         workspace = await self._workspace(request)
-        done = await disconnect(self.settings, self.client, workspace.name)
+        try:
+            done = await disconnect(self.settings, self.client, workspace.name)
+        except connection.ConnectError as problem:  # nothing was disconnected
+            status = 503 if isinstance(problem, connection.StripeUnreachable) else 409
+            raise HttpError(status, str(problem)) from None
         return JSONResponse(dataclasses.asdict(done))
 
     async def _workspace(self, request: Request) -> Workspace:

@@ -100,3 +100,10 @@ def test_the_setting_is_stripes_unless_set_and_only_an_http_base() -> None:
         with pytest.raises(ValidationError, match="REVSYNC_STRIPE_API_BASE"):
             Settings(stripe_api_base=bad)
 
+
+def test_stripe_connect_needs_the_public_url_to_return_to() -> None:
+    with pytest.raises(ValidationError, match="REVSYNC_PUBLIC_URL"):
+        Settings(stripe_connect_client_id="ca_x")
+    assert Settings(stripe_connect_client_id="ca_x",
+                    public_url="https://revsync.example/").public_url == (
+        "https://revsync.example")
