@@ -5,9 +5,8 @@ a Stripe that does not answer is said without the address or the OS's words."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
-import httpx
 import pytest
 from pydantic import ValidationError
 from temporalio.client import Client
@@ -36,12 +35,6 @@ def elsewhere() -> Iterator[FakeStripeServer]:
         yield server
 
 
-@pytest.fixture
-async def browser(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
-    async with page_client(settings, client, TOKEN) as http:
-        yield http
-
-
 def new_workspace(settings: Settings) -> str:
     name = f"base-{uuid.uuid4().hex[:8]}"
     with db.session(settings.resolved_database_url) as session:
@@ -50,31 +43,35 @@ def new_workspace(settings: Settings) -> str:
 
 
 async def test_the_api_refuses_an_api_base_and_sends_the_key_nowhere(
-    browser: httpx.AsyncClient, fake: FakeStripeServer, elsewhere: FakeStripeServer,
+    settings: Settings, client: Client, fake: FakeStripeServer, elsewhere: FakeStripeServer,
 ) -> None:
-    refused = await browser.post("/api/workspaces/shop/stripe/connect", headers=AUTH,
+    async with page_client(settings, client, TOKEN) as api:
+        refused = await api.post("/api/workspaces/shop/stripe/connect", headers=AUTH,
                                  json={"api_key": KEY, "api_base": elsewhere.base_url})
-    assert refused.status_code == 422
-    assert refused.json()["error"]["message"] == "api_base: Extra inputs are not permitted"
-    assert elsewhere.state.log.count() == 0 and fake.state.log.count() == 0
-    connected = await browser.post("/api/workspaces/shop/stripe/connect", headers=AUTH,
+        assert refused.status_code == 422
+        assert refused.json()["error"]["message"] == (
+            "api_base: Extra inputs are not permitted")
+        assert elsewhere.state.log.count() == 0 and fake.state.log.count() == 0
+        connected = await api.post("/api/workspaces/shop/stripe/connect", headers=AUTH,
                                    json={"api_key": KEY})
     assert connected.json() == {"connected": True, "mode": "test"}
     assert elsewhere.state.log.count() == 0 and fake.state.log.count() > 0
 
 
 async def test_the_page_has_no_api_base_and_ignores_one_posted(
-    settings: Settings, browser: httpx.AsyncClient, fake: FakeStripeServer,
-    elsewhere: FakeStripeServer,
+    settings: Settings, client: Client, fake: FakeStripeServer, elsewhere: FakeStripeServer,
 ) -> None:
     name = new_workspace(settings)
-    html = (await browser.get(f"/settings/{name}")).text
-    await browser.post(f"/settings/{name}/login", data={"token": TOKEN, "csrf": csrf_of(html)})
-    html = (await browser.get(f"/settings/{name}")).text
-    assert 'name="api_key"' in html and "api_base" not in html
-    await browser.post(f"/settings/{name}/connect", data={
-        "csrf": csrf_of(html), "api_key": KEY, "api_base": elsewhere.base_url})
-    assert "Stripe connected (test mode)." in (await browser.get(f"/settings/{name}")).text
+    async with page_client(settings, client, TOKEN) as browser:
+        html = (await browser.get(f"/settings/{name}")).text
+        await browser.post(f"/settings/{name}/login",
+                           data={"token": TOKEN, "csrf": csrf_of(html)})
+        html = (await browser.get(f"/settings/{name}")).text
+        assert 'name="api_key"' in html and "api_base" not in html
+        await browser.post(f"/settings/{name}/connect", data={
+            "csrf": csrf_of(html), "api_key": KEY, "api_base": elsewhere.base_url})
+        shown = (await browser.get(f"/settings/{name}")).text
+    assert "Stripe connected (test mode)." in shown
     assert elsewhere.state.log.count() == 0 and fake.state.log.count() > 0
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, name)
