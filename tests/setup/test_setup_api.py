@@ -99,7 +99,8 @@ async def test_connect_pick_dry_run_save_sync_and_history(
     assert [r["status"] for r in runs] == ["completed"]
 
     gone = (await http.post(f"/api/workspaces/{ws}/stripe/disconnect")).json()
-    assert gone == {"endpoint_deleted": False, "sync_cancelled": False}
+    assert gone == {"endpoint_deleted": False, "sync_cancelled": False,
+                    "deauthorized": False}  # its own key: no Connect grant
     assert (await http.get(f"/api/workspaces/{ws}")).status_code == 404  # no such route
     shown = (await http.get(f"/api/workspaces/{ws}/stripe")).json()
     assert shown["connected"] is False and shown["metadata_keys"] == ["plan", "company"]
