@@ -65,8 +65,9 @@ async def main(args: argparse.Namespace) -> None:
     emails = subscriber_emails(generate_account(args.customers, args.seed), seed=args.seed)
     print(f"fake Stripe seeded with {args.customers:,} customers in "
           f"{time.perf_counter() - t0:.1f}s; {len(emails):,} subscribers")
+    settings = settings.model_copy(update={"stripe_api_base": base_url})  # the workers' too
     connection.connect(settings, "bench", KEY, connection.options(
-        api_base=base_url, fx_rates={"eur": "1.08", "gbp": "1.27", "jpy": "0.0066"}))
+        fx_rates={"eur": "1.08", "gbp": "1.27", "jpy": "0.0066"}))
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, "bench")
         assert workspace.id is not None

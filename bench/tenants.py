@@ -83,13 +83,12 @@ def count_times(text: str) -> tuple[int, int]:
     return int(times), int(count)
 
 
-def prepare(settings: Settings, base_url: str, chosen: list[Tenant]) -> list[Workspace]:
+def prepare(settings: Settings, chosen: list[Tenant]) -> list[Workspace]:
     """Connect each workspace with its account's own key and import its subscribers."""
     db.migrate(settings.resolved_database_url)
     connected = []
     for n, tenant in enumerate(chosen):
-        connection.connect(settings, tenant.name, tenant.key,
-                           connection.options(api_base=base_url))
+        connection.connect(settings, tenant.name, tenant.key, connection.options())
         emails = subscriber_emails(generate_account(tenant.customers, SEED + 1 + n), seed=n)
         with db.session(settings.resolved_database_url) as session:
             workspace = workspaces.by_name(session, tenant.name)
@@ -145,8 +144,9 @@ async def scenario(env: WorkflowEnvironment, args: argparse.Namespace, base_url:
         secret_key=Fernet.generate_key().decode(), task_queue=f"revsync-{suffix}",
         stripe_task_queue=f"revsync-stripe-{suffix}",
         stripe_events_task_queue=f"revsync-events-{suffix}",
-        stripe_requests_per_second=args.budget, pages_per_activity=args.pages_per_activity)
-    connected = prepare(settings, base_url, chosen)
+        stripe_requests_per_second=args.budget, pages_per_activity=args.pages_per_activity,
+        stripe_api_base=base_url)
+    connected = prepare(settings, chosen)
     target = env.client.service_client.config.target_host
     processes = [start_worker(settings, target) for _ in range(workers)]
     httpx.delete(f"{base_url}/_fake/requests")

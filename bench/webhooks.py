@@ -241,10 +241,9 @@ def cpu_seconds(pids: dict[str, int]) -> Cpu:
 # ---- setup -----------------------------------------------------------------------------
 
 
-def seed_workspace(settings: Settings, args: argparse.Namespace, fake_url: str,
-                   webhook_secret: str) -> int:
+def seed_workspace(settings: Settings, args: argparse.Namespace, webhook_secret: str) -> int:
     connection.connect(settings, WORKSPACE, KEY, connection.options(
-        api_base=fake_url, fx_rates=FX_RATES, webhook_secrets=[webhook_secret]))
+        fx_rates=FX_RATES, webhook_secrets=[webhook_secret]))
     emails = subscriber_emails(generate_account(args.customers, args.seed), seed=args.seed)
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, WORKSPACE)
@@ -587,7 +586,8 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
     try:
         if not fake_url:
             raise BenchError("fake Stripe did not start")
-        workspace_id = seed_workspace(settings, args, fake_url, secret)
+        settings = settings.model_copy(update={"stripe_api_base": fake_url})  # every process's
+        workspace_id = seed_workspace(settings, args, secret)
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_binary(), ui=False, dev_server_log_level="error")
         target = env.client.service_client.config.target_host

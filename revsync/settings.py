@@ -11,8 +11,16 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -20,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from revsync.subscribers.addresses import exact_email
 
 MIN_PLATFORM_KEY = 16
+STRIPE_API_BASE = "https://api.stripe.com"
 
 
 class Settings(BaseSettings):
@@ -203,8 +212,15 @@ class Settings(BaseSettings):
         "404."
     )
     stripe_connect_base: str = "https://connect.stripe.com"
-    stripe_api_base: str | None = Field(
-        default=None, description="A Stripe-compatible API base for Connect workspaces."
+    stripe_api_base: str = Field(
+        default=STRIPE_API_BASE, description="The Stripe API every workspace is read from, "
+        "with its own key or the platform's. A deployment's choice, never a workspace's: "
+        "the workers send Stripe keys there."
+    )
+    public_url: str | None = Field(
+        default=None, description="The app's public base URL (https://revsync.example.com): "
+        "Stripe Connect sends the browser back to its /stripe/oauth/callback. Never taken "
+        "from a request's Host header, which the client chooses."
     )
     smtp_host: str | None = Field(
         default=None, description="Unset: emails stay in the outbox (`starter.py outbox`)."
@@ -257,6 +273,27 @@ class Settings(BaseSettings):
             # Use psycopg 3, the driver the project depends on.
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("stripe_api_base", "stripe_connect_base", "public_url")
+    @classmethod
+    def _base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or value.strip() == "":
+            if info.field_name == "public_url":
+                return None
+            raise ValueError(f"REVSYNC_{str(info.field_name).upper()} is an http(s) URL")
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query \
+                or parsed.fragment:
+            raise ValueError(f"REVSYNC_{str(info.field_name).upper()} is an http(s) base URL "
+                             f"(no query or fragment), not {value!r}")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _connect_returns_somewhere(self) -> Settings:
+        if self.stripe_connect_client_id and self.public_url is None:
+            raise ValueError("REVSYNC_STRIPE_CONNECT_CLIENT_ID needs REVSYNC_PUBLIC_URL, the "
+                             "app's public base URL that Stripe sends the browser back to")
+        return self
 
     @model_validator(mode="after")
     def _sink_whole(self) -> Settings:

@@ -22,7 +22,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
-from revsync.settings import Settings
+from fake_stripe import FakeStripeServer
+from revsync.settings import STRIPE_API_BASE, Settings
 from revsync.store import db
 from revsync.temporal.client import connect
 from revsync.temporal.converter import data_converter
@@ -110,10 +111,24 @@ def reset_postgres(url: str) -> None:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings with a unique task queue, so tests sharing one dev server never mix."""
+def stripe_api_base(request: pytest.FixtureRequest) -> str:
+    """The deployment's Stripe in a test: the fake Stripe server of the test's `fake`
+    fixture when it uses one (a module's fake is always named `fake`), else Stripe's
+    (which no test reaches)."""
+    if "fake" not in request.fixturenames:
+        return STRIPE_API_BASE
+    fake = request.getfixturevalue("fake")
+    assert isinstance(fake, FakeStripeServer), "a module's `fake` is its FakeStripeServer"
+    return fake.base_url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, stripe_api_base: str) -> Settings:
+    """Settings with a unique task queue, so tests sharing one dev server never mix, and
+    the test's fake Stripe as the deployment's Stripe."""
     suffix = uuid.uuid4().hex[:8]
     return Settings(
+        stripe_api_base=stripe_api_base,
         database_url=database_url,
         data_dir=tmp_path / "data",
         secret_key=Fernet.generate_key().decode(),

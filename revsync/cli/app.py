@@ -103,7 +103,6 @@ async def nudge_sink(settings: Settings, workspace_id: int) -> None:
 def connect(
     api_key_env: Annotated[str, typer.Option(help="Name of the environment variable holding "
                                                   "the Stripe secret or restricted key.")],
-    api_base: Annotated[str | None, typer.Option(help="Stripe-compatible base URL.")] = None,
     products: Annotated[str | None, typer.Option(help="Only sync customers who paid for "
                                                       "these products (prod_a,prod_b).")] = None,
     sync_without_payment: Annotated[bool, typer.Option(help="Also sync customers with a "
@@ -143,7 +142,7 @@ def connect(
         if not secrets:
             raise fail(f"environment variable {webhook_secret_env} is empty or not set")
     try:
-        options = connection.options(api_base=api_base, products=csv_list(products),
+        options = connection.options(products=csv_list(products),
                                      sync_without_payment=sync_without_payment,
                                      metadata_keys=csv_list(metadata_keys),
                                      reporting_currency=reporting_currency,

@@ -55,8 +55,9 @@ async def demo_command(
     state = FakeStripe(api_keys=[DEMO_KEY])
     state.load(account)
     with FakeStripeServer(state, deliver_webhooks=live_seconds is not None) as fake:
-        opts = connection.options(api_base=fake.base_url, metadata_keys=["plan", "company"],
-                                  fx_rates=DEMO_FX_RATES)
+        # The fake is this deployment's Stripe: the workers read every workspace there.
+        settings = settings.model_copy(update={"stripe_api_base": fake.base_url})
+        opts = connection.options(metadata_keys=["plan", "company"], fx_rates=DEMO_FX_RATES)
         connection.connect(settings, DEMO_WORKSPACE, DEMO_KEY, opts)
         emails = subscriber_emails(account, match_ratio=0.9, seed=seed)
         with db.session(settings.resolved_database_url) as session:

@@ -18,8 +18,8 @@ from revsync.cli.common import WorkspaceOption, csv_list, fail, load_settings
 from revsync.cli.console import console
 from revsync.gateway.stripe_api import StripeGateway, StripeUnavailable
 from revsync.settings import Settings
+from revsync.setup import connection, reading
 from revsync.setup import options as setup_options
-from revsync.setup import reading
 from revsync.setup.client import dry_run as run_dry
 from revsync.setup.client import start_next
 from revsync.setup.disconnect import disconnect as disconnect_workspace
@@ -146,9 +146,13 @@ def disconnect(workspace: WorkspaceOption = "default") -> None:
         ensure_dev_server(settings.data_dir)
         return await disconnect_workspace(settings, await connect(settings), workspace)
 
-    done = asyncio.run(run())
+    try:
+        done = asyncio.run(run())
+    except connection.ConnectError as error:  # a Connect grant not revoked: nothing changed
+        raise fail(str(error), code=error.exit_code) from None
+    revoked = ", Stripe Connect access revoked" if done.deauthorized else ""
     console.print(f"disconnected (webhook endpoint deleted: {done.endpoint_deleted}, "
-                  f"running sync cancelled: {done.sync_cancelled})")
+                  f"running sync cancelled: {done.sync_cancelled}{revoked})")
 
 
 def register(app: typer.Typer) -> None:

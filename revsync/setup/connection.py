@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import stripe
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from revsync.automations.defaults import ensure_default_rules
 from revsync.budget.rates import is_live_key
@@ -23,7 +24,9 @@ from revsync.store import db, keystore, workspaces
 KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_]+$")
 SECRET_PATTERN = re.compile(r"^whsec_[A-Za-z0-9_+/=]+$")
-DEFAULT_API_BASE = "https://api.stripe.com"
+UNREACHABLE = "could not reach Stripe; try again in a moment"
+
+log = logging.getLogger(__name__)
 
 
 def product_ids(value: list[str] | None) -> list[str] | None:
@@ -43,15 +46,17 @@ class ConnectError(Exception):
 
 
 class StripeUnreachable(ConnectError):
-    """Stripe (or the API base given) did not answer: the environment, not the input."""
+    """Stripe did not answer: the environment, not the input."""
 
     exit_code = 1
 
 
 class Options(BaseModel):
-    """The workspace's sync options, validated before anything is stored."""
+    """The workspace's sync options, validated before anything is stored. Where Stripe
+    is is not one of them: that is the deployment's `stripe_api_base`."""
 
-    api_base: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
     products: list[str] = Field(default_factory=list)
     sync_without_payment: bool = False
     metadata_keys: list[str] = Field(default_factory=list)
@@ -79,16 +84,6 @@ class Options(BaseModel):
             rates[currency.lower()] = str(check_fx_rate(currency, rate))
         return rates
 
-    @field_validator("api_base")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parsed = urlparse(value)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValueError(f"not an http(s) URL: {value!r}")
-        return value.rstrip("/")
-
     @field_validator("products", "watch_products")
     @classmethod
     def _products(cls, value: list[str] | None) -> list[str] | None:
@@ -97,7 +92,12 @@ class Options(BaseModel):
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
-        return None if value is None else cls._url(value)
+        if value is None:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value.rstrip("/")
 
     @field_validator("webhook_secrets")
     @classmethod
@@ -139,7 +139,7 @@ def stored_options(settings: Settings, workspace_name: str, **overrides: object)
         try:
             workspace = workspaces.by_name(session, workspace_name)
             stored = {
-                "api_base": workspace.api_base, "products": workspace.products,
+                "products": workspace.products,
                 "sync_without_payment": workspace.sync_without_payment,
                 "metadata_keys": workspace.metadata_keys,
                 "reporting_currency": workspace.reporting_currency,
@@ -160,8 +160,8 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         encrypted = keystore.encrypt(settings, api_key)  # a bad secret key fails first
     except keystore.KeyStoreError as error:
         raise ConnectError(str(error)) from None
-    gateway = StripeGateway(api_key=api_key, api_base=opts.api_base, max_retries=2)
-    with _asking_stripe(opts, "Stripe refused the key check"):
+    gateway = StripeGateway(api_key=api_key, api_base=settings.stripe_api_base, max_retries=2)
+    with _asking_stripe("Stripe refused the key check"):
         try:
             gateway.check_key()
         except stripe.AuthenticationError:
@@ -169,12 +169,12 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         except stripe.PermissionError:
             raise ConnectError("the key may not list customers; grant read access") from None
     if opts.products:
-        with _asking_stripe(opts, "could not list the account's products"):
+        with _asking_stripe("could not list the account's products"):
             known = {p["id"] for p in reading.products(gateway)[0]}
         unknown = sorted(set(opts.products) - known)
         if unknown:
             raise ConnectError(f"unknown product ids: {', '.join(unknown)}")
-    with _asking_stripe(opts, "could not read the key's account"):
+    with _asking_stripe("could not read the key's account"):
         account_id = gateway.account_id()  # whose rate limits this workspace shares
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.get_or_create(session, workspace_name)
@@ -191,7 +191,6 @@ def connect(settings: Settings, workspace_name: str, api_key: str, opts: Options
         workspace.stripe_account = None  # its own key reads its own account
         workspace.stripe_account_id = account_id
         workspace.stripe_livemode = is_live_key(api_key)
-        workspace.api_base = opts.api_base
         workspace.products = opts.products
         watch = workspace.watch_products if opts.watch_products is None else opts.watch_products
         # A product no longer synced is no longer watched.
@@ -213,14 +212,15 @@ def create_defaults(settings: Settings, workspace_name: str) -> None:
 
 
 @contextmanager
-def _asking_stripe(opts: Options, refused: str) -> Iterator[None]:
-    """Stripe not answering is the environment (exit 1, saying where and why); Stripe
-    refusing is the input (saying what was refused)."""
+def _asking_stripe(refused: str) -> Iterator[None]:
+    """Stripe not answering is the environment (exit 1); Stripe refusing is the input
+    (saying what was refused). Why Stripe did not answer (an address, an OS error) goes
+    to the log, never into the message, which reaches tenants' browsers."""
     try:
         yield
     except StripeUnavailable as error:
-        raise StripeUnreachable(
-            f"could not reach Stripe at {opts.api_base or DEFAULT_API_BASE}: {error}") from None
+        log.warning("Stripe did not answer: %s", error)
+        raise StripeUnreachable(UNREACHABLE) from None
     except stripe.StripeError as error:
         said = getattr(error, "user_message", None) or type(error).__name__
         raise ConnectError(f"{refused}: {said}") from None

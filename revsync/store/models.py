@@ -35,7 +35,6 @@ class Workspace(SQLModel, table=True):
     # Its own Stripe key, encrypted; a Stripe Connect workspace has none and holds the
     # encrypted empty value (`workspaces.CONNECT_KEY`). None: not connected.
     stripe_key_encrypted: str | None = None
-    api_base: str | None = Field(default=None, max_length=500)
     products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sync_without_payment: bool = False
     metadata_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -98,7 +98,7 @@ def gateway(settings: Settings, workspace: Workspace) -> StripeGateway:
         api_key = settings.stripe_platform_key.get_secret_value()
     return StripeGateway(
         api_key=api_key,
-        api_base=workspace.api_base,
+        api_base=settings.stripe_api_base,
         stripe_account=workspace.stripe_account,
         max_retries=settings.stripe_max_retries,
     )

@@ -120,7 +120,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", SETUP + "/sync", "Start a full sync.", None,
               {200: "Started", 409: "Not connected"}),
     Operation("get", SETUP + "/history", "Past syncs with links to the Temporal UI."),
-    Operation("post", SETUP + "/disconnect", "Remove the key and the webhook endpoint."),
+    Operation("post", SETUP + "/disconnect", "Remove the key and the webhook endpoint; for "
+              "Stripe Connect, revoke the platform's access and forget the account.", None,
+              {200: "Disconnected", 409: "Stripe Connect is not configured; nothing changed",
+               503: "Stripe could not be reached; nothing changed"}),
     Operation("get", SEGMENTS, "Every segment of the workspace."),
     Operation("post", SEGMENTS, "Save a segment.", _model(segments_api.SegmentIn),
               {201: "Created", 409: "Name taken", 422: "Invalid expression"}),

@@ -195,7 +195,7 @@ class SettingsPage:
         context.update(connected=workspace.stripe_key_encrypted is not None,
                        oauth=oauth.configured(self.settings),
                        stripe_account=workspace.stripe_account,
-                       api_base=workspace.api_base, mode=request.session.get(f"mode:{name}"),
+                       mode=request.session.get(f"mode:{name}"),
                        dry_run=request.session.pop("dry_run", None),
                        removed_from_watch=request.session.pop("removed", []))
         chosen = request.session.pop("chosen", None) or {
@@ -288,17 +288,24 @@ class SettingsPage:
     # ---- Stripe Connect -----------------------------------------------------------
 
     async def oauth_start(self, request: Request) -> Response:
+        """Off to Stripe's authorize page, for a workspace this session manages and that
+        exists (else the unknown workspace's 404: an authorization never creates one).
+        The state, bound to this session, comes back with the browser."""
         name = request.path_params["workspace"]
-        if page_access.signed_in(request) and not page_access.may_open(request, name):
+        if not page_access.signed_in(request):
+            return RedirectResponse(f"/settings/{name}", 303)  # the sign-in form
+        if (not page_access.may_open(request, name)
+                or await anyio.to_thread.run_sync(self._workspace, name) is None):
             return unknown(name)
-        if not page_access.signed_in(request) or not oauth.configured(self.settings):
+        if not oauth.configured(self.settings):
             return RedirectResponse(f"/settings/{name}", 303)
         state = secrets.token_urlsafe(24)
         request.session["oauth"] = {"state": state, "workspace": name}
-        callback = f"{str(request.base_url).rstrip('/')}/stripe/oauth/callback"
-        return RedirectResponse(oauth.authorize_url(self.settings, state, callback), 303)
+        return RedirectResponse(oauth.authorize_url(self.settings, state), 303)
 
     async def oauth_callback(self, request: Request) -> Response:
+        """The browser back from Stripe: a top-level navigation from another site, which
+        still carries the session cookie (SameSite Lax over http, None over https)."""
         pending = request.session.pop("oauth", None)
         if not isinstance(pending, dict) or not page_access.may_open(
                 request, str(pending.get("workspace"))):
@@ -338,9 +345,7 @@ class SettingsPage:
 
     async def connect(self, request: Request, name: str, form: Any) -> None:
         key = str(form.get("api_key", "")).strip()
-        base = str(form.get("api_base", "")).strip() or None
-        opts = await anyio.to_thread.run_sync(
-            lambda: connection.stored_options(self.settings, name, api_base=base))
+        opts = await anyio.to_thread.run_sync(connection.stored_options, self.settings, name)
         await anyio.to_thread.run_sync(connection.connect, self.settings, name, key, opts)
         mode = "live" if is_live_key(key) else "test"
         request.session[f"mode:{name}"] = mode

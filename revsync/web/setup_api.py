@@ -36,9 +36,10 @@ BASE = "/api/workspaces/{workspace}/stripe"
 
 
 class ConnectIn(BaseModel):
+    """Only the key: where Stripe is, is the deployment's setting, and an `api_base`
+    is refused as the unknown field it is."""
     model_config = ConfigDict(extra="forbid")
     api_key: str
-    api_base: str | None = None  # absent: keep the workspace's stored base
 
 
 class SetupApi(WorkspaceApi):
@@ -77,10 +78,9 @@ class SetupApi(WorkspaceApi):
     async def connect(self, request: Request) -> Response:
         name = request.path_params["workspace"]
         body = await model_body(request, ConnectIn)
-        given = {"api_base": body.api_base} if "api_base" in body.model_fields_set else {}
         try:
-            opts = await anyio.to_thread.run_sync(
-                lambda: connection.stored_options(self.settings, name, **given))
+            opts = await anyio.to_thread.run_sync(connection.stored_options, self.settings,
+                                                  name)
             await anyio.to_thread.run_sync(connection.connect, self.settings, name,
                                            body.api_key, opts)
         except connection.ConnectError as problem:
@@ -139,7 +139,11 @@ class SetupApi(WorkspaceApi):
 
     async def disconnect(self, request: Request) -> Response:
         workspace = await self._workspace(request)
-        done = await disconnect(self.settings, self.client, workspace.name)
+        try:
+            done = await disconnect(self.settings, self.client, workspace.name)
+        except connection.ConnectError as problem:  # nothing was disconnected
+            status = 503 if isinstance(problem, connection.StripeUnreachable) else 409
+            raise HttpError(status, str(problem)) from None
         return JSONResponse(dataclasses.asdict(done))
 
     async def _workspace(self, request: Request) -> Workspace:

@@ -90,7 +90,7 @@ async def paying_ann(client: Client, settings: Settings, fake: FakeStripeServer
     sub = s.put("subscription", {"customer": ann, "status": "active",
                                  "items": {"data": [{"price": monthly(s, 15000)}]}})["id"]
     charge(s, ann, 15000)
-    workspace = connect_workspace(settings, f"auto-{uuid.uuid4().hex[:8]}", fake.base_url,
+    workspace = connect_workspace(settings, f"auto-{uuid.uuid4().hex[:8]}",
                                   webhook_secrets=[SECRET])
     import_emails(settings, workspace, ["ann@example.com", "ben@example.com"])
     await sync(client, settings, workspace)
@@ -189,8 +189,8 @@ async def test_a_first_sync_fires_only_when_asked(
     s.put("subscription", {"customer": ann, "status": "canceled",
                            "items": {"data": [{"price": monthly(s, 1000)}]}})
     charge(s, ann, 1000)
-    quiet = connect_workspace(settings, f"q-{uuid.uuid4().hex[:6]}", fake.base_url)
-    loud = connect_workspace(settings, f"l-{uuid.uuid4().hex[:6]}", fake.base_url)
+    quiet = connect_workspace(settings, f"q-{uuid.uuid4().hex[:6]}")
+    loud = connect_workspace(settings, f"l-{uuid.uuid4().hex[:6]}")
     for workspace in (quiet, loud):
         import_emails(settings, workspace, ["ann@example.com"])
     await sync(client, settings, quiet)

@@ -140,7 +140,7 @@ async def test_every_trigger_fires_for_exactly_its_subscribers_once(
 ) -> None:
     s = fake.state
     at = before(s)
-    workspace = connect_workspace(settings, f"tr-{uuid.uuid4().hex[:6]}", fake.base_url,
+    workspace = connect_workspace(settings, f"tr-{uuid.uuid4().hex[:6]}",
                                   webhook_secrets=[SECRET], sync_without_payment=True)
     import_emails(settings, workspace, [f"{n}@example.com" for n in NAMES])
     assert workspace.id is not None

@@ -88,10 +88,11 @@ def test_the_fleet_scope_by_setting_asks_the_server_nothing() -> None:
 async def test_a_sync_in_the_fleet_scope_completes_under_the_worker_side_rate(
     temporal_env: WorkflowEnvironment, settings: Settings
 ) -> None:
-    fleet = settings.model_copy(update={"stripe_budget_scope": "fleet"})
     state = FakeStripe.seeded(customers=30, seed=4, api_keys=[KEY])
     with FakeStripeServer(state) as fake:
-        workspace = connect_workspace(fleet, "fleet", fake.base_url)
+        fleet = settings.model_copy(update={"stripe_budget_scope": "fleet",
+                                            "stripe_api_base": fake.base_url})
+        workspace = connect_workspace(fleet, "fleet")
         client = await connect(fleet, target_host=temporal_env.client.service_client.config
                                .target_host)
         stop = asyncio.Event()

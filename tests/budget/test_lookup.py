@@ -31,8 +31,8 @@ def plain(settings: Settings) -> Settings:
 def test_workspaces_of_one_account_share_its_largest_weight(
     plain: Settings, fake: FakeStripeServer
 ) -> None:
-    eu = connect_workspace(plain, "shop-eu", fake.base_url)
-    us = connect_workspace(plain, "shop-us", fake.base_url)
+    eu = connect_workspace(plain, "shop-eu")
+    us = connect_workspace(plain, "shop-us")
     with db.session(plain.resolved_database_url) as session:
         set_weight(session, workspaces.by_name(session, "shop-us"), 3.0)
         for workspace in (eu, us):
@@ -46,10 +46,10 @@ def test_workspaces_of_one_account_share_its_largest_weight(
 def test_a_live_key_gets_the_live_default_under_its_own_account(
     plain: Settings, fake: FakeStripeServer
 ) -> None:
-    live = connect_workspace(plain, "live", fake.base_url, key=LIVE_KEY)
+    live = connect_workspace(plain, "live", key=LIVE_KEY)
     assert live.stripe_livemode is True
     priority = priority_of(plain, live)
     assert (priority.fairness_key, priority.fairness_weight) == ("acct_Live", 2.0)  # 20/10
-    test = connect_workspace(plain, "test", fake.base_url)
+    test = connect_workspace(plain, "test")
     assert test.stripe_livemode is False
     assert priority_of(plain, test).fairness_weight == 1.0

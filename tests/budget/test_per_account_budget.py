@@ -95,9 +95,9 @@ def overlapping_rate(fake: FakeStripeServer, *accounts: str) -> float:
 async def test_one_account_shares_its_budget_and_two_accounts_get_two(
     budget_client: Client, budget_settings: Settings, fake: FakeStripeServer
 ) -> None:
-    eu = connect_workspace(budget_settings, "shop-eu", fake.base_url)
-    us = connect_workspace(budget_settings, "shop-us", fake.base_url)
-    other = connect_workspace(budget_settings, "elsewhere", fake.base_url, key=OTHER_KEY)
+    eu = connect_workspace(budget_settings, "shop-eu")
+    us = connect_workspace(budget_settings, "shop-us")
+    other = connect_workspace(budget_settings, "elsewhere", key=OTHER_KEY)
     assert eu.stripe_account_id == us.stripe_account_id != other.stripe_account_id
 
     # Two workspaces, one account: both syncs together list within one budget.

@@ -28,8 +28,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripeServer]:
+    """The fake Stripe, as the deployment's Stripe of every command."""
     with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
+        monkeypatch.setenv("REVSYNC_STRIPE_API_BASE", server.base_url)
         yield server
 
 

@@ -12,7 +12,7 @@ from tests.helpers.cli import run
 
 @pytest.fixture
 def shop(env: dict[str, str], fake: FakeStripeServer) -> str:
-    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY",
                     "--workspace", "shop")
     assert code == 0, out
     return "shop"
@@ -66,6 +66,6 @@ def test_register_connect_prints_the_secret_once(
 
 
 def test_connect_is_not_a_workspace_name(env: dict[str, str], fake: FakeStripeServer) -> None:
-    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY",
                     "--workspace", "connect")
     assert code == 2 and "not 'connect'" in out

@@ -63,7 +63,6 @@ def test_import_rejects_unusable_files(env: dict[str, str], tmp_path: Path,
 @pytest.mark.parametrize("args, message", [
     (["--api-key-env", "UNSET_VARIABLE"], "is empty or not set"),
     (["--api-key-env", "BAD_KEY"], "not a Stripe secret"),
-    (["--api-key-env", "STRIPE_TEST_KEY", "--api-base", "ftp://x"], "not an http(s) URL"),
     (["--api-key-env", "STRIPE_TEST_KEY", "--products", "prod_ok,shoes"],
      "not Stripe product ids: shoes"),
     (["--api-key-env", "WRONG_KEY"], "Stripe rejected the key"),
@@ -89,19 +88,25 @@ def test_connect_rejects_bad_input_and_stores_nothing(
 ) -> None:
     monkeypatch.setenv("BAD_KEY", "pk_live_publishable")
     monkeypatch.setenv("WRONG_KEY", "sk_test_not_accepted")
-    if "--api-base" not in args:
-        args = [*args, "--api-base", fake.base_url]
     code, out = run("connect", *args)
     assert code == 2 and message in out
     with db.session(env["DATABASE_URL"]) as session:
         assert session.exec(select(Workspace)).all() == []
 
 
+
+def test_connect_takes_no_api_base(env: dict[str, str], fake: FakeStripeServer) -> None:
+    """Where Stripe is, is the deployment's REVSYNC_STRIPE_API_BASE, never a command's."""
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY",
+                    "--api-base", "http://127.0.0.1:9")
+    assert code == 2 and "No such option: --api-base" in out
+    assert fake.state.log.count() == 0
+
 def test_connect_stores_the_key_encrypted_with_options(env: dict[str, str],
                                                         fake: FakeStripeServer) -> None:
     for product in ("prod_a", "prod_b"):
         fake.state.put("product", {"id": product, "name": product})
-    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY",
                     "--products", "prod_b,prod_a", "--metadata-keys", "plan,company",
                     "--sync-without-payment", "--workspace", "shop",
                     "--fx-rates", "EUR=1.08, jpy=0.0066")
@@ -138,7 +143,7 @@ def test_bad_settings_are_reported_not_raised(env: dict[str, str],
 def test_bad_secret_key_is_reported(env: dict[str, str], fake: FakeStripeServer,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REVSYNC_SECRET_KEY", "not-a-fernet-key")
-    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url)
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY")
     assert code == 2 and "not a Fernet key" in out
 
 
@@ -195,7 +200,7 @@ def test_export_writes_jsonl_and_csv(env: dict[str, str], tmp_path: Path) -> Non
 def test_catch_up_refuses_what_it_cannot_cover(
     env: dict[str, str], fake: FakeStripeServer, args: list[str], code: int, message: str
 ) -> None:
-    assert run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+    assert run("connect", "--api-key-env", "STRIPE_TEST_KEY",
                "--workspace", "shop")[0] == 0
     exit_code, out = run("catch-up", *args)
     assert exit_code == code and message in out

@@ -36,7 +36,7 @@ def key_file_env(env: dict[str, str], fake: FakeStripeServer,
     file's path."""
     monkeypatch.delenv("REVSYNC_SECRET_KEY")
     monkeypatch.setenv("TEMPORAL_ADDRESS", NOWHERE)
-    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url)
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY")
     assert code == 0, out
     key = Path(env["REVSYNC_DATA_DIR"]) / "secret.key"
     assert key.exists()

@@ -14,7 +14,7 @@ from tests.helpers.cli import run
 def shop(env: dict[str, str], fake: FakeStripeServer) -> str:
     fake.state.put("product", {"id": "prod_gold", "name": "Gold"})
     fake.state.put("customer", {"email": "a@x.io", "metadata": {"plan": "pro"}})
-    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY",
                     "--workspace", "shop", "--metadata-keys", "plan")
     assert code == 0, out
     return "shop"
@@ -86,7 +86,7 @@ def test_a_deleted_default_rule_stays_deleted(shop: str, env: dict[str, str],
     code, out = run("automations", "list", "--workspace", shop)
     assert code == 0 and "deleted" in out
     # Connecting again does not bring it back.
-    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+    code, out = run("connect", "--api-key-env", "STRIPE_TEST_KEY",
                     "--workspace", shop)
     assert code == 0, out
     with db.session(env["DATABASE_URL"]) as session:

@@ -38,7 +38,7 @@ async def starter(client: Client, settings: Settings, *args: str) -> tuple[int, 
 async def test_sync_command_shows_the_summary(
     fake: FakeStripeServer, settings: Settings, client: Client, workers: None
 ) -> None:
-    workspace = connect_workspace(settings, "cli", fake.base_url)
+    workspace = connect_workspace(settings, "cli")
     import_emails(settings, workspace, ["pat@example.com"])
     code, out = await starter(client, settings, "sync", "--workspace", "cli")
     assert code == 0, out
@@ -51,7 +51,7 @@ async def test_sync_twice_attaches_to_the_running_sync(
     fake: FakeStripeServer, settings: Settings, client: Client
 ) -> None:
     name = f"twice-{settings.task_queue}"  # unique on the shared dev server
-    connect_workspace(settings, name, fake.base_url)
+    connect_workspace(settings, name)
     # No worker yet: the first sync stays running while the second is asked for.
     first = await starter(client, settings, "sync", "--workspace", name, "--no-wait")
     second = await starter(client, settings, "sync", "--workspace", name, "--no-wait")
@@ -64,7 +64,7 @@ async def test_sync_twice_attaches_to_the_running_sync(
 async def test_sync_with_a_revoked_key_fails_cleanly(
     fake: FakeStripeServer, settings: Settings, client: Client, workers: None
 ) -> None:
-    workspace = connect_workspace(settings, "revoked", fake.base_url)
+    workspace = connect_workspace(settings, "revoked")
     fake.state.api_keys = {"sk_test_rotated"}
     code, out = await starter(client, settings, "sync", "--workspace", "revoked")
     assert code == 1

@@ -48,7 +48,7 @@ async def test_missed_events_are_replayed_once(
         {"price": monthly(s, 2500)}]}})["id"] for c in (ann, ben)]
     charge(s, ann, 2500)
     ben_paid = charge(s, ben, 2500)
-    workspace = connect_workspace(settings, f"cu-{uuid.uuid4().hex[:8]}", fake.base_url,
+    workspace = connect_workspace(settings, f"cu-{uuid.uuid4().hex[:8]}",
                                   webhook_secrets=[SECRET])
     import_emails(settings, workspace, EMAILS)
     await sync(client, settings, workspace)
@@ -78,7 +78,7 @@ async def test_missed_events_are_replayed_once(
 
 def test_a_gap_beyond_thirty_days_asks_for_a_full_sync(settings: Settings,
                                                       fake: FakeStripeServer) -> None:
-    workspace = connect_workspace(settings, "old", fake.base_url)
+    workspace = connect_workspace(settings, "old")
     with pytest.raises(CatchUpError, match="full sync"):
         default_since(settings, workspace)  # never synced
     now = 1_800_000_000

@@ -72,7 +72,7 @@ async def synced(client: Client, settings: Settings, fake: FakeStripeServer) -> 
     """Workspace names are unique per test: event workflow ids (which include the name)
     live on the one dev server of the session, and the fake's event ids repeat."""
     name = f"shop-{uuid.uuid4().hex[:8]}"
-    workspace = connect_workspace(settings, name, fake.base_url, webhook_secrets=[SECRET])
+    workspace = connect_workspace(settings, name, webhook_secrets=[SECRET])
     import_emails(settings, workspace, EMAILS)
     await sync(client, settings, workspace)
     return workspace
@@ -240,43 +240,42 @@ async def test_events_delivered_late_and_reversed_end_in_the_current_state(
 
 
 async def test_events_during_a_full_sync_are_neither_lost_nor_overwritten(
-    client: Client, settings: Settings
+    client: Client, settings: Settings, fake: FakeStripeServer
 ) -> None:
     account = generate_account(150, seed=5)
-    fake = FakeStripe(api_keys=[KEY])
-    fake.load(account)
+    s = fake.state
+    s.load(account)
     emails = subscriber_emails(account, match_ratio=0.9, seed=5)
-    with FakeStripeServer(fake) as server:
-        name = f"busy-{uuid.uuid4().hex[:8]}"
-        workspace = connect_workspace(settings, name, server.base_url, webhook_secrets=[SECRET])
-        import_emails(settings, workspace, emails)
-        fake.faults.set(latency_ms=40)  # a slow Stripe keeps the sync listing meanwhile
-        log = EventLog(fake)
-        handle = await start_sync(client, settings, workspace)
-        for _ in range(1200):  # at most a minute, then fail rather than hang
-            progress = await handle.query("progress", result_type=SyncReport)
-            if sum(s.pages for s in progress.streams) >= 2:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the sync listed fewer than 2 pages in a minute")
-        live = [r["id"] for r in fake.iter_records("subscription")
-                if r.get("status") in ("active", "trialing")]
-        paid = [r["id"] for r in fake.iter_records("charge") if r.get("status") == "succeeded"]
-        for sub in live[:8]:
-            fake.cancel_subscription(sub)
-        for charge_id in paid[:8]:
-            fake.refund(charge_id, 100)
-        events = log.since(0)
-        async with webhook_client(settings, client) as http:
-            results = await deliver(http, client, name, events)
-        report = await handle.result(follow_runs=True)
-        assert report.phase != "starting" and report.status == "completed"
+    name = f"busy-{uuid.uuid4().hex[:8]}"
+    workspace = connect_workspace(settings, name, webhook_secrets=[SECRET])
+    import_emails(settings, workspace, emails)
+    s.faults.set(latency_ms=40)  # a slow Stripe keeps the sync listing meanwhile
+    log = EventLog(s)
+    handle = await start_sync(client, settings, workspace)
+    for _ in range(1200):  # at most a minute, then fail rather than hang
+        progress = await handle.query("progress", result_type=SyncReport)
+        if sum(s.pages for s in progress.streams) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the sync listed fewer than 2 pages in a minute")
+    live = [r["id"] for r in s.iter_records("subscription")
+            if r.get("status") in ("active", "trialing")]
+    paid = [r["id"] for r in s.iter_records("charge") if r.get("status") == "succeeded"]
+    for sub in live[:8]:
+        s.cancel_subscription(sub)
+    for charge_id in paid[:8]:
+        s.refund(charge_id, 100)
+    events = log.since(0)
+    async with webhook_client(settings, client) as http:
+        results = await deliver(http, client, name, events)
+    report = await handle.result(follow_runs=True)
+    assert report.phase != "starting" and report.status == "completed"
     # 8 cancellations, and 8 refunds x (refund.created + charge.refunded).
     assert {r.outcome for r in results} == {"applied"} and len(results) == 24
     now = int(last_run(settings, workspace).started_at.timestamp())
     assert synced_values(settings, workspace) == expected_state(
-        fake, emails, RevenuePolicy(), now)
+        s, emails, RevenuePolicy(), now)
 
 
 async def test_an_event_whose_workflow_failed_is_processed_when_stripe_retries(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,6 +45,13 @@ change = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 3), st.just(0)),
     st.tuples(st.just("subscribe"), st.integers(0, 3), st.integers(1, 90)),
 )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripeServer]:
+    """One server for every example: each example reads an account of its own on it."""
+    with FakeStripeServer(FakeStripe(api_keys=[KEY], clock=lambda: NOW)) as server:
+        yield server
 
 
 def seed(fake: FakeStripe) -> list[dict[str, Any]]:
@@ -120,52 +128,53 @@ def subscribers_by_id(settings: Settings, workspace: Workspace) -> dict[int, Sub
 )
 @given(history=st.lists(change, min_size=1, max_size=8), order=st.randoms(use_true_random=False))
 async def test_any_delivery_order_ends_in_the_full_sync_state(
-    client: Client, settings: Settings, history: list[tuple[str, int, Any]], order: random.Random
+    client: Client, settings: Settings, fake: FakeStripeServer,
+    history: list[tuple[str, int, Any]], order: random.Random,
 ) -> None:
-    fake = FakeStripe(api_keys=[KEY], clock=lambda: NOW)
-    customers = seed(fake)
-    with FakeStripeServer(fake) as server:
-        name = f"prop-{uuid.uuid4().hex[:8]}"
-        workspace = connect_workspace(settings, name, server.base_url, webhook_secrets=[SECRET])
-        import_emails(settings, workspace, EMAILS)
-        await sync(client, settings, workspace)
-        before = subscribers_by_id(settings, workspace)
-        tags_before = synced_values(settings, workspace)
-        log = EventLog(fake)
-        for step in history:
-            apply_change(fake, customers, step)
-        events = log.since(0)
-        # Every event once, a random third of them again, all shuffled; sent in
-        # concurrent bursts so duplicates and same-customer events overlap.
-        deliveries = events + [e for e in events if order.random() < 0.34]
-        order.shuffle(deliveries)
-        async with webhook_client(settings, client) as http:
-            ids: set[str] = set()
-            for start in range(0, len(deliveries), 4):
-                responses = await asyncio.gather(
-                    *(post_event(http, name, e) for e in deliveries[start:start + 4]))
-                assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
-                ids |= {r.json()["workflow_id"] for r in responses if "workflow_id" in r.json()}
-            for workflow_id in ids:
-                await client.get_workflow_handle(workflow_id).result()
+    key = f"sk_test_prop{uuid.uuid4().hex[:8]}"
+    account = fake.state.add_connected_account(api_keys=[key])  # this example's own
+    customers = seed(account)
+    name = f"prop-{uuid.uuid4().hex[:8]}"
+    workspace = connect_workspace(settings, name, key=key, webhook_secrets=[SECRET])
+    import_emails(settings, workspace, EMAILS)
+    await sync(client, settings, workspace)
+    before = subscribers_by_id(settings, workspace)
+    tags_before = synced_values(settings, workspace)
+    log = EventLog(account)
+    for step in history:
+        apply_change(account, customers, step)
+    events = log.since(0)
+    # Every event once, a random third of them again, all shuffled; sent in
+    # concurrent bursts so duplicates and same-customer events overlap.
+    deliveries = events + [e for e in events if order.random() < 0.34]
+    order.shuffle(deliveries)
+    async with webhook_client(settings, client) as http:
+        ids: set[str] = set()
+        for start in range(0, len(deliveries), 4):
+            responses = await asyncio.gather(
+                *(post_event(http, name, e) for e in deliveries[start:start + 4]))
+            assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+            ids |= {r.json()["workflow_id"] for r in responses if "workflow_id" in r.json()}
+        for workflow_id in ids:
+            await client.get_workflow_handle(workflow_id).result()
 
-        expected = expected_state(fake, EMAILS, RevenuePolicy(), NOW)
-        live = synced_values(settings, workspace)
-        assert live == expected
-        await sync(client, settings, workspace)  # a fresh full sync of the final state
-        assert synced_values(settings, workspace) == live
-        after = subscribers_by_id(settings, workspace)
-        for subscriber_id, chain in transitions(settings, workspace).items():
-            email = before[subscriber_id].email_norm
-            mrr, ltv, tags = before[subscriber_id].mrr, before[subscriber_id].ltv, set(
-                tags_before[email][2])
-            for row in chain:  # each starts where the previous one ended: none seen twice
-                assert (row.mrr_before, row.ltv_before) == (mrr, ltv)
-                assert not set(row.tags_added) & tags and set(row.tags_removed) <= tags
-                assert row.tags_added or row.tags_removed or (row.mrr_after, row.ltv_after) != (
-                    mrr, ltv)
-                mrr, ltv = row.mrr_after, row.ltv_after
-                tags = (tags - set(row.tags_removed)) | set(row.tags_added)
-                assert row.tags_after == sorted(tags)  # what it holds after this one
-            assert (mrr, ltv, sorted(tags)) == (
-                after[subscriber_id].mrr, after[subscriber_id].ltv, live[email][2])
+    expected = expected_state(account, EMAILS, RevenuePolicy(), NOW)
+    live = synced_values(settings, workspace)
+    assert live == expected
+    await sync(client, settings, workspace)  # a fresh full sync of the final state
+    assert synced_values(settings, workspace) == live
+    after = subscribers_by_id(settings, workspace)
+    for subscriber_id, chain in transitions(settings, workspace).items():
+        email = before[subscriber_id].email_norm
+        mrr, ltv, tags = before[subscriber_id].mrr, before[subscriber_id].ltv, set(
+            tags_before[email][2])
+        for row in chain:  # each starts where the previous one ended: none seen twice
+            assert (row.mrr_before, row.ltv_before) == (mrr, ltv)
+            assert not set(row.tags_added) & tags and set(row.tags_removed) <= tags
+            assert row.tags_added or row.tags_removed or (row.mrr_after, row.ltv_after) != (
+                mrr, ltv)
+            mrr, ltv = row.mrr_after, row.ltv_after
+            tags = (tags - set(row.tags_removed)) | set(row.tags_added)
+            assert row.tags_after == sorted(tags)  # what it holds after this one
+        assert (mrr, ltv, sorted(tags)) == (
+            after[subscriber_id].mrr, after[subscriber_id].ltv, live[email][2])

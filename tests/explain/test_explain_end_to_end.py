@@ -59,7 +59,7 @@ async def test_explain_adds_up_and_names_what_fired(
     charge(s, ann, 5000)
     refunded = charge(s, ann, 3000, "eur")
     s.update("charge", refunded, {"amount_refunded": 1000})
-    workspace = connect_workspace(settings, f"ex-{uuid.uuid4().hex[:6]}", fake.base_url,
+    workspace = connect_workspace(settings, f"ex-{uuid.uuid4().hex[:6]}",
                                   fx_rates={"eur": "1.08"})
     import_emails(settings, workspace, ["ann@example.com"])
     assert workspace.id is not None

@@ -107,7 +107,7 @@ async def test_events_reach_the_feed_in_order_and_the_sink_once_across_a_kill(
                           )["id"]
         for _ in range(paid):
             charge(s, cus, cents)
-    workspace = connect_workspace(settings, f"shop-{uuid.uuid4().hex[:8]}", fake.base_url,
+    workspace = connect_workspace(settings, f"shop-{uuid.uuid4().hex[:8]}",
                                   webhook_secrets=[SECRET])
     import_emails(settings, workspace, ["ann@example.com", "ben@example.com",
                                         "cat@example.com"])

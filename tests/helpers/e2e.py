@@ -32,9 +32,10 @@ def process_env(settings: Settings, temporal: str) -> dict[str, str]:
             "COLUMNS": "200"}
 
 
-def connect_workspace(settings: Settings, name: str, base_url: str, key: str = KEY,
+def connect_workspace(settings: Settings, name: str, key: str = KEY,
                       **options: Any) -> Workspace:
-    connection.connect(settings, name, key, connection.options(api_base=base_url, **options))
+    """Connect with a key, to the Stripe of `settings` (the test's fake: `stripe_api_base`)."""
+    connection.connect(settings, name, key, connection.options(**options))
     with db.session(settings.resolved_database_url) as session:
         return workspaces.by_name(session, name)
 

@@ -109,8 +109,10 @@ def test_bad_input_exits_2_and_changes_nothing(env: str, args: list[str], messag
     assert segments(env) == before
 
 
-def test_connect_creates_the_defaults(env: str, fake: FakeStripeServer) -> None:
-    assert run("connect", "--api-key-env", "STRIPE_TEST_KEY", "--api-base", fake.base_url,
+def test_connect_creates_the_defaults(env: str, fake: FakeStripeServer,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVSYNC_STRIPE_API_BASE", fake.base_url)
+    assert run("connect", "--api-key-env", "STRIPE_TEST_KEY",
                "--workspace", "shop")[0] == 0
     code, out = run("segments", "list", "--workspace", "shop")
     assert code == 0

@@ -142,7 +142,7 @@ def defaults(settings: Settings, name: str) -> list[tuple[str, str, str | None]]
 
 
 def test_connect_creates_the_defaults_once(settings: Settings, fake: FakeStripeServer) -> None:
-    connect_workspace(settings, "shop", fake.base_url)
+    connect_workspace(settings, "shop")
     assert defaults(settings, "shop") == [  # the three seed segments, by name
         ("Churned High Spenders", "tag = churned AND ltv > 500", "churned_high_spenders"),
         ("Customers (Low MRR)", "mrr < 50 AND tag = customer", "customers_low_mrr"),
@@ -158,7 +158,7 @@ def test_connect_creates_the_defaults_once(settings: Settings, fake: FakeStripeS
         store.delete(session, ws.id, store.by_name(session, ws.id, "Churned High Spenders").id
                      or 0)
 
-    connect_workspace(settings, "shop", fake.base_url)  # connecting again
+    connect_workspace(settings, "shop")  # connecting again
     assert defaults(settings, "shop") == [
         ("Customers (Low MRR)", "mrr < 50 AND tag = customer", "customers_low_mrr"),
         ("High Spenders", "ltv > 900", "high_spenders"),

@@ -42,7 +42,7 @@ def stored_secrets(settings: Settings, workspace: Workspace) -> list[str]:
 def test_connect_registers_one_endpoint_and_keeps_its_secret(
     settings: Settings, fake: FakeStripeServer
 ) -> None:
-    workspace = connect_workspace(settings, "hooks", fake.base_url,
+    workspace = connect_workspace(settings, "hooks",
                                   webhook_url="https://hooks.example.com/")
     [endpoint] = fake.state.webhook_endpoints()
     assert endpoint["url"] == "https://hooks.example.com/webhooks/stripe/hooks"
@@ -53,7 +53,7 @@ def test_connect_registers_one_endpoint_and_keeps_its_secret(
     assert endpoint["secret"] not in str(workspace.webhook_secrets_encrypted)
 
     # Connecting again points the same endpoint at the new URL; Stripe shows no new secret.
-    connect_workspace(settings, "hooks", fake.base_url, webhook_url="https://new.example.com")
+    connect_workspace(settings, "hooks", webhook_url="https://new.example.com")
     [moved] = fake.state.webhook_endpoints()
     assert (moved["id"], moved["url"]) == (
         endpoint["id"], "https://new.example.com/webhooks/stripe/hooks")
@@ -61,7 +61,7 @@ def test_connect_registers_one_endpoint_and_keeps_its_secret(
 
     # Deleted in the Stripe dashboard: the next connect registers a new one.
     fake.state.webhooks.delete(endpoint["id"])
-    again = connect_workspace(settings, "hooks", fake.base_url,
+    again = connect_workspace(settings, "hooks",
                               webhook_url="https://new.example.com")
     [fresh] = fake.state.webhook_endpoints()
     assert fresh["id"] != endpoint["id"] and again.webhook_endpoint_id == fresh["id"]
@@ -69,24 +69,24 @@ def test_connect_registers_one_endpoint_and_keeps_its_secret(
 
 
 def test_secrets_given_by_hand_allow_rotation(settings: Settings, fake: FakeStripeServer) -> None:
-    workspace = connect_workspace(settings, "manual", fake.base_url,
+    workspace = connect_workspace(settings, "manual",
                                   webhook_secrets=["whsec_old", "whsec_new"])
     assert stored_secrets(settings, workspace) == ["whsec_old", "whsec_new"]
     with pytest.raises(ConnectError, match="whsec_"):
-        connect_workspace(settings, "manual", fake.base_url, webhook_secrets=["sk_test_x"])
+        connect_workspace(settings, "manual", webhook_secrets=["sk_test_x"])
 
 
 def test_watched_products_are_synced_products(settings: Settings, fake: FakeStripeServer) -> None:
     for product in ("prod_A", "prod_B"):  # connect checks products against the account
         fake.state.put("product", {"id": product, "name": product})
     with pytest.raises(ConnectError, match="not synced: prod_C"):
-        connect_workspace(settings, "w", fake.base_url, products=["prod_A"],
+        connect_workspace(settings, "w", products=["prod_A"],
                           watch_products=["prod_A", "prod_C"])
-    workspace = connect_workspace(settings, "w", fake.base_url, products=["prod_A", "prod_B"],
+    workspace = connect_workspace(settings, "w", products=["prod_A", "prod_B"],
                                   watch_products=["prod_A", "prod_B"])
     assert workspace.watch_products == ["prod_A", "prod_B"]
     # Not given: the stored list is kept, less a product no longer synced.
-    workspace = connect_workspace(settings, "w", fake.base_url, products=["prod_B"])
+    workspace = connect_workspace(settings, "w", products=["prod_B"])
     assert workspace.watch_products == ["prod_B"]
 
 
@@ -110,7 +110,7 @@ async def test_events_about_unwatched_products_change_nothing(
                               "price_details": {"product": product, "price": prices[product]}}}]}})
     charge(s, ann, 2000)
     name = f"watch-{uuid.uuid4().hex[:8]}"
-    workspace = connect_workspace(settings, name, fake.base_url, webhook_secrets=[SECRET],
+    workspace = connect_workspace(settings, name, webhook_secrets=[SECRET],
                                   products=["prod_A", "prod_B"], watch_products=["prod_A"])
     import_emails(settings, workspace, ["ann@example.com"])
     await sync(client, settings, workspace)
@@ -140,7 +140,7 @@ async def test_stripe_deliveries_over_http_update_subscribers(
     paid = charge(s, ann, 4200)
     name = f"live-{uuid.uuid4().hex[:8]}"
     async with running(create_app(settings, client)) as base_url:
-        workspace = connect_workspace(settings, name, fake.base_url, webhook_url=base_url)
+        workspace = connect_workspace(settings, name, webhook_url=base_url)
         import_emails(settings, workspace, ["ann@example.com"])
         await sync(client, settings, workspace)
         assert state(settings, workspace)["ann@example.com"][1] == D("42.00")

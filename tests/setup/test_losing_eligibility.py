@@ -73,7 +73,7 @@ async def test_deselecting_the_product_clears_its_customer(
     http: httpx.AsyncClient, client: Client, settings: Settings, fake: FakeStripeServer
 ) -> None:
     ws = f"lose-{uuid.uuid4().hex[:8]}"
-    workspace = connect_workspace(settings, ws, fake.base_url,
+    workspace = connect_workspace(settings, ws,
                                   products=["prod_gold", "prod_basic"])
     import_emails(settings, workspace, ["ann@x.io", "dan@x.io"])
     add_user_tag(settings, workspace, "ann@x.io", "vip")
@@ -91,7 +91,7 @@ async def test_turning_off_sync_without_payment_clears_the_trial(
     http: httpx.AsyncClient, client: Client, settings: Settings, fake: FakeStripeServer
 ) -> None:
     ws = f"lose-{uuid.uuid4().hex[:8]}"
-    workspace = connect_workspace(settings, ws, fake.base_url, sync_without_payment=True)
+    workspace = connect_workspace(settings, ws, sync_without_payment=True)
     import_emails(settings, workspace, ["ann@x.io", "dan@x.io"])
     await sync(client, settings, workspace)
     # dan's $10/month trial counts while the option is on; no payment, so LTV 0.00.

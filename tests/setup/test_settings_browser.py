@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import struct
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -76,7 +78,6 @@ async def test_setup_from_connect_to_resync(
         await page.get_by_role("button", name="Sign in").click()
 
         await page.get_by_label("Secret or restricted API key").fill(KEY)
-        await page.get_by_label("API base URL").fill(fake.base_url)
         await page.get_by_role("button", name="Connect Stripe").click()
         await expect(page.get_by_text("Stripe connected (test mode).")).to_be_visible()
         await expect(page.locator("#no-products")).to_be_visible()  # nothing mirrored yet
@@ -157,6 +158,49 @@ async def test_sign_in_through_an_embed_link(settings: Settings, client: Client,
         await page.goto(f"{base}/settings/{name}")
         await expect(page.get_by_label("Platform key")).to_be_visible()
 
+
+
+async def test_connect_with_stripe_comes_back_from_another_site(
+    settings: Settings, client: Client, fake: FakeStripeServer, page: Page,
+) -> None:
+    """Stripe Connect in a real browser: the page on `localhost`, (fake) Stripe's
+    authorize page on `127.0.0.1`, another site, as connect.stripe.com is; the session
+    cookie survives the way back, and disconnecting revokes the grant."""
+    fake.state.add_connected_account("acct_shop", connected=False)
+    fake.state.oauth.next_account = "acct_shop"
+    port = free_port()
+    app_base = f"http://localhost:{port}"
+    fake.state.oauth.redirect_uris = [f"{app_base}/stripe/oauth/callback"]
+    assert urlsplit(fake.base_url).hostname == "127.0.0.1"
+    platform = settings.model_copy(update={
+        "platform_key": SecretStr(TOKEN), "stripe_connect_client_id": "ca_fake",
+        "stripe_platform_key": SecretStr(KEY), "stripe_connect_base": fake.base_url,
+        "public_url": app_base})
+    name = f"cx-{uuid.uuid4().hex[:8]}"
+    with db.session(platform.resolved_database_url) as session:
+        workspaces.get_or_create(session, name)
+    async with running(create_app(platform, client), "localhost", port) as base:
+        assert base == app_base
+        await page.goto(f"{base}/settings/{name}")
+        await page.get_by_label("Platform key").fill(TOKEN)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("link", name="Connect with Stripe").click()
+        await expect(page.get_by_text("Stripe connected through Stripe Connect (acct_shop)")
+                     ).to_be_visible()
+        assert page.url == f"{base}/settings/{name}"
+        await page.get_by_role("button", name="Disconnect Stripe").click()
+        await expect(page.get_by_text("Stripe disconnected")).to_be_visible()
+    assert not fake.state.connect.is_connected("acct_shop")
+    with db.session(platform.resolved_database_url) as session:
+        assert workspaces.by_name(session, name).stripe_account is None
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for an app whose own address is in its settings."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 async def _looks_like_the_product(page: Page, screenshot: Path) -> None:
     """The page's own stylesheet applies (served by the app, no other origin), and a

@@ -90,7 +90,7 @@ def fake() -> Iterator[FakeStripeServer]:
 
 def connected(settings: Settings, fake: FakeStripeServer) -> str:
     name = f"form-{uuid.uuid4().hex[:8]}"
-    connect_workspace(settings, name, fake.base_url)
+    connect_workspace(settings, name)
     return name
 
 

@@ -23,6 +23,7 @@ from tests.helpers.stripe_objects import charge, customer, monthly, subscription
 
 TOKEN = "platform-key-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+CY_KEY = "sk_test_cy_account"
 
 
 @pytest.fixture
@@ -65,10 +66,10 @@ async def test_connect_pick_dry_run_save_sync_and_history(
 ) -> None:
     ws = name()
     bad = await http.post(f"/api/workspaces/{ws}/stripe/connect",
-                          json={"api_key": "sk_test_wrong", "api_base": fake.base_url})
+                          json={"api_key": "sk_test_wrong"})
     assert bad.status_code == 422 and "Stripe rejected the key" in bad.json()["error"]["message"]
     ok = await http.post(f"/api/workspaces/{ws}/stripe/connect",
-                         json={"api_key": KEY, "api_base": fake.base_url})
+                         json={"api_key": KEY})
     assert ok.json() == {"connected": True, "mode": "test"}
     import_emails(admin, workspace(admin, ws), ["ann@x.io", "ben@x.io"])
 
@@ -98,7 +99,8 @@ async def test_connect_pick_dry_run_save_sync_and_history(
     assert [r["status"] for r in runs] == ["completed"]
 
     gone = (await http.post(f"/api/workspaces/{ws}/stripe/disconnect")).json()
-    assert gone == {"endpoint_deleted": False, "sync_cancelled": False}
+    assert gone == {"endpoint_deleted": False, "sync_cancelled": False,
+                    "deauthorized": False}  # its own key: no Connect grant
     assert (await http.get(f"/api/workspaces/{ws}")).status_code == 404  # no such route
     shown = (await http.get(f"/api/workspaces/{ws}/stripe")).json()
     assert shown["connected"] is False and shown["metadata_keys"] == ["plan", "company"]
@@ -106,35 +108,35 @@ async def test_connect_pick_dry_run_save_sync_and_history(
 
 async def test_mrr_status_policy_re_derives_from_the_mirror_without_stripe(
     http: httpx.AsyncClient, admin: Settings, workers: None, client: Client,
+    fake: FakeStripeServer,
 ) -> None:
-    s = FakeStripe(api_keys=[KEY])
+    s = fake.state.add_connected_account(api_keys=[CY_KEY])  # cy's account alone
     cy = customer(s, "cy@x.io")
     charge(s, cy, 2000)
     subscription(s, cy, "active", monthly(s, 1500))    # 15.00 a month
     subscription(s, cy, "past_due", monthly(s, 4000))  # 40.00 a month
     subscription(s, cy, "trialing", monthly(s, 900))   # 9.00 a month
-    with FakeStripeServer(s) as fake:
-        ws = name()
-        connect_workspace(admin, ws, fake.base_url)
-        import_emails(admin, workspace(admin, ws), ["cy@x.io"])
-        first = await http.put(f"/api/workspaces/{ws}/stripe/options",
-                               json={"metadata_keys": []})
-        await client.get_workflow_handle(first.json()["workflow_id"]).result(follow_runs=True)
-        row = workspace(admin, ws)
-        assert synced_values(admin, row)["cy@x.io"][0] == money("24.00")  # active + trialing
-        fake.state.log.clear()
+    ws = name()
+    connect_workspace(admin, ws, key=CY_KEY)
+    import_emails(admin, workspace(admin, ws), ["cy@x.io"])
+    first = await http.put(f"/api/workspaces/{ws}/stripe/options",
+                           json={"metadata_keys": []})
+    await client.get_workflow_handle(first.json()["workflow_id"]).result(follow_runs=True)
+    row = workspace(admin, ws)
+    assert synced_values(admin, row)["cy@x.io"][0] == money("24.00")  # active + trialing
+    fake.state.log.clear()
 
-        changed = await http.put(f"/api/workspaces/{ws}/stripe/options",
-                                 json={"mrr_statuses": ["PAST_DUE", "active", "active"]})
-        assert changed.json()["next_step"] == "rederive"
-        await client.get_workflow_handle(changed.json()["workflow_id"]).result()
-        assert synced_values(admin, row)["cy@x.io"][0] == money("55.00")  # Stripe Billing's
-        assert fake.state.log.entries() == []  # from the mirror alone
-        shown = (await http.get(f"/api/workspaces/{ws}/stripe")).json()
-        assert shown["mrr_statuses"] == ["active", "past_due"]
-        same = await http.put(f"/api/workspaces/{ws}/stripe/options",
-                              json={"mrr_statuses": ["past_due", "active"]})
-        assert same.json()["next_step"] == "nothing"
+    changed = await http.put(f"/api/workspaces/{ws}/stripe/options",
+                             json={"mrr_statuses": ["PAST_DUE", "active", "active"]})
+    assert changed.json()["next_step"] == "rederive"
+    await client.get_workflow_handle(changed.json()["workflow_id"]).result()
+    assert synced_values(admin, row)["cy@x.io"][0] == money("55.00")  # Stripe Billing's
+    assert fake.state.log.entries() == []  # from the mirror alone
+    shown = (await http.get(f"/api/workspaces/{ws}/stripe")).json()
+    assert shown["mrr_statuses"] == ["active", "past_due"]
+    same = await http.put(f"/api/workspaces/{ws}/stripe/options",
+                          json={"mrr_statuses": ["past_due", "active"]})
+    assert same.json()["next_step"] == "nothing"
 
 
 @pytest.mark.parametrize("values, message", [
@@ -154,7 +156,7 @@ async def test_bad_options_are_refused_and_nothing_is_saved(
     values: dict[str, Any], message: str,
 ) -> None:
     ws = name()
-    connect_workspace(admin, ws, fake.base_url, metadata_keys=["plan"])
+    connect_workspace(admin, ws, metadata_keys=["plan"])
     response = await http.put(f"/api/workspaces/{ws}/stripe/options", json=values)
     assert response.status_code == 422 and message in response.json()["error"]["message"]
     row = workspace(admin, ws)
@@ -166,7 +168,7 @@ async def test_removing_a_synced_product_removes_it_from_watch(
     http: httpx.AsyncClient, admin: Settings, fake: FakeStripeServer,
 ) -> None:
     ws = name()
-    connect_workspace(admin, ws, fake.base_url, products=["prod_gold", "prod_basic"],
+    connect_workspace(admin, ws, products=["prod_gold", "prod_basic"],
                       watch_products=["prod_gold", "prod_basic"])
     response = await http.put(f"/api/workspaces/{ws}/stripe/options",
                               json={"products": ["prod_basic"]})
@@ -177,7 +179,7 @@ async def test_removing_a_synced_product_removes_it_from_watch(
 async def test_auth_and_scoping(admin: Settings, settings: Settings, client: Client,
                                 http: httpx.AsyncClient, fake: FakeStripeServer) -> None:
     ws = name()
-    connect_workspace(admin, ws, fake.base_url)
+    connect_workspace(admin, ws)
     transport = httpx.ASGITransport(app=create_app(admin, client))
     async with httpx.AsyncClient(transport=transport, base_url="http://app.test") as anon:
         assert (await anon.get(f"/api/workspaces/{ws}/stripe")).status_code == 401

@@ -49,7 +49,7 @@ def rows(settings: Settings) -> int:
 
 async def test_the_dry_run_counts_without_writing(client: Client, settings: Settings,
                                                   fake: FakeStripeServer) -> None:
-    workspace = connect_workspace(settings, f"dry-{uuid.uuid4().hex[:6]}", fake.base_url)
+    workspace = connect_workspace(settings, f"dry-{uuid.uuid4().hex[:6]}")
     import_emails(settings, workspace, ["ann@x.io", "dan@x.io", "cat@x.io"])
     assert workspace.id is not None
     report = await client.execute_workflow(
@@ -65,7 +65,7 @@ async def test_the_dry_run_counts_without_writing(client: Client, settings: Sett
 
 async def test_an_option_change_is_applied_from_the_mirror(client: Client, settings: Settings,
                                                            fake: FakeStripeServer) -> None:
-    workspace = connect_workspace(settings, f"re-{uuid.uuid4().hex[:6]}", fake.base_url)
+    workspace = connect_workspace(settings, f"re-{uuid.uuid4().hex[:6]}")
     import_emails(settings, workspace, ["ann@x.io", "dan@x.io"])
     await sync(client, settings, workspace)
     assert state(settings, workspace)["dan@x.io"][:3] == (None, None, [])

@@ -25,9 +25,9 @@ def fake() -> Iterator[FakeStripeServer]:
 def test_workspaces_on_one_key_name_one_account_and_another_key_its_own(
     settings: Settings, fake: FakeStripeServer
 ) -> None:
-    first = connect_workspace(settings, "shop-eu", fake.base_url)
-    second = connect_workspace(settings, "shop-us", fake.base_url)
-    other = connect_workspace(settings, "elsewhere", fake.base_url, key=OTHER_KEY)
+    first = connect_workspace(settings, "shop-eu")
+    second = connect_workspace(settings, "shop-us")
+    other = connect_workspace(settings, "elsewhere", key=OTHER_KEY)
     assert first.stripe_account_id == second.stripe_account_id == "acct_platform0000000003"
     assert other.stripe_account_id == "acct_Other"
     assert fake.state.log.counts()["GET /v1/account"] == 3  # once per connect

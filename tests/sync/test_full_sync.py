@@ -97,8 +97,8 @@ async def test_full_sync_writes_hand_computed_values(
     fake: FakeStripeServer, settings: Settings, client: Client, workers: None
 ) -> None:
     ids = build_account(fake.state)
-    workspace = connect_workspace(settings, "acme", fake.base_url, metadata_keys=["plan", "email"])
-    other = connect_workspace(settings, "other", fake.base_url)
+    workspace = connect_workspace(settings, "acme", metadata_keys=["plan", "email"])
+    other = connect_workspace(settings, "other")
     import_emails(settings, workspace, SUBSCRIBERS)
     import_emails(settings, other, ["alice@example.com"])
     add_user_tag(settings, workspace, "alice@example.com", "vip")
@@ -171,7 +171,7 @@ async def test_amounts_without_a_rate_are_left_out_and_counted_in_the_report(
     kim = customer(s, "kim@example.com")
     subscription(s, kim, "active", monthly(s, 3000, currency="gbp"))
     charge(s, kim, 3000, currency="gbp")
-    workspace = connect_workspace(settings, "fx", fake.base_url)
+    workspace = connect_workspace(settings, "fx")
     import_emails(settings, workspace, ["ivy@example.com", "kim@example.com"])
 
     report = await sync(client, settings, workspace)

@@ -40,7 +40,7 @@ async def test_generated_account_matches_the_rules(
     client: Client, workers: None, faults: dict[str, Any],
 ) -> None:
     emails = account_emails[1]
-    workspace = connect_workspace(settings, "gen", fake.base_url)
+    workspace = connect_workspace(settings, "gen")
     import_emails(settings, workspace, emails)
     fake.state.faults.set(None, **faults)
 
@@ -74,7 +74,7 @@ async def test_partitioned_streams_read_every_object_once(
     client: Client, workers: None,
 ) -> None:
     emails = account_emails[1]
-    workspace = connect_workspace(settings, "parts", fake.base_url)
+    workspace = connect_workspace(settings, "parts")
     import_emails(settings, workspace, emails)
 
     # Split every stream still going after 2 pages into 3 created-time ranges.

@@ -56,7 +56,7 @@ async def test_every_item_of_a_twelve_item_subscription_counts_in_sync_and_webho
     sub = s.put("subscription", {"customer": ann, "status": "active",
                                  "items": {"data": dollars_a_month(s, *range(1, 13))}})["id"]
     charge(s, ann, 7800)
-    workspace = connect_workspace(settings, f"items-{uuid.uuid4().hex[:8]}", fake.base_url,
+    workspace = connect_workspace(settings, f"items-{uuid.uuid4().hex[:8]}",
                                   webhook_secrets=[SECRET])
     import_emails(settings, workspace, ["ann@example.com"])
     await sync(client, settings, workspace)
@@ -113,7 +113,7 @@ async def test_a_selected_product_on_an_invoices_eleventh_line_makes_its_payer_e
             "customer": payer, "status": "paid" if email == "ann@example.com" else "open",
             "amount_paid": 3500 if email == "ann@example.com" else 0, "amount_due": 3500,
             "lines": invoice_lines(s, selected_line=11, lines=11)})["id"]
-    workspace = connect_workspace(settings, f"lines-{uuid.uuid4().hex[:8]}", fake.base_url,
+    workspace = connect_workspace(settings, f"lines-{uuid.uuid4().hex[:8]}",
                                   webhook_secrets=[SECRET], products=["prod_plan"])
     import_emails(settings, workspace, ["ann@example.com", "cat@example.com"])
     await sync(client, settings, workspace)
@@ -139,9 +139,8 @@ SUBSCRIBERS = 150
 ITEMS_EACH = 25  # 10 embedded, 15 on one more page each
 
 
-@pytest.fixture
-def many_items() -> Iterator[tuple[FakeStripeServer, list[str]]]:
-    s = FakeStripe(api_keys=[KEY])
+def many_items(s: FakeStripe) -> list[str]:
+    """Subscribers' emails, each paying a subscription of many items, on a slow `s`."""
     prices = [monthly(s, 100 + n) for n in range(ITEMS_EACH)]
     emails = [f"p{n}@example.com" for n in range(SUBSCRIBERS)]
     for email in emails:
@@ -150,15 +149,14 @@ def many_items() -> Iterator[tuple[FakeStripeServer, list[str]]]:
                                "items": {"data": [{"price": p} for p in prices]}})
         charge(s, payer, 1000)
     s.faults.set(latency_ms=40)
-    with FakeStripeServer(s) as server:
-        yield server, emails
+    return emails
 
 
 async def test_a_kill_while_paging_nested_lists_resumes_with_nothing_missed_or_doubled(
-    many_items: tuple[FakeStripeServer, list[str]], settings: Settings, client: Client
+    fake: FakeStripeServer, settings: Settings, client: Client
 ) -> None:
-    server, emails = many_items
-    workspace = connect_workspace(settings, f"killed-{uuid.uuid4().hex[:8]}", server.base_url)
+    server, emails = fake, many_items(fake.state)
+    workspace = connect_workspace(settings, f"killed-{uuid.uuid4().hex[:8]}")
     import_emails(settings, workspace, emails)
     temporal = client.service_client.config.target_host
     first = worker_process(settings, temporal)

@@ -13,7 +13,13 @@ from collections.abc import Iterator
 import pytest
 from temporalio.client import Client
 
-from fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
+from fake_stripe import (
+    Account,
+    FakeStripe,
+    FakeStripeServer,
+    generate_account,
+    subscriber_emails,
+)
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from revsync.sync.client import start_sync
@@ -37,20 +43,24 @@ def nested_list(path: str) -> str | None:
 
 
 @pytest.fixture
-def fake() -> Iterator[tuple[FakeStripeServer, list[str]]]:
-    account = generate_account(300, seed=5)
+def account() -> Account:
+    return generate_account(300, seed=5)
+
+
+@pytest.fixture
+def fake(account: Account) -> Iterator[FakeStripeServer]:
     state = FakeStripe(api_keys=[KEY])
     state.load(account)
     state.faults.set(latency_ms=40)
     with FakeStripeServer(state) as server:
-        yield server, subscriber_emails(account, seed=5)
+        yield server
 
 
 async def test_sigkill_mid_sync_resumes_to_the_same_state(
-    fake: tuple[FakeStripeServer, list[str]], settings: Settings, client: Client
+    fake: FakeStripeServer, account: Account, settings: Settings, client: Client
 ) -> None:
-    server, emails = fake
-    workspace = connect_workspace(settings, "killed", server.base_url)
+    server, emails = fake, subscriber_emails(account, seed=5)
+    workspace = connect_workspace(settings, "killed")
     import_emails(settings, workspace, emails)
     temporal = client.service_client.config.target_host
     first = worker_process(settings, temporal)

@@ -225,7 +225,7 @@ async def kill_during(phase: Phase, client: Client, settings: Settings,
         "stripe_events_task_queue": f"kill-events-{suffix}"})
     temporal = client.service_client.config.target_host
     own_client = await connect(mine, target_host=temporal)
-    workspace = connect_workspace(mine, f"kill-{suffix}", fake.base_url)
+    workspace = connect_workspace(mine, f"kill-{suffix}")
     import_emails(mine, workspace, EMAILS)
     first = held_worker(mine, temporal, phase.activity)
     second: subprocess.Popen[bytes] | None = None

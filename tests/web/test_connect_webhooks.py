@@ -27,6 +27,7 @@ from revsync.events.types import EventResult
 from revsync.settings import Settings
 from revsync.setup import oauth
 from revsync.setup.connection import register_connect_endpoint
+from revsync.setup.disconnect import disconnect
 from revsync.store import db, workspaces
 from revsync.store.models import Workspace
 from revsync.web.app import create_app
@@ -53,7 +54,7 @@ def fake() -> Iterator[FakeStripeServer]:
 def connect_settings(settings: Settings, fake: FakeStripeServer) -> Settings:
     return settings.model_copy(update={
         "stripe_connect_client_id": "ca_fake", "stripe_platform_key": SecretStr(KEY),
-        "stripe_connect_base": fake.base_url, "stripe_api_base": fake.base_url,
+        "stripe_connect_base": fake.base_url, "public_url": "http://revsync.test",
         "stripe_connect_webhook_secret": SecretStr(f"{OTHER_SECRET}, {SECRET}")})
 
 
@@ -65,6 +66,8 @@ async def client(temporal_env: WorkflowEnvironment, connect_settings: Settings) 
 
 def connect_by_oauth(settings: Settings, fake: FakeStripeServer, account: str) -> Workspace:
     name = f"{account[5:].lower()}-{uuid.uuid4().hex[:6]}"
+    with db.session(settings.resolved_database_url) as session:
+        workspaces.get_or_create(session, name)
     oauth.complete(settings, name, fake.state.oauth.issue_code(account))
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, name)
@@ -179,3 +182,16 @@ async def test_unconfigured_connect_webhooks_answer_404(
     async with httpx.AsyncClient(transport=transport, base_url="http://revsync.test") as http:
         response = await post(http, event("acct_A"))
     assert response.status_code == 404
+
+
+async def test_a_disconnected_workspace_gets_no_more_events_of_its_account(
+    connect_settings: Settings, client: Client, fake: FakeStripeServer,
+    http: httpx.AsyncClient,
+) -> None:
+    a = connect_by_oauth(connect_settings, fake, "acct_A")
+    done = await disconnect(connect_settings, client, a.name)
+    assert done.deauthorized and not fake.state.connect.is_connected("acct_A")
+    response = await post(http, event("acct_A"))
+    assert response.json()["ignored"] == "no workspace is connected to that account"
+    with db.session(connect_settings.resolved_database_url) as session:
+        assert workspaces.by_name(session, a.name).stripe_account is None

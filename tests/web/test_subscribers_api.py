@@ -70,7 +70,7 @@ async def http(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncC
 
 async def synced(client: Client, settings: Settings, fake: FakeStripeServer) -> Workspace:
     """A workspace after its first full sync, with only ben imported before it."""
-    workspace = connect_workspace(settings, f"shop-{uuid.uuid4().hex[:8]}", fake.base_url,
+    workspace = connect_workspace(settings, f"shop-{uuid.uuid4().hex[:8]}",
                                   webhook_secrets=[SECRET])
     import_emails(settings, workspace, ["ben@example.com"])
     await sync(client, settings, workspace)

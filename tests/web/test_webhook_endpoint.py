@@ -86,7 +86,7 @@ def shop(settings: Settings, fake: FakeStripeServer) -> Shop:
 
 
 def make_shop(settings: Settings, fake: FakeStripeServer, name: str, secrets: list[str]) -> Shop:
-    workspace = connect_workspace(settings, name, fake.base_url, webhook_secrets=secrets)
+    workspace = connect_workspace(settings, name, webhook_secrets=secrets)
     import_emails(settings, workspace, EMAILS)
     log = EventLog(fake.state)
     mark = log.mark()
