@@ -6,7 +6,7 @@ or the platform's, to any address they reach. The workspace column goes.
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-06 00:00:00.000000
+Create Date: 2026-12-05 01:15:00.000000
 """
 
 from collections.abc import Sequence
