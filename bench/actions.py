@@ -34,10 +34,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -47,33 +45,30 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database, start_fake, worker_command
+from bench.common import database, start_fake
 from bench.full_sync import KEY
 from bench.webhooks import (
     BenchError,
     RowWatcher,
-    drop_database,
+    Stack,
     emit_events,
     expanded,
     full_sync,
-    log_tail,
     outbox_count,
     pick_targets,
     seed_workspace,
     send_events,
-    stop,
     wait_applied,
     wait_emails,
     wait_healthy,
@@ -82,7 +77,6 @@ from revsync.automations import rule_store
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.temporal.client import connect
-from revsync.temporal.dev_server import temporal_binary
 
 SYNC, EVENT, RULE = "StripeFullSync", "StripeEventWorkflow", "AutomationRule"
 TEAM = "team@bench.example"
@@ -274,34 +268,20 @@ async def measure(args: argparse.Namespace) -> Result:
                         http_host="127.0.0.1", http_port=0)
     db.migrate(settings.resolved_database_url)
     secret = f"whsec_{secrets.token_hex(16)}"
-    logs: list[IO[bytes]] = []
     fake, fake_url = start_fake(args.customers, args.seed, 0, KEY)
     processes: dict[str, subprocess.Popen[Any]] = {"fake Stripe": fake}
-    env: WorkflowEnvironment | None = None
+    stack = Stack(tmp, settings, args.database, processes)
     watcher: RowWatcher | None = None
     failed = True
     try:
         if not fake_url:
             raise BenchError("fake Stripe did not start")
         workspace_id = seed_workspace(settings, args, fake_url, secret)
-        metrics = f"http://127.0.0.1:{free_port()}/metrics"
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_binary(), ui=False, dev_server_log_level="error",
-            dev_server_extra_args=["--metrics-port", metrics.split(":")[2].split("/")[0]])
-        target = env.client.service_client.config.target_host
-        penv = {**settings.environment(os.environ), "TEMPORAL_ADDRESS": target}
-        logs = [(tmp / "worker.log").open("wb"), (tmp / "web.log").open("wb")]
-        processes["worker"] = subprocess.Popen(worker_command(), cwd=ROOT, env=penv,
-                                               stdout=subprocess.DEVNULL, stderr=logs[0])
-        web = subprocess.Popen([sys.executable, str(ROOT / "bench" / "webhooks.py"), "--serve"],
-                               cwd=ROOT, env=penv, stdout=subprocess.PIPE, stderr=logs[1],
-                               text=True)
-        processes["web app"] = web
-        assert web.stdout is not None
-        web_url = web.stdout.readline().strip()
-        if not web_url:
-            raise BenchError(f"the web app did not start:\n{log_tail(tmp / 'web.log')}")
-        client = await connect(settings, target_host=target)
+        metrics_port = free_port()
+        metrics = f"http://127.0.0.1:{metrics_port}/metrics"
+        await stack.start(["--metrics-port", str(metrics_port)])
+        web, web_url = processes["web app"], stack.web_url
+        client = await connect(settings, target_host=stack.target)
 
         before = server_actions(metrics)
         report = await full_sync(client, settings, workspace_id)
@@ -343,24 +323,7 @@ async def measure(args: argparse.Namespace) -> Result:
     finally:
         if watcher is not None:
             watcher.stop()
-        for name in ("web app", "worker"):
-            if name in processes:
-                stop(processes[name])
-        if env is not None:
-            await env.shutdown()
-        stop(fake, timeout=10)
-        for log in logs:
-            log.close()
-        if args.database == "postgresql":
-            db.dispose_all()
-            drop_database(url)
-        if failed:
-            for name in ("worker", "web"):
-                tail = log_tail(tmp / f"{name}.log")
-                if tail:
-                    print(f"{name} log ({tmp / f'{name}.log'}):\n{tail}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        await stack.close(failed)
 
 
 # ---- report -------------------------------------------------------------------------------------
