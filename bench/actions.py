@@ -10,8 +10,9 @@ email to the subscriber and a team alert. Both write to the outbox (no SMTP serv
 Once everything is idle, every workflow's history is read through the client and its
 actions counted the way Temporal Cloud bills them (docs: "Temporal Cloud Actions"):
 
-* a start 1 (a continue-as-new run is a start; signal-with-start is one action in all:
-  its signal, event 2 of the new run's history, is not counted again);
+* a start 1 (a continue-as-new run is a start; signal-with-start is one action in all,
+  as the server's own counter has it: its signal, event 2 of the new run's history on the
+  dev server, is not counted again);
 * each activity attempt 1 (the attempt number of the attempt the history recorded);
 * each workflow task completion that records local activity markers 1, however many;
 * a timer 1, a signal 1, a search-attribute upsert 1, an update 1, a child start 2.
@@ -129,8 +130,8 @@ def count_history(events: Iterable[HistoryEvent]) -> Tally:
             keyed = bool(event.workflow_execution_started_event_attributes
                          .priority.fairness_key)
         elif kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED and event.event_id != 2:
-            # Event 2 is the signal of a signal-with-start (a plain start's event 2 is its
-            # first workflow task): billed with the start.
+            # On the dev server, event 2 is the signal of a signal-with-start (a plain
+            # start's event 2 is its first workflow task): billed with the start.
             kinds["signal"] += 1
         elif kind == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attempts[event.event_id] = 1
