@@ -8,18 +8,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from revsync.activities.liveness import kept_alive
-from revsync.automations import dispatch, rule_steps
-from revsync.automations.client import send
-from revsync.automations.types import (
-    Command,
-    DispatchInput,
-    DispatchResult,
-    RuleStepInput,
-    RuleStepResult,
-)
-from revsync.feed import sink
+from revsync.automations import rule_steps
+from revsync.automations.hand_over import hand_over
+from revsync.automations.types import DispatchInput, DispatchResult, RuleStepInput, RuleStepResult
 from revsync.settings import Settings
-from revsync.store import db, workspaces
+from revsync.store import db
 
 
 class AutomationActivities:
@@ -33,28 +26,8 @@ class AutomationActivities:
     @activity.defn(name="revsync.dispatch_transitions")
     @kept_alive
     async def dispatch_transitions(self, request: DispatchInput) -> DispatchResult:
-        """Signal the automations a source's transitions ask for, then mark them handed over;
-        nudge the change sink, which delivers the source's feed entries, fired or silent."""
-        commands, ids = await asyncio.to_thread(self._plan, request)
-        name = await asyncio.to_thread(self._name, request.workspace_id) if commands else ""
-        client = activity.client()
-        for command in commands:
-            await send(client, self.settings.task_queue, request.workspace_id, name, command)
-        await asyncio.to_thread(self._mark, request, commands, ids)
-        await sink.nudge(client, self.settings, request.workspace_id)
-        return DispatchResult(transitions=len(ids), signals=len(commands))
-
-    def _plan(self, request: DispatchInput) -> tuple[list[Command], list[int]]:
-        with db.session(self.url) as session:
-            return dispatch.plan(session, request.workspace_id, request.source_id)
-
-    def _name(self, workspace_id: int) -> str:
-        with db.session(self.url) as session:
-            return workspaces.by_id(session, workspace_id).name
-
-    def _mark(self, request: DispatchInput, commands: list[Command], ids: list[int]) -> None:
-        with db.session(self.url) as session:
-            dispatch.mark_dispatched(session, request.workspace_id, commands, ids)
+        """Hand a source's transitions to the automations and nudge the change sink."""
+        return await hand_over(activity.client(), self.settings, request, asyncio.to_thread)
 
     @activity.defn(name="revsync.run_rule_step")
     @kept_alive

@@ -7,6 +7,11 @@ would wait for the whole start-to-close timeout. `kept_alive` heartbeats from a 
 activity runs, repeating the latest progress the activity reported with `progress`, so
 the Temporal UI keeps showing where it is.
 
+Each heartbeat that reaches the server is a billed Temporal action, and the SDK sends an
+activity's first one at once. The helper therefore starts beating only at half the
+heartbeat timeout: an activity done sooner (an event waiting its turn for the database,
+a rule step) sends none, and the server still hears from a longer one well in time.
+
 The helper proves the worker process is alive, not that the activity is making progress:
 an activity stuck on a lock is ended by its start-to-close timeout, not by heartbeats. A
 heartbeat that fails (the worker's event loop busy or closing) is logged and the helper
@@ -58,9 +63,10 @@ def kept_alive(fn: F) -> F:
             _latest.set(holder)
 
             async def beat() -> None:
+                await asyncio.sleep(_first_beat())
                 while True:
-                    await asyncio.sleep(EVERY)
                     _heartbeat(holder[0])
+                    await asyncio.sleep(EVERY)
 
             helper = asyncio.create_task(beat())
             try:
@@ -79,8 +85,10 @@ def kept_alive(fn: F) -> F:
         stop = threading.Event()
 
         def beat() -> None:
-            while not stop.wait(EVERY):
+            wait = _first_beat()
+            while not stop.wait(wait):
                 _heartbeat(holder[0])
+                wait = EVERY
 
         helper = threading.Thread(target=contextvars.copy_context().run, args=(beat,),
                                   name=f"heartbeat {activity.info().activity_type}",
@@ -94,6 +102,13 @@ def kept_alive(fn: F) -> F:
                 helper.join()
 
     return run_sync  # type: ignore[return-value]
+
+
+def _first_beat() -> float:
+    """Seconds before the helper's first heartbeat: half the activity's heartbeat timeout
+    (EVERY without one)."""
+    timeout = activity.info().heartbeat_timeout
+    return max(EVERY, timeout.total_seconds() / 2) if timeout else EVERY
 
 
 def _heartbeat(details: tuple[Any, ...]) -> None:

@@ -558,6 +558,61 @@ def log_tail(path: Path, lines: int = 15) -> str:
     return "\n".join(f"    {line}" for line in text)
 
 
+@dataclass
+class Stack:
+    """The processes beside this driver: the dev server, `worker.py` and the web app (the
+    fake Stripe server, started first, is in `processes` already); `close` stops them
+    and removes what the run made, keeping the logs of a failed run."""
+
+    tmp: Path
+    settings: Settings
+    database: str  # sqlite | postgresql
+    processes: dict[str, subprocess.Popen[Any]]
+    env: WorkflowEnvironment | None = None
+    logs: list[IO[bytes]] = field(default_factory=list)
+    target: str = ""  # the dev server's address
+    web_url: str = ""
+
+    async def start(self, dev_server_args: Sequence[str] = ()) -> None:
+        self.env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_binary(), ui=False, dev_server_log_level="error",
+            dev_server_extra_args=list(dev_server_args))
+        self.target = self.env.client.service_client.config.target_host
+        penv = {**self.settings.environment(os.environ), "TEMPORAL_ADDRESS": self.target}
+        self.logs = [(self.tmp / "worker.log").open("wb"), (self.tmp / "web.log").open("wb")]
+        self.processes["worker"] = subprocess.Popen(
+            worker_command(), cwd=ROOT, env=penv,
+            stdout=subprocess.DEVNULL, stderr=self.logs[0])
+        web = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve"],
+                               cwd=ROOT, env=penv, stdout=subprocess.PIPE, stderr=self.logs[1],
+                               text=True)
+        self.processes["web app"] = web
+        assert web.stdout is not None
+        self.web_url = web.stdout.readline().strip()
+        if not self.web_url:
+            raise BenchError(f"the web app did not start:\n{log_tail(self.tmp / 'web.log')}")
+
+    async def close(self, failed: bool) -> None:
+        for name in ("web app", "worker"):
+            if name in self.processes:
+                stop(self.processes[name])
+        if self.env is not None:
+            await self.env.shutdown()
+        stop(self.processes["fake Stripe"], timeout=10)
+        for log in self.logs:
+            log.close()
+        if self.database == "postgresql":
+            db.dispose_all()
+            drop_database(self.settings.resolved_database_url)
+        if failed:
+            for name in ("worker", "web"):
+                tail = log_tail(self.tmp / f"{name}.log")
+                if tail:
+                    print(f"{name} log ({self.tmp / f'{name}.log'}):\n{tail}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 def rounds(args: argparse.Namespace) -> list[tuple[int, int]]:
     events: list[int] = args.events
     if len(events) == 1:
@@ -578,33 +633,19 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
     db.migrate(settings.resolved_database_url)
     info: dict[str, Any] = {"tmp": tmp}
     secret = f"whsec_{secrets.token_hex(16)}"
-    logs: list[IO[bytes]] = []
     fake, fake_url = start_fake(args.customers, args.seed, args.latency_ms, KEY)
+    if fake_url:  # every process's Stripe
+        settings = settings.model_copy(update={"stripe_api_base": fake_url})
     processes: dict[str, subprocess.Popen[Any]] = {"fake Stripe": fake}
-    env: WorkflowEnvironment | None = None
+    stack = Stack(tmp, settings, args.database, processes)
     watcher: RowWatcher | None = None
     try:
         if not fake_url:
             raise BenchError("fake Stripe did not start")
-        settings = settings.model_copy(update={"stripe_api_base": fake_url})  # every process's
         workspace_id = seed_workspace(settings, args, secret)
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_binary(), ui=False, dev_server_log_level="error")
-        target = env.client.service_client.config.target_host
-        penv = {**settings.environment(os.environ), "TEMPORAL_ADDRESS": target}
-        logs = [(tmp / "worker.log").open("wb"), (tmp / "web.log").open("wb")]
-        processes["worker"] = subprocess.Popen(
-            worker_command(), cwd=ROOT, env=penv,
-            stdout=subprocess.DEVNULL, stderr=logs[0])
-        web = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve"],
-                               cwd=ROOT, env=penv, stdout=subprocess.PIPE, stderr=logs[1],
-                               text=True)
-        processes["web app"] = web
-        assert web.stdout is not None
-        web_url = web.stdout.readline().strip()
-        if not web_url:
-            raise BenchError(f"the web app did not start:\n{log_tail(tmp / 'web.log')}")
-        client = await connect(settings, target_host=target)
+        await stack.start()
+        web, web_url = processes["web app"], stack.web_url
+        client = await connect(settings, target_host=stack.target)
         started = time.perf_counter()
         report = await full_sync(client, settings, workspace_id)
         info["sync"] = (report, time.perf_counter() - started)
@@ -662,24 +703,7 @@ async def main(args: argparse.Namespace) -> tuple[list[Round], dict[str, Any]]:
     finally:
         if watcher is not None:
             watcher.stop()
-        for name in ("web app", "worker"):
-            if name in processes:
-                stop(processes[name])
-        if env is not None:
-            await env.shutdown()
-        stop(fake, timeout=10)
-        for log in logs:
-            log.close()
-        if args.database == "postgresql":
-            db.dispose_all()
-            drop_database(url)
-        if info.get("failed"):
-            for name in ("worker", "web"):
-                tail = log_tail(tmp / f"{name}.log")
-                if tail:
-                    print(f"{name} log ({tmp / f'{name}.log'}):\n{tail}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        await stack.close(failed=bool(info.get("failed")))
 
 
 # ---- report ------------------------------------------------------------------------------

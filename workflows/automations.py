@@ -1,9 +1,12 @@
 """The automation rule workflow, one per (workspace, rule, subscriber).
 
 It is started or signalled with signal-with-start by the dispatch activity, so a
-second transition for the same subscriber lands in the running workflow instead of
-starting another. It remembers the transition ids it has seen (a re-dispatched
-transition changes nothing), and every email carries an idempotency key.
+second transition for the same subscriber while it runs lands in the running workflow
+instead of starting another. A run ends as soon as it has nothing left to do (no timer
+keeps it waiting: a one-step rule costs its start and its step), and a later
+transition starts the next run under the same id. A run ignores transition ids it has
+seen; across runs, a re-dispatched transition finds its email's idempotency key used
+or its webhook delivered, and sends nothing again.
 """
 
 from __future__ import annotations
@@ -69,13 +72,9 @@ class AutomationRuleWorkflow:
     @workflow.run
     async def run(self, request: RuleInput) -> AutomationResult:
         result = AutomationResult()
-        while True:
-            try:
-                await workflow.wait_condition(
-                    lambda: bool(self.signals.queue),
-                    timeout=timedelta(seconds=request.idle_seconds))
-            except TimeoutError:
-                return result
+        if not request.idle_seconds:
+            await workflow.wait_condition(lambda: bool(self.signals.queue))  # its start
+        while await self._next_start(request):
             start = self.signals.queue.popleft()
             self.signals.stopped = ""  # a stop before this start does not apply to it
             step, armed = 0, False
@@ -98,6 +97,19 @@ class AutomationRuleWorkflow:
                     armed = True
                 else:
                     step += 1
+        return result
+
+    async def _next_start(self, request: RuleInput) -> bool:
+        """Whether a start is waiting; with an idle time, whether one arrives within it
+        (a timer at every call, so the histories of runs with an idle time replay)."""
+        if not request.idle_seconds:
+            return bool(self.signals.queue)
+        try:
+            await workflow.wait_condition(lambda: bool(self.signals.queue),
+                                          timeout=timedelta(seconds=request.idle_seconds))
+        except TimeoutError:
+            return False
+        return True
 
     async def _step(self, request: RuleInput, transition_id: int, step: int, armed: bool
                     ) -> RuleStepResult:

@@ -309,7 +309,7 @@ def demo(
 
 @app.command()
 def worker() -> None:
-    """Run the workers (workflows and database work, Stripe reads, webhook refetches)."""
+    """Run the workers (workflows and database work, Stripe reads, webhook events)."""
     from revsync.temporal.workers import main as run_workers
 
     run_workers()

@@ -3,7 +3,7 @@
     client = await Client.connect(address, plugins=[RevenueSyncPlugin()])
     Worker(client, task_queue=settings.task_queue)                 # workflows, database
     Worker(client, task_queue=settings.stripe_task_queue)          # full-sync Stripe calls
-    Worker(client, task_queue=settings.stripe_events_task_queue)   # webhook refetches
+    Worker(client, task_queue=settings.stripe_events_task_queue)   # webhook events
 
 The plugin decides what each worker runs from its task queue; a worker on any other
 queue (the platform's own, running its change sink) is left as it was built. Every Stripe-calling
@@ -12,8 +12,10 @@ the workspace's Stripe account (see `revsync.budget`). When a Stripe worker star
 the plugin writes each queue's per-account rate into the server's task queue config,
 so every account has its own budget, held across the whole fleet. A server that
 cannot take that config falls back to one rate for the fleet, set on every worker;
-`revsync worker` finds out before it builds its workers. Webhook refetches have their
-own queue so a long sync never delays them.
+`revsync worker` finds out before it builds its workers. Webhook events have their
+own queue so a long sync never delays them; an event is one activity there (refetch,
+apply, hand-over), so the events worker reaches the database and signals rule
+workflows as well as calling Stripe.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from revsync.activities.catch_up import CatchUpActivities
 from revsync.activities.change_sink import SinkActivities
 from revsync.activities.full_sync import SyncStoreActivities, SyncStripeActivities
 from revsync.activities.setup import SetupActivities
-from revsync.activities.stripe_event import EventStoreActivities, EventStripeActivities
+from revsync.activities.stripe_event import EventActivities
 from revsync.budget.task_queues import BudgetScope, BudgetUnavailable, apply_budget
 from revsync.settings import Settings, get_settings
 from revsync.temporal.converter import data_converter
@@ -68,7 +70,7 @@ class RevenueSyncPlugin(SimplePlugin):
         ]
         automations = AutomationActivities(self.settings)
         self.stripe_event_activities: list[Callable[..., Any]] = [
-            EventStripeActivities(self.settings).refetch_event_objects,
+            EventActivities(self.settings).process_event,
             CatchUpActivities(self.settings).list_event_page,
         ]
         self.store_activities: list[Callable[..., Any]] = [
@@ -76,7 +78,6 @@ class RevenueSyncPlugin(SimplePlugin):
             store.sweep_mirror,
             store.derive_subscribers,
             store.finish_run,
-            EventStoreActivities(self.settings).apply_event,
             automations.dispatch_transitions,
             automations.run_rule_step,
             SinkActivities(self.settings).next_changes,

@@ -14,7 +14,7 @@ from revsync.settings import Settings, get_settings
 
 
 def task_queues(settings: Settings) -> tuple[str, str, str]:
-    """Workflows and database activities; full-sync Stripe calls; webhook refetches."""
+    """Workflows and database activities; full-sync Stripe calls; webhook events."""
     return settings.task_queue, settings.stripe_task_queue, settings.stripe_events_task_queue
 
 

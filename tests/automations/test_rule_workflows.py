@@ -7,11 +7,14 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from revsync.automations import defaults, rule_store
 from revsync.automations.client import send, unsubscribe
@@ -27,6 +30,8 @@ from revsync.automations.types import (
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import StripeSubscription, Subscriber, SubscriberTag
+from revsync.temporal.converter import data_converter
+from revsync.workflows.automations import AutomationRuleWorkflow
 from tests.automations.conftest import Inbox
 from tests.automations.test_sequences import WIN_BACK_SUBJECTS, outbox, seed
 
@@ -42,7 +47,9 @@ SEQUENCE: dict[str, Any] = {
                          {"template": "win_back_3", "after_days": 7}]},
 }
 
-
+ALERT = {"name": "failed payment", "trigger": {"kind": "tag_added", "tag": "past-due"},
+         "action": {"kind": "notify_team", "template": "team_alert",
+                    "recipients": ["billing@shop.example"]}}
 
 
 def add_rule(settings: Settings, workspace_id: int, doc: dict[str, Any]) -> int:
@@ -124,7 +131,6 @@ async def test_the_stop_trigger_on_day_two_stops_the_sequence(
     await time_env.sleep(timedelta(days=2))
     await fire(worker_client, mail_settings, ws, rule, STOP, ann, transition + 1,
                "stop trigger")
-    await time_env.sleep(timedelta(hours=2))  # then it waits an hour for another start
     assert await handle.result() == AutomationResult(emails=1, stopped="stop trigger")
     assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:1]
 
@@ -161,15 +167,36 @@ async def test_one_email_per_transition_however_often_it_is_handed_over(
     smtp: tuple[Inbox, int],
 ) -> None:
     ws, ann, transition = seed(mail_settings, ["past-due"], [], mrr=("150.00", "0.00"))
-    rule = add_rule(mail_settings, ws, {
-        "name": "failed payment", "trigger": {"kind": "tag_added", "tag": "past-due"},
-        "action": {"kind": "notify_team", "template": "team_alert",
-                   "recipients": ["billing@shop.example"]}})
+    rule = add_rule(mail_settings, ws, ALERT)
     for _ in range(3):
         handle = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
-    await time_env.sleep(timedelta(hours=2))  # past the hour it waits for another start
     assert await handle.result() == AutomationResult(emails=1)
     assert [to for to, _ in smtp[0].messages] == [["billing@shop.example"]]
+
+
+async def test_a_one_step_rule_ends_after_its_step_and_a_later_transition_runs_again(
+    time_env: WorkflowEnvironment, worker_client: Client, mail_settings: Settings,
+    smtp: tuple[Inbox, int],
+) -> None:
+    """A one-step rule's run is its start and its step: no timer keeps it waiting for
+    more. A later transition starts the next run; a transition handed over again after
+    its run ended finds its email sent and sends nothing."""
+    ws, ann, transition = seed(mail_settings, ["past-due"], [], mrr=("150.00", "0.00"))
+    rule = add_rule(mail_settings, ws, ALERT)
+    first = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    assert await first.result() == AutomationResult(emails=1)
+    history = (await first.fetch_history()).events
+    assert not [e for e in history if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+    assert [e.activity_task_scheduled_event_attributes.activity_type.name for e in history
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED] == [
+        "revsync.run_rule_step"]
+    again = await fire(worker_client, mail_settings, ws, rule, START, ann, transition)
+    assert await again.result() == AutomationResult(emails=0)
+    later = await fire(worker_client, mail_settings, ws, rule, START, ann, transition + 1)
+    assert await later.result() == AutomationResult(emails=1)
+    assert outbox(mail_settings) == [(f"rule-{rule}/{ann}/{t}/0", "sent")
+                                     for t in (transition, transition + 1)]
+    assert len(smtp[0].messages) == 2
 
 
 TRIAL_ENDS = {"name": "trial ends in 3 days", "trigger": {"kind": "trial_ends_in", "days": 3},
@@ -252,3 +279,13 @@ async def test_unsubscribing_stops_a_running_sequence_at_once(
     await time_env.sleep(timedelta(hours=2))
     assert await handle.result() == AutomationResult(emails=1, stopped="unsubscribed")
     assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:1]
+
+
+async def test_a_run_started_with_an_idle_wait_replays_and_ends_as_it_began() -> None:
+    """Runs that were started to wait an hour for another start (their input says so)
+    replay on this code: the wait is still a timer there, and they end after it."""
+    history = WorkflowHistory.from_json(
+        "automation/auto/rule-2/3",
+        (Path(__file__).parent / "histories" / "rule_run_waiting_an_hour.json").read_text())
+    await Replayer(workflows=[AutomationRuleWorkflow],
+                   data_converter=data_converter).replay_workflow(history)

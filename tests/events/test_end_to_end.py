@@ -8,19 +8,25 @@ Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal as D
 
 import httpx
+import orjson
 import pytest
 from sqlmodel import col, select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Replayer
 
 from fake_stripe import FakeStripe, FakeStripeServer, generate_account, subscriber_emails
+from revsync.automations.types import WIN_BACK
 from revsync.events import refetch
-from revsync.events.types import EventResult, Target, event_workflow_id
+from revsync.events.apply import apply_event
+from revsync.events.parsing import parse_event
+from revsync.events.types import ApplyInput, EventResult, Target, event_workflow_id
 from revsync.revenue import RevenuePolicy
 from revsync.settings import Settings
 from revsync.store import db, workspaces
@@ -31,6 +37,7 @@ from revsync.workflows.stripe_event import StripeEventWorkflow
 from tests.helpers.e2e import (
     KEY,
     connect_workspace,
+    default_rule_workflow_id,
     import_emails,
     last_run,
     state,
@@ -340,8 +347,9 @@ async def test_a_subscriber_taking_over_a_customer_clears_its_previous_holder(
 async def test_an_event_is_one_scheduled_activity_and_its_history_replays(
     client: Client, settings: Settings, fake: FakeStripeServer
 ) -> None:
-    """Refetching goes through the Stripe queue; applying and dispatching run as local
-    activities on the workflow's worker (markers in the history, no task-queue trip)."""
+    """Refetching, applying and handing over run in one activity on the events queue:
+    a start and one activity attempt are the event's only Temporal actions (no local
+    activities, timers or upserts in its history)."""
     s = fake.state
     sub = ann_pays_monthly(s, 3000)
     workspace = await synced(client, settings, fake)
@@ -355,8 +363,54 @@ async def test_an_event_is_one_scheduled_activity_and_its_history_replays(
     history = await handle.fetch_history()
     scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name
                  for e in history.events if e.HasField("activity_task_scheduled_event_attributes")]
-    markers = [e.marker_recorded_event_attributes.marker_name
-               for e in history.events if e.HasField("marker_recorded_event_attributes")]
-    assert scheduled == ["revsync.refetch_event_objects"]
-    assert markers.count("core_local_activity") == 2  # apply, then dispatch
+    assert scheduled == ["revsync.process_event"]
+    billed = {EventType.EVENT_TYPE_MARKER_RECORDED, EventType.EVENT_TYPE_TIMER_STARTED,
+              EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+              EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED}
+    assert not [e for e in history.events if e.event_type in billed]
+    assert undispatched(settings, workspace) == 0
     await Replayer(workflows=[StripeEventWorkflow]).replay_workflow(history)
+
+
+async def test_an_event_recorded_before_a_crash_still_hands_its_transitions_over(
+    client: Client, settings: Settings, fake: FakeStripeServer
+) -> None:
+    """An attempt that committed the event and died before the hand-over: the retry finds
+    the event recorded, derives nothing again, and hands the transitions over."""
+    s = fake.state
+    sub = ann_pays_monthly(s, 3000)
+    workspace = await synced(client, settings, fake)
+    assert workspace.id is not None
+    log = EventLog(s)
+    s.cancel_subscription(sub)
+    [event] = log.since(0)
+    parsed = parse_event(orjson.dumps(event))
+    url = settings.resolved_database_url
+    refetched = refetch.refetch(workspaces.gateway(settings, workspace), url, workspace.id,
+                                list(parsed.targets))
+    with db.locked_session(url) as session:  # the first attempt, up to its commit
+        first = apply_event(session, ApplyInput(workspace.id, parsed.id, parsed.type,
+                                                parsed.created, list(parsed.targets),
+                                                refetched.customer_ids), now=int(time.time()))
+    assert (first.outcome, first.transitions, undispatched(settings, workspace)) == (
+        "applied", 1, 1)
+    async with webhook_client(settings, client) as http:
+        [retried] = await deliver(http, client, workspace.name, [event])
+    assert (retried.outcome, retried.transitions) == ("already_applied", 0)
+    assert undispatched(settings, workspace) == 0
+    with db.session(url) as session:
+        ann = session.exec(select(SubscriberTransition.subscriber_id).where(
+            SubscriberTransition.workspace_id == workspace.id,
+            SubscriberTransition.source_id == parsed.id)).one()
+    win_back = client.get_workflow_handle(
+        default_rule_workflow_id(settings, workspace, WIN_BACK, ann))
+    await win_back.terminate("test over")  # the sequence was started; its days are not ours
+
+
+def undispatched(settings: Settings, workspace: Workspace) -> int:
+    """Transitions of the workspace not yet handed to the automations."""
+    with db.session(settings.resolved_database_url) as session:
+        return len(session.exec(select(SubscriberTransition.id).where(
+            SubscriberTransition.workspace_id == workspace.id,
+            col(SubscriberTransition.silent).is_(False),
+            col(SubscriberTransition.dispatched_at).is_(None))).all())

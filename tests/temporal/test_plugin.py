@@ -53,7 +53,7 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
                                    RefreshProductsWorkflow, ChangeSinkWorkflow]
     assert names(config) == {"revsync.start_run", "revsync.sweep_mirror",
                              "revsync.derive_subscribers", "revsync.finish_run",
-                             "revsync.apply_event", "revsync.dispatch_transitions",
+                             "revsync.dispatch_transitions",
                              "revsync.run_rule_step", "revsync.next_changes"}
     assert "max_task_queue_activities_per_second" not in config
     assert config["activity_executor"] is not None
@@ -62,7 +62,7 @@ def test_main_queue_gets_workflows_and_database_activities_without_a_rate() -> N
 def test_events_queue_gets_the_refetch_activities_and_its_own_budget() -> None:
     settings = Settings(stripe_event_requests_per_second=30, stripe_budget_scope="fleet")
     config = configure(settings, settings.stripe_events_task_queue)
-    assert names(config) == {"revsync.refetch_event_objects", "revsync.list_event_page"}
+    assert names(config) == {"revsync.process_event", "revsync.list_event_page"}
     # 30 requests/s, at most 2 refetches per event = 15 event activities/s.
     assert config["max_task_queue_activities_per_second"] == 15.0
     assert "workflows" not in config

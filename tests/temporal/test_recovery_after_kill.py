@@ -1,9 +1,7 @@
 """SIGKILL a worker while it runs each activity of each workflow: another worker picks the
 activity up within the recovery bound, measured on the Temporal server's own clock
 (the killed attempt's last heartbeat -> the retry's start, from the workflow's
-description and history; for a local activity, the start of the workflow task it ran
-in -> the start of the workflow task after that one timed out), never by sleeping in
-the test.
+description and history), never by sleeping in the test.
 
 Every phase runs at once, each with its own task queues and worker processes, so the
 whole test takes about one heartbeat timeout plus process start-up.
@@ -74,9 +72,6 @@ class Phase:
     # Starts what runs the activity; returns the id of the workflow that runs it.
     start: Callable[[Client, Settings, Workspace, FakeStripeServer], Awaitable[str]]
     waits_for_result: bool = True
-    # A local activity runs inside a workflow task: the kill is noticed when that task
-    # times out, and the retry is the workflow task that starts after it.
-    local: bool = False
 
 
 async def full_sync(client: Client, settings: Settings, workspace: Workspace,
@@ -129,8 +124,7 @@ PHASES = [
     Phase("revsync.finish_run", full_sync),
     Phase("revsync.dispatch_transitions", full_sync),
     Phase("revsync.run_rule_step", win_back_email, waits_for_result=False),
-    Phase("revsync.refetch_event_objects", stripe_event),
-    Phase("revsync.apply_event", stripe_event, local=True),
+    Phase("revsync.process_event", stripe_event),
     Phase("revsync.list_event_page", catch_up),
     Phase("revsync.dry_run", dry_run),
 ]
@@ -194,28 +188,6 @@ async def retry_started(handle: WorkflowHandle[Any, Any], activity: str) -> date
     return None
 
 
-async def held_workflow_task(handle: WorkflowHandle[Any, Any]) -> datetime | None:
-    """When the workflow task running the held local activity started."""
-    started = [event.event_time.ToDatetime() async for event in handle.fetch_history_events()
-               if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED]
-    return started[-1] if started else None
-
-
-async def workflow_task_retried(handle: WorkflowHandle[Any, Any]) -> datetime | None:
-    """When the first workflow task after a timed-out one started, once the history
-    records the local activity's marker (so the retry really ran it)."""
-    timed_out, retried, marked = False, None, False
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
-            timed_out = True
-        elif (event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED and timed_out
-              and retried is None):
-            retried = event.event_time.ToDatetime()
-        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED and retried is not None:
-            marked = True
-    return retried if marked else None
-
-
 async def kill_during(phase: Phase, client: Client, settings: Settings,
                       fake: FakeStripeServer) -> float:
     """Run the phase's workflow, kill the worker holding its activity; the recovery time."""
@@ -234,19 +206,13 @@ async def kill_during(phase: Phase, client: Client, settings: Settings,
         assert await asyncio.to_thread(first.stdout.readline) == "ready\n"
         workflow_id = await phase.start(own_client, mine, workspace, fake)
         handle = own_client.get_workflow_handle(workflow_id)
-        if phase.local:
-            holding = await asyncio.wait_for(asyncio.to_thread(first.stdout.readline), 120)
-            assert holding == f"holding {phase.activity}\n"
-            last_beat = await poll(f"{phase.activity} held", lambda: held_workflow_task(handle))
-        else:
-            last_beat = await poll(f"{phase.activity} held",
-                                   lambda: held_heartbeat(handle, phase.activity))
+        last_beat = await poll(f"{phase.activity} held",
+                               lambda: held_heartbeat(handle, phase.activity))
         first.send_signal(signal.SIGKILL)
         first.wait()
         second = worker(mine, temporal)
         resumed = await poll(f"{phase.activity} retried",
-                             lambda: workflow_task_retried(handle) if phase.local
-                             else retry_started(handle, phase.activity))
+                             lambda: retry_started(handle, phase.activity))
         if phase.waits_for_result:
             await asyncio.wait_for(handle.result(), timeout=120)
         return float((resumed - last_beat).total_seconds())
