@@ -72,9 +72,10 @@ class AutomationRuleWorkflow:
     @workflow.run
     async def run(self, request: RuleInput) -> AutomationResult:
         result = AutomationResult()
-        if not request.idle_seconds:
-            await workflow.wait_condition(lambda: bool(self.signals.queue))  # its start
-        while await self._next_start(request):
+        await workflow.wait_condition(lambda: bool(self.signals.queue))  # its start
+        # Ends when no start is left: a later transition starts a new run under the same
+        # id (a timer waiting for one would be a billed action per firing).
+        while self.signals.queue:
             start = self.signals.queue.popleft()
             self.signals.stopped = ""  # a stop before this start does not apply to it
             step, armed = 0, False
@@ -98,18 +99,6 @@ class AutomationRuleWorkflow:
                 else:
                     step += 1
         return result
-
-    async def _next_start(self, request: RuleInput) -> bool:
-        """Whether a start is waiting; with an idle time, whether one arrives within it
-        (a timer at every call, so the histories of runs with an idle time replay)."""
-        if not request.idle_seconds:
-            return bool(self.signals.queue)
-        try:
-            await workflow.wait_condition(lambda: bool(self.signals.queue),
-                                          timeout=timedelta(seconds=request.idle_seconds))
-        except TimeoutError:
-            return False
-        return True
 
     async def _step(self, request: RuleInput, transition_id: int, step: int, armed: bool
                     ) -> RuleStepResult:

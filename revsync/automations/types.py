@@ -53,10 +53,6 @@ class RuleInput:
     workspace_id: int
     rule_id: int
     subscriber_id: int
-    # After its work, how long the run waits (a timer, a billed action) for another
-    # start before ending; dispatch sends 0. Runs started with a wait keep it, so their
-    # histories replay.
-    idle_seconds: int = 0
 
 
 @dataclass

@@ -7,14 +7,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from decimal import Decimal as D
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
 
 from revsync.automations import defaults, rule_store
 from revsync.automations.client import send, unsubscribe
@@ -30,8 +28,6 @@ from revsync.automations.types import (
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import StripeSubscription, Subscriber, SubscriberTag
-from revsync.temporal.converter import data_converter
-from revsync.workflows.automations import AutomationRuleWorkflow
 from tests.automations.conftest import Inbox
 from tests.automations.test_sequences import WIN_BACK_SUBJECTS, outbox, seed
 
@@ -279,13 +275,3 @@ async def test_unsubscribing_stops_a_running_sequence_at_once(
     await time_env.sleep(timedelta(hours=2))
     assert await handle.result() == AutomationResult(emails=1, stopped="unsubscribed")
     assert smtp[0].subjects() == WIN_BACK_SUBJECTS[:1]
-
-
-async def test_a_run_started_with_an_idle_wait_replays_and_ends_as_it_began() -> None:
-    """Runs that were started to wait an hour for another start (their input says so)
-    replay on this code: the wait is still a timer there, and they end after it."""
-    history = WorkflowHistory.from_json(
-        "automation/auto/rule-2/3",
-        (Path(__file__).parent / "histories" / "rule_run_waiting_an_hour.json").read_text())
-    await Replayer(workflows=[AutomationRuleWorkflow],
-                   data_converter=data_converter).replay_workflow(history)
