@@ -10,7 +10,11 @@ the Temporal UI keeps showing where it is.
 Each heartbeat that reaches the server is a billed Temporal action, and the SDK sends an
 activity's first one at once. The helper therefore starts beating only at half the
 heartbeat timeout: an activity done sooner (an event waiting its turn for the database,
-a rule step) sends none, and the server still hears from a longer one well in time.
+a rule step, a full-sync fetch of a few pages) sends none, and the server still hears
+from a longer one well in time. `progress` only hands its details to the helper, for the
+same reason: no activity resumes from heartbeat details (a retried fetch or derivation
+resumes from the checkpoint committed with its last page or batch), so they are worth a
+look in the UI, not an action per page.
 
 The helper proves the worker process is alive, not that the activity is making progress:
 an activity stuck on a lock is ended by its start-to-close timeout, not by heartbeats. A
@@ -39,12 +43,15 @@ _latest: contextvars.ContextVar[list[tuple[Any, ...]]] = contextvars.ContextVar(
 
 
 def progress(*details: Any) -> None:
-    """Heartbeat now with these details; the helper repeats them until the next call."""
+    """The details the helper's next heartbeats carry, until the next call.
+
+    Nothing is sent now: the details ride on the helper's own beats, which the SDK
+    throttles, so an activity reporting every page costs no more actions than a silent
+    one. Outside `kept_alive` (nobody to carry them) this does nothing.
+    """
     holder = _latest.get(None)
     if holder is not None:
         holder[0] = details
-    if not activity.info().is_local:
-        activity.heartbeat(*details)
 
 
 def kept_alive(fn: F) -> F:

@@ -155,7 +155,8 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--budget", type=float, default=100.0,
                         help="Stripe requests/s (the product default is 10)")
-    parser.add_argument("--pages-per-activity", type=int, default=2)
+    parser.add_argument("--pages-per-activity", type=int,
+                        default=Settings.model_fields["pages_per_activity"].default)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes (a fleet of them, as deployed)")

@@ -198,7 +198,8 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=float, default=300.0)
     parser.add_argument("--budget", type=float, default=10.0,
                         help="requests/s per account; the fake throttles above it")
-    parser.add_argument("--pages-per-activity", type=int, default=2)
+    parser.add_argument("--pages-per-activity", type=int,
+                        default=Settings.model_fields["pages_per_activity"].default)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="postgresql")
     asyncio.run(main(parser.parse_args()))

@@ -1,5 +1,7 @@
 """`kept_alive` heartbeats while an activity runs, repeats the latest progress, and keeps
-beating after a heartbeat fails (a stopped helper would let a second attempt start)."""
+beating after a heartbeat fails (a stopped helper would let a second attempt start).
+`progress` sends nothing itself: each heartbeat is a billed action, so a short activity
+reporting every page sends none."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+from temporalio import activity
 from temporalio.testing import ActivityEnvironment
 
 from revsync.activities import liveness
@@ -35,6 +38,21 @@ def test_the_helper_repeats_progress_and_survives_a_failed_heartbeat(
     env = ActivityEnvironment()
     env.on_heartbeat = on_heartbeat
     assert env.run(work) == "done"
-    assert seen[0] == ("cursor", 7)  # the activity's own report
-    assert all(details == ("cursor", 7) for details in seen)  # repeated by the helper
+    assert all(details == ("cursor", 7) for details in seen)  # carried by the helper
     assert len(seen) >= 5  # kept going after the failure at the second beat
+
+
+def test_progress_rides_on_the_helpers_beats_and_sends_none_itself() -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    @liveness.kept_alive
+    def pages() -> int:
+        assert activity.info().heartbeat_timeout is None  # first beat after EVERY
+        for page in range(20):
+            liveness.progress("cursor", page)
+        return page
+
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: seen.append(details)
+    assert env.run(pages) == 19
+    assert seen == []  # done before the helper's first beat: no heartbeat, no action
