@@ -106,8 +106,8 @@ class Settings(BaseSettings):
         description="Stripe requests per full-sync activity (list pages, and the pages "
         "that complete their objects' nested lists). Each activity is a billed Temporal "
         "action, so more pages cost fewer actions; but Temporal's per-key rate limit uses a "
-        "low activity rate less fully (budget 10 at 300 ms a request: 9.7 requests/s at 2 "
-        "pages, 9.2 at 3), so keep the budget divided by this at 3 activities/s or more.",
+        "low activity rate less fully (bench/README.md has both sides measured), so keep "
+        "the budget divided by this at 3 activities/s or more.",
     )
     stripe_max_retries: int = Field(default=8, ge=0, le=20)
     stripe_events_task_queue: str = Field(
