@@ -16,6 +16,12 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Numeric, Unique
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+# Change-feed positions (a transition's id, and the columns naming one) are 64-bit on
+# PostgreSQL: every matched subscriber's first sync writes one, across every workspace.
+# SQLite's INTEGER is 64-bit already, and only INTEGER makes its key an autoincrementing
+# rowid.
+POSITION = BigInteger().with_variant(Integer(), "sqlite")
+
 # Stripe allows 512-character emails and case folding can lengthen them (ß -> ss).
 EMAIL_NORM_LENGTH = 1024
 EXTERNAL_ID_LENGTH = 255  # the host platform's own subscriber id
@@ -248,7 +254,7 @@ class SubscriberTransition(SQLModel, table=True):
         UniqueConstraint("workspace_id", "source_id", "subscriber_id"),
         Index("ix_subscriber_transition_ws_id", "workspace_id", "id"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, sa_column=Column(POSITION, primary_key=True))
     workspace_id: int = Field(foreign_key="workspace.id")
     subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
     source_id: str = Field(max_length=255)  # the event id, or the sync run key
@@ -348,7 +354,7 @@ class RuleOutcome(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id")
     rule_id: int
     subscriber_id: int
-    transition_id: int
+    transition_id: int = Field(sa_column=Column(POSITION, nullable=False))
     step: int
     outcome: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
@@ -364,7 +370,7 @@ class OutboundDelivery(SQLModel, table=True):
     key: str = Field(max_length=255)  # the Idempotency-Key: rule, subscriber, transition, step
     rule_id: int
     subscriber_id: int
-    transition_id: int
+    transition_id: int = Field(sa_column=Column(POSITION, nullable=False))
     attempt: int
     status_code: int | None = None
     error: str = Field(default="", max_length=500)
@@ -380,7 +386,7 @@ class AutomationFire(SQLModel, table=True):
     automation: str = Field(primary_key=True, max_length=40)
     subscriber_id: int = Field(foreign_key="subscriber.id", primary_key=True)
     key: str = Field(primary_key=True, max_length=100)
-    transition_id: int | None = None
+    transition_id: int | None = Field(default=None, sa_column=Column(POSITION, nullable=True))
     fired_at: datetime = Field(default_factory=utcnow)
 
 

@@ -15,13 +15,20 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlmodel import select
 from temporalio.client import Client
 
 from revsync.feed import retention
 from revsync.settings import Settings
 from revsync.store import db, workspaces
-from revsync.store.models import Subscriber, SubscriberTransition, utcnow
+from revsync.store.models import (
+    AutomationFire,
+    RuleOutcome,
+    Subscriber,
+    SubscriberTransition,
+    utcnow,
+)
 from revsync.subscribers.changes import Transition, record_transitions
 from tests.web.test_workspace_keys import PLATFORM, PLATFORM_KEY, bearer, mint, refusal
 
@@ -167,3 +174,29 @@ async def test_a_cursor_older_than_the_retention_is_gone(
         assert retention.prune(session, ws.id or 0, timedelta(days=30)) == 2
         session.commit()
     assert (await page(http, "/api/workspaces/alpha/changes", PLATFORM))["changes"] == []
+
+
+async def test_positions_go_past_32_bits(http: httpx.AsyncClient, platform: Settings) -> None:
+    """A platform dedupes on positions, so they must never wrap: past 2**31 the feed, the
+    rule tables naming a transition and the sink's cursor keep them."""
+    ann = subscriber(platform, "alpha", "ann@example.com", None)
+    far = 3_000_000_000
+    with db.session(platform.resolved_database_url) as session:
+        ws = workspaces.by_name(session, "alpha").id or 0
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT setval('subscriber_transition_id_seq', :v)"),
+                            {"v": far})
+        else:  # SQLite hands out one past the largest key
+            session.add(SubscriberTransition(id=far, workspace_id=ws, subscriber_id=ann,
+                                             source_id="evt_seed"))
+        session.commit()
+    record(platform, "alpha", "evt_far", ann, "10.00")
+    change = (await page(http, "/api/workspaces/alpha/changes", PLATFORM))["changes"][-1]
+    assert (change["cause_id"], change["position"]) == ("evt_far", far + 1)
+    with db.session(platform.resolved_database_url) as session:
+        session.add(RuleOutcome(workspace_id=ws, rule_id=1, subscriber_id=ann,
+                                transition_id=far + 1, step=0, outcome="sent"))
+        session.add(AutomationFire(workspace_id=ws, automation="rule-1", subscriber_id=ann,
+                                   key="once", transition_id=far + 1))
+        session.commit()
+        assert session.exec(select(RuleOutcome.transition_id)).one() == far + 1
