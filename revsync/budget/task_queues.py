@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -97,7 +98,8 @@ async def set_key_rate(client: Client, queue: str, rate: float) -> None:
         report_config=True,
     ))
     stored = described.config.fairness_keys_rate_limit_default.rate_limit.requests_per_second
-    if abs(stored - rate) > 1e-6:
+    # The server keeps the rate as a 32-bit float: 100/3 comes back as 33.333332.
+    if not math.isclose(stored, rate, rel_tol=1e-6):
         raise RuntimeError(f"queue {queue} kept a per-key rate of {stored}, not {rate}")
 
 

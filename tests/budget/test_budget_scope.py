@@ -107,3 +107,15 @@ async def test_a_sync_in_the_fleet_scope_completes_under_the_worker_side_rate(
     assert sum(s.objects for s in report.streams if s.name == "customers") == 30
     # Nothing was written into the server's config: the worker-side rate held it.
     assert await stored_rate(client, fleet.stripe_task_queue) == 0.0
+
+
+async def test_a_rate_a_32_bit_float_cannot_hold_exactly_is_taken(
+    client: Client, settings: Settings
+) -> None:
+    """The server keeps rates as 32-bit floats: 100 requests/s at 3 pages per activity is
+    stored as 33.333332, and that is the budget, not a refusal."""
+    thirds = settings.model_copy(update={"pages_per_activity": 3})
+    scope = await RevenueSyncPlugin(thirds).resolve_budget(client)
+    assert scope.scope == "account"
+    stored = await stored_rate(client, thirds.stripe_task_queue)
+    assert stored != 100 / 3 and abs(stored - 100 / 3) < 1e-5
