@@ -28,7 +28,6 @@ from revsync.store.models import Subscriber, SubscriberTransition, Workspace, ut
 from revsync.store.timestamps import as_utc
 
 MAX_PAGE = 1000
-NO_RETENTION = timedelta.max  # a reader whose cursor never expires (the sink's own)
 # A caught-up reader's cursor is dated a little before it asked: an entry being
 # committed as it reads was stamped just before, and must not look older than its cursor.
 CAUGHT_UP_MARGIN = timedelta(minutes=1)
@@ -102,24 +101,36 @@ def read(session: Session, after: Cursor | None, limit: int, retention: timedelt
          workspace_id: int | None = None) -> Page:
     """Up to `limit` entries after the cursor, of one workspace or (None) of all."""
     now = utcnow()
-    if after is not None and retention != NO_RETENTION and after.issued < now - retention:
+    if after is not None and after.issued < now - retention:
         raise Expired(f"the cursor is older than the feed's retention ({retention.days} days)")
     position = 0 if after is None else after.position
+    rows = _changes(session, position, limit + 1, workspace_id)
+    changes = rows[:limit]
+    if not changes:
+        return Page([], Cursor(position, now - CAUGHT_UP_MARGIN), False)
+    return Page(changes, Cursor(changes[-1].position, datetime.fromisoformat(changes[-1].at)),
+                len(rows) > limit)
+
+
+def after_position(session: Session, position: int, limit: int, workspace_id: int
+                   ) -> list[Change]:
+    """Up to `limit` of the workspace's entries after `position`, with no cursor to check:
+    for a reader that keeps its own position (the sink)."""
+    return _changes(session, position, limit, workspace_id)
+
+
+def _changes(session: Session, position: int, limit: int, workspace_id: int | None
+          ) -> list[Change]:
     query = (select(SubscriberTransition, Subscriber.external_id, Workspace.name)
              .join(Subscriber, col(Subscriber.id) == SubscriberTransition.subscriber_id)
              .join(Workspace, col(Workspace.id) == SubscriberTransition.workspace_id)
              .where(col(SubscriberTransition.id) > position)
              .order_by(col(SubscriberTransition.id))
-             .limit(limit + 1))
+             .limit(limit))
     if workspace_id is not None:
         query = query.where(SubscriberTransition.workspace_id == workspace_id)
-    rows = session.exec(query).all()
-    changes = [change_of(row, external_id, name) for row, external_id, name in rows[:limit]]
-    if not changes:
-        return Page([], Cursor(position, now - CAUGHT_UP_MARGIN), False)
-    last = rows[len(changes) - 1][0]
-    return Page(changes, Cursor(changes[-1].position, as_utc(last.created_at)),
-                len(rows) > limit)
+    return [change_of(row, external_id, name)
+            for row, external_id, name in session.exec(query).all()]
 
 
 def change_of(row: SubscriberTransition, external_id: str | None, workspace: str) -> Change:

@@ -88,10 +88,10 @@ def next_batch(session: Session, request: SinkRead) -> SinkPage:
     if request.acknowledged > row.position:
         row.position, row.updated_at = request.acknowledged, utcnow()
     session.add(row)
-    page = entries.read(session, entries.Cursor(row.position, utcnow()), request.limit,
-                        retention=entries.NO_RETENTION, workspace_id=request.workspace_id)
-    name = page.changes[0].workspace if page.changes else ""
-    return SinkPage(ChangeBatch(request.workspace_id, name, page.changes), row.position)
+    changes = entries.after_position(session, row.position, request.limit,
+                                     request.workspace_id)
+    name = changes[0].workspace if changes else ""
+    return SinkPage(ChangeBatch(request.workspace_id, name, changes), row.position)
 
 
 async def nudge(client: Client, settings: Settings, workspace_id: int) -> None:
