@@ -7,8 +7,10 @@ transaction, then hands the transitions to the automations. One activity, so an 
 costs one activity attempt of Temporal actions besides its start. Results carry ids and
 counts only.
 
-A retry after the event was recorded finds it recorded (nothing is derived twice) and
-still hands over whatever of its transitions an earlier attempt left undispatched.
+Transitions no rule acts on are recorded as handed over already, so most events skip
+the hand-over's reads and writes. A retry after the event was recorded finds it
+recorded (nothing is derived twice) and still hands over whatever of its transitions
+an earlier attempt left undispatched.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from revsync.automations.types import DispatchInput
 from revsync.events import refetch
 from revsync.events.apply import ALREADY_APPLIED, apply_event
 from revsync.events.types import ApplyInput, EventInput, EventResult, Refetched
+from revsync.feed import sink
 from revsync.settings import Settings
 from revsync.store import db
 
@@ -56,10 +59,12 @@ class EventActivities(StripeActivities):
         with permanent_errors():
             refetched = await self._blocking(self._refetch, event)
             result = await self._blocking(self._apply, event, refetched)
-            if result.transitions or result.outcome == ALREADY_APPLIED:
+            if result.to_hand_over or result.outcome == ALREADY_APPLIED:
                 await hand_over(activity.client(), self.settings,
                                 DispatchInput(event.workspace_id, event.event_id),
                                 self._blocking, nudge_when_none=False)
+            elif result.transitions:  # recorded as handed over: only the sink to tell
+                await sink.nudge(activity.client(), self.settings, event.workspace_id)
         result.requests = refetched.requests
         return result
 

@@ -1,14 +1,15 @@
 """The least a webhook event can cost here: CPU per workflow of the event's shape, no-ops.
 
 An applied event is one workflow (its id is the event id, so a redelivery starts
-nothing) whose refetch runs on the Stripe queue (where Temporal enforces the account's
-rate), then local activities for the database steps. This measures that shape and
-two smaller ones with activities that do nothing, so what remains is Temporal's cost
-and the Python SDK's, not ours:
+nothing) started with the account's fairness key, whose one activity runs on the
+events task queue, where Temporal enforces the account's rate per key. This measures
+that shape, and a smaller one, with an activity that does nothing, so what remains is
+Temporal's cost and the Python SDK's, not ours; `bench/webhooks.py` minus this is the
+event's own work:
 
 - `FloorEmpty`: a workflow that returns at once;
-- `FloorLocal`: one local activity;
-- `FloorEvent`: one activity on a second task queue, then one local activity.
+- `FloorEvent`: the event's shape: started with a fairness key, one async activity on a
+  second task queue with a per-key rate, as the product's events queue is configured.
 
 The worker runs in this process, so "worker" is this process's CPU (starting the
 workflows included); "Temporal" is the dev server's.
@@ -23,13 +24,11 @@ import asyncio
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 
 import psutil
-from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.common import Priority
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -37,42 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import cpu_seconds
+from bench.floor_shapes import OTHER_QUEUE, Empty, Event, noop
+from revsync.budget.task_queues import set_key_rate
 from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.process_exit import exit_now
 
-OTHER_QUEUE = "floor-stripe"
-SECOND = timedelta(seconds=30)
-
-
-@activity.defn(name="floor.noop")
-def noop(value: int) -> int:
-    return value
-
-
-@workflow.defn(name="FloorEmpty", sandboxed=False)
-class Empty:
-    @workflow.run
-    async def run(self, value: int) -> int:
-        return value
-
-
-@workflow.defn(name="FloorLocal", sandboxed=False)
-class Local:
-    @workflow.run
-    async def run(self, value: int) -> int:
-        return int(await workflow.execute_local_activity(
-            "floor.noop", value, result_type=int, start_to_close_timeout=SECOND))
-
-
-@workflow.defn(name="FloorEvent", sandboxed=False)
-class Event:
-    @workflow.run
-    async def run(self, value: int) -> int:
-        fetched = await workflow.execute_activity(
-            "floor.noop", value, result_type=int, task_queue=OTHER_QUEUE,
-            start_to_close_timeout=SECOND)
-        return int(await workflow.execute_local_activity(
-            "floor.noop", fetched, result_type=int, start_to_close_timeout=SECOND))
+PRIORITY = Priority(fairness_key="floor-account", fairness_weight=1.0)
 
 
 async def measure(client: Client, server: psutil.Process, workflow_name: str, queue: str,
@@ -83,7 +52,7 @@ async def measure(client: Client, server: psutil.Process, workflow_name: str, qu
     async def one(n: int) -> None:
         async with gate:
             await client.execute_workflow(workflow_name, n, id=f"floor-{uuid.uuid4().hex}",
-                                          task_queue=queue)
+                                          task_queue=queue, priority=PRIORITY)
 
     before = (cpu_seconds(me), cpu_seconds(server), time.perf_counter())
     await asyncio.gather(*(one(n) for n in range(count)))
@@ -100,17 +69,16 @@ async def main(args: argparse.Namespace) -> None:
     server = next(p for p in psutil.Process().children(recursive=True)
                   if "temporal" in " ".join(p.cmdline()))
     queue = f"floor-{uuid.uuid4().hex[:6]}"
+    await set_key_rate(env.client, OTHER_QUEUE, args.rate)
     try:
         async with (
-            Worker(env.client, task_queue=queue, workflows=[Empty, Local, Event],
-                   activities=[noop], activity_executor=ThreadPoolExecutor(8)),
-            Worker(env.client, task_queue=OTHER_QUEUE, activities=[noop],
-                   activity_executor=ThreadPoolExecutor(8)),
+            Worker(env.client, task_queue=queue, workflows=[Empty, Event]),
+            Worker(env.client, task_queue=OTHER_QUEUE, activities=[noop]),
         ):
             print(f"{args.workflows} workflows each, {args.concurrency} at a time; "
                   "CPU seconds per workflow")
             print(f"{'shape':<12} {'per s':>8} {'worker':>10} {'Temporal':>10} {'both':>10}")
-            for name in ("FloorEmpty", "FloorLocal", "FloorEvent"):
+            for name in ("FloorEmpty", "FloorEvent"):
                 await measure(env.client, server, name, queue, args.workflows,
                               args.concurrency)
     finally:
@@ -122,5 +90,8 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workflows", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=50.0,
+                        help="activities/s per fairness key on the second queue (the product's "
+                             "events queue at the default budget)")
     asyncio.run(main(parser.parse_args()))
     exit_now(0)

@@ -242,15 +242,27 @@ def cpu_seconds(pids: dict[str, int]) -> Cpu:
 
 
 def seed_workspace(settings: Settings, args: argparse.Namespace, webhook_secret: str) -> int:
+    """The bench's workspace, connected to the fake, with the account's subscribers."""
+    workspace_id = connect_workspace(settings, webhook_secret)
+    import_subscribers(settings, args, workspace_id)
+    return workspace_id
+
+
+def connect_workspace(settings: Settings, webhook_secret: str) -> int:
     connection.connect(settings, WORKSPACE, KEY, connection.options(
         fx_rates=FX_RATES, webhook_secrets=[webhook_secret]))
-    emails = subscriber_emails(generate_account(args.customers, args.seed), seed=args.seed)
     with db.session(settings.resolved_database_url) as session:
         workspace = workspaces.by_name(session, WORKSPACE)
         assert workspace.id is not None
-        csv_import.import_rows(session, workspace.id,
-                                [(n, {"email": e}) for n, e in enumerate(emails)])
         return workspace.id
+
+
+def import_subscribers(settings: Settings, args: argparse.Namespace, workspace_id: int) -> None:
+    """The account's subscriber list (`fake_stripe.subscriber_emails`), derived on import."""
+    emails = subscriber_emails(generate_account(args.customers, args.seed), seed=args.seed)
+    with db.session(settings.resolved_database_url) as session:
+        csv_import.import_rows(session, workspace_id,
+                               [(n, {"email": e}) for n, e in enumerate(emails)])
 
 
 def pick_targets(url: str, workspace_id: int) -> list[Target]:

@@ -7,7 +7,7 @@ and every email has an idempotency key in the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +16,7 @@ from revsync.automations.rule_store import enabled_rules
 from revsync.automations.triggers import Change
 from revsync.automations.types import START, Command
 from revsync.store.models import AutomationFire, SubscriberTransition, utcnow
+from revsync.subscribers.changes import Transition
 
 
 def pending(session: Session, workspace_id: int, source_id: str) -> list[SubscriberTransition]:
@@ -41,6 +42,27 @@ def plan(session: Session, workspace_id: int, source_id: str) -> tuple[list[Comm
         planned += [c for c in rule_commands(change_of(row), rules)
                     if not _fired(session, workspace_id, c)]
     return planned, [row.id for row in rows if row.id is not None]
+
+
+def asks_rules(session: Session, workspace_id: int) -> Callable[[Transition], bool]:
+    """Whether a transition about to be recorded asks anything of the workspace's enabled
+    rules (a start or a stop). One that asks nothing is recorded as handed over already,
+    so its source needs no hand-over at all, the common case for an event."""
+    rules = enabled_rules(session, workspace_id)
+    if not rules:
+        return lambda _: False
+
+    def asks(transition: Transition) -> bool:
+        # The triggers read the change, never its id, which the insert has not given yet.
+        change = Change(
+            transition_id=0, subscriber_id=transition.subscriber_id,
+            tags_added=transition.tags_added, tags_removed=transition.tags_removed,
+            mrr_before=transition.mrr_before, mrr_after=transition.mrr_after,
+            ltv_before=transition.ltv_before, ltv_after=transition.ltv_after,
+            tags_after=transition.tags_after)
+        return bool(rule_commands(change, rules))
+
+    return asks
 
 
 def change_of(row: SubscriberTransition) -> Change:

@@ -36,8 +36,11 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
     if done is not None:
         session.rollback()
         return EventResult(ALREADY_APPLIED, subscribers=done.subscribers)
+    # Held while the inputs are read, so their lookup finds it in the session's identity
+    # map (which holds rows weakly) instead of reading the row again.
+    workspace = workspaces.by_id(session, request.workspace_id)
     inputs = derivation.inputs_for(session, request.workspace_id, whole_catalogue=False)
-    watch = workspaces.by_id(session, request.workspace_id).watch_products
+    watch = workspace.watch_products
     if watch and not _watched(session, request, set(watch)):
         _record(session, request, NOT_WATCHED, 0)
         session.commit()
@@ -48,7 +51,7 @@ def apply_event(session: Session, request: ApplyInput, now: int) -> EventResult:
     _record(session, request, APPLIED, len(derived.subscriber_ids))
     session.commit()
     return EventResult(APPLIED, subscribers=len(derived.subscriber_ids),
-                       transitions=len(derived.transitions))
+                       transitions=len(derived.transitions), to_hand_over=derived.to_hand_over)
 
 
 def lock_subscribers(

@@ -13,7 +13,7 @@ from typing import Any
 
 import stripe
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from revsync.events.types import Refetched, Target
 from revsync.gateway.stripe_api import STREAMS, StripeGateway
@@ -30,22 +30,27 @@ EXPAND: dict[str, tuple[str, ...]] = {
 def refetch(
     gateway: StripeGateway, url: str, workspace_id: int, targets: Sequence[Target]
 ) -> Refetched:
-    """Store the current state of `targets` (and of customers the mirror lacks)."""
+    """Store the current state of `targets` (and of customers the mirror lacks).
+
+    One session throughout; each object commits as soon as it is stored, so no
+    transaction stays open while Stripe answers."""
     customers: list[str] = []
     requests = 0
-    for target in targets:
-        obj, spent = _store_current(gateway, url, workspace_id, target)
-        requests += spent
-        customer = target.id if target.stream == "customers" else _customer_of(obj)
-        if customer and customer not in customers:
-            customers.append(customer)
-    for customer in _unknown_customers(url, workspace_id, customers):
-        requests += _store_current(gateway, url, workspace_id, Target("customers", customer))[1]
+    with db.session(url) as session:
+        for target in targets:
+            obj, spent = _store_current(gateway, session, workspace_id, target)
+            requests += spent
+            customer = target.id if target.stream == "customers" else _customer_of(obj)
+            if customer and customer not in customers:
+                customers.append(customer)
+        for customer in _unknown_customers(session, workspace_id, customers):
+            target = Target("customers", customer)
+            requests += _store_current(gateway, session, workspace_id, target)[1]
     return Refetched(customer_ids=sorted(customers), requests=requests)
 
 
 def _store_current(
-    gateway: StripeGateway, url: str, workspace_id: int, target: Target
+    gateway: StripeGateway, session: Session, workspace_id: int, target: Target
 ) -> tuple[dict[str, Any] | None, int]:
     resource = STREAMS[target.stream].resource
     asked = time.time()  # a 404 carries no send time; this one is no later than it
@@ -54,19 +59,17 @@ def _store_current(
     except stripe.InvalidRequestError as error:
         if error.http_status != 404:
             raise
-        with db.session(url) as session:
-            _forget(session, workspace_id, target, requested_at=asked)
-            session.commit()
+        _forget(session, workspace_id, target, requested_at=asked)
+        session.commit()
         return None, 1
     requests += gateway.complete(target.stream, obj)[1]
-    with db.session(url) as session:
-        if mirror.has_id(obj) and obj["id"] == target.id:
-            mirror.upsert(session, target.stream, workspace_id, [obj], requested_at)
+    if mirror.has_id(obj) and obj["id"] == target.id:
+        mirror.upsert(session, target.stream, workspace_id, [obj], requested_at)
         session.commit()
     return obj, requests
 
 
-def _forget(session: Any, workspace_id: int, target: Target, requested_at: float) -> None:
+def _forget(session: Session, workspace_id: int, target: Target, requested_at: float) -> None:
     if target.stream == "customers":
         tombstone = {"id": target.id, "object": "customer", "deleted": True}
         mirror.upsert(session, "customers", workspace_id, [tombstone], requested_at)
@@ -81,19 +84,16 @@ def _forget(session: Any, workspace_id: int, target: Target, requested_at: float
     )
 
 
-def _unknown_customers(url: str, workspace_id: int, customer_ids: list[str]) -> list[str]:
+def _unknown_customers(session: Session, workspace_id: int, customer_ids: list[str]
+                       ) -> list[str]:
     """Customers created after the last sync: their email is needed to match them."""
     if not customer_ids:
         return []
-    with db.session(url) as session:
-        known = set(
-            session.exec(
-                select(StripeCustomer.id).where(
-                    StripeCustomer.workspace_id == workspace_id,
-                    col(StripeCustomer.id).in_(customer_ids),
-                )
-            ).all()
-        )
+    known = set(session.exec(
+        select(StripeCustomer.id).where(StripeCustomer.workspace_id == workspace_id,
+                                        col(StripeCustomer.id).in_(customer_ids))
+    ).all())
+    session.rollback()  # ends the read, so no transaction stays open while Stripe answers
     return [c for c in customer_ids if c not in known]
 
 

@@ -61,6 +61,7 @@ class EventResult:
     outcome: str
     subscribers: int = 0
     transitions: int = 0
+    to_hand_over: int = 0  # of the transitions, those some rule acts on
     requests: int = 0
 
 

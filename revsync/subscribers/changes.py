@@ -7,7 +7,7 @@ recorded only for a real change. Tags from other sources are never touched.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -213,20 +213,22 @@ def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) ->
 
 def record_transitions(
     session: Session, workspace_id: int, source_id: str, transitions: Sequence[Transition],
-    fire: bool = True,
-) -> None:
+    fire: bool = True, asks_rules: Callable[[Transition], bool] | None = None,
+) -> int:
     """Store what changed as change-feed entries; the caller commits with the changes.
 
-    `fire=False` records them as handed to the automations already: a subscriber's
-    starting values are in the feed but start nothing. One multi-row insert, under the
-    feed's order (`feed.order`), so positions are handed out in commit order; the caller
-    should commit soon after.
+    Returns how many are left for the hand-over to the automations. `fire=False`
+    records them all as handed over already: a subscriber's starting values are in the
+    feed but start nothing. With `asks_rules`, so is each that asks nothing of the
+    workspace's rules, so a source whose changes start and stop nothing needs no
+    hand-over. One multi-row insert, under the feed's order (`feed.order`), so positions
+    are handed out in commit order; the caller should commit soon after.
     """
     if not transitions:
-        return
+        return 0
     order.hold(session)
     created_at = utcnow()  # after the order is held, so times grow with positions
-    dispatched_at = None if fire else created_at
+    waiting = [fire and (asks_rules is None or asks_rules(t)) for t in transitions]
     session.execute(insert(SubscriberTransition.__table__), [  # type: ignore[attr-defined]
         {"workspace_id": workspace_id, "subscriber_id": t.subscriber_id,
          "source_id": source_id, "tags_added": sorted(t.tags_added),
@@ -234,6 +236,8 @@ def record_transitions(
          "mrr_before": t.mrr_before, "mrr_after": t.mrr_after,
          "ltv_before": t.ltv_before, "ltv_after": t.ltv_after,
          "metadata_before": dict(t.metadata_before), "metadata_after": dict(t.metadata_after),
-         "silent": not fire, "created_at": created_at, "dispatched_at": dispatched_at}
-        for t in transitions
+         "silent": not fire, "created_at": created_at,
+         "dispatched_at": None if wait else created_at}
+        for t, wait in zip(transitions, waiting, strict=True)
     ])
+    return sum(waiting)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from revsync.automations import dispatch
 from revsync.revenue import (
     Catalogue,
     CustomerFacts,
@@ -47,6 +48,7 @@ class Derivation:
     counts: DeriveCounts = field(default_factory=DeriveCounts)
     transitions: list[Transition] = field(default_factory=list)
     subscriber_ids: set[int] = field(default_factory=set)
+    to_hand_over: int = 0  # transitions recorded for the automations to act on
 
 
 def inputs_for(session: Session, workspace_id: int, whole_catalogue: bool = True
@@ -86,7 +88,10 @@ def derive(
         done.subscriber_ids |= {s.id for s in subscribers if s.id is not None}
         subscribers = (lock_by_id(session, inputs.workspace_id, displaced - done.subscriber_ids)
                        if follow_displaced else [])
-    changes.record_transitions(session, inputs.workspace_id, source_id, done.transitions, fire)
+    asks = (dispatch.asks_rules(session, inputs.workspace_id)
+            if fire and done.transitions else None)
+    done.to_hand_over = changes.record_transitions(session, inputs.workspace_id, source_id,
+                                                   done.transitions, fire, asks)
     return done
 
 

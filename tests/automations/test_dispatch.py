@@ -6,14 +6,17 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from sqlmodel import col, select
 
 from revsync.automations import dispatch
 from revsync.automations.defaults import default_rule, ensure_default_rules, tune
 from revsync.automations.definitions import ONCE, DefinitionError
-from revsync.automations.types import START, STOP, THANK_YOU, WIN_BACK, Command
+from revsync.automations.types import KINDS, START, STOP, THANK_YOU, WIN_BACK, Command
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber, SubscriberTransition, Workspace
+from revsync.subscribers import changes
+from revsync.subscribers.changes import Transition
 from tests.helpers.e2e import default_rule_name
 
 
@@ -84,3 +87,44 @@ def test_a_reactivation_stops_the_win_back(settings: Settings) -> None:
     with db.session(settings.resolved_database_url) as session:
         assert dispatch.plan(session, ws, "evt_1")[0] == [
             Command(default_rule_name(settings, ws, WIN_BACK), STOP, ann, back, "stop trigger")]
+
+
+def test_a_transition_no_rule_acts_on_is_recorded_handed_over(settings: Settings) -> None:
+    """Only transitions some enabled rule starts or stops on wait for the hand-over, so
+    an event that changes values no rule watches needs none."""
+    ws, ann = setup(settings)
+    with db.session(settings.resolved_database_url) as session:
+        others = [Subscriber(workspace_id=ws, email=e, email_norm=e)
+                  for e in ("ben@x.io", "cat@x.io")]
+        session.add_all(others)
+        session.commit()
+        ben, cat = (s.id for s in others)
+        assert ben is not None and cat is not None
+    raised = Transition(ann, frozenset(), frozenset(), ltv_before=D("100"), ltv_after=D("200"))
+    churned = Transition(ben, frozenset({"churned"}), frozenset({"customer"}),
+                         tags_after=frozenset({"churned"}))
+    back = Transition(cat, frozenset({"customer"}), frozenset({"churned"}),
+                      tags_after=frozenset({"customer"}))
+    with db.session(settings.resolved_database_url) as session:
+        asks = dispatch.asks_rules(session, ws)
+        waiting = changes.record_transitions(session, ws, "evt_9", [raised, churned, back],
+                                             fire=True, asks_rules=asks)
+        session.commit()
+        rows = session.exec(select(SubscriberTransition)
+                            .where(SubscriberTransition.source_id == "evt_9")
+                            .order_by(col(SubscriberTransition.id))).all()
+        assert waiting == 2
+        assert [row.dispatched_at is None for row in rows] == [False, True, True]
+        assert [row.silent for row in rows] == [False, False, False]
+        win_back = default_rule_name(settings, ws, WIN_BACK)
+        assert dispatch.plan(session, ws, "evt_9") == (
+            [Command(win_back, START, ben, rows[1].id, ""),
+             Command(win_back, STOP, cat, rows[2].id, "stop trigger")],
+            [rows[1].id, rows[2].id])
+        # Every rule off: nothing waits, and the feed still holds all three.
+        for kind in KINDS:
+            tune(settings, session, ws, kind, enabled=False)
+        assert changes.record_transitions(session, ws, "evt_10", [raised, churned],
+                                          asks_rules=dispatch.asks_rules(session, ws)) == 0
+        session.commit()
+        assert dispatch.plan(session, ws, "evt_10") == ([], [])
