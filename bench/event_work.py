@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import database, start_fake
+from bench.full_sync import KEY
 from bench.platform_api import fill_mirror
-from bench.webhooks import KEY, connect_workspace, emit_events, import_subscribers, pick_targets
+from bench.webhooks import connect_workspace, emit_events, import_subscribers, pick_targets
 from fake_stripe import FakeStripe, generate_account
 from revsync.activities.stripe_event import EventActivities
 from revsync.events.parsing import event_from_dict

@@ -114,13 +114,14 @@ def test_a_transition_no_rule_acts_on_is_recorded_handed_over(settings: Settings
                             .where(SubscriberTransition.source_id == "evt_9")
                             .order_by(col(SubscriberTransition.id))).all()
         assert waiting == 2
+        ids = [row.id or 0 for row in rows]
         assert [row.dispatched_at is None for row in rows] == [False, True, True]
         assert [row.silent for row in rows] == [False, False, False]
         win_back = default_rule_name(settings, ws, WIN_BACK)
         assert dispatch.plan(session, ws, "evt_9") == (
-            [Command(win_back, START, ben, rows[1].id, ""),
-             Command(win_back, STOP, cat, rows[2].id, "stop trigger")],
-            [rows[1].id, rows[2].id])
+            [Command(win_back, START, ben, ids[1], ""),
+             Command(win_back, STOP, cat, ids[2], "stop trigger")],
+            ids[1:])
         # Every rule off: nothing waits, and the feed still holds all three.
         for kind in KINDS:
             tune(settings, session, ws, kind, enabled=False)
