@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from contextlib import AsyncExitStack
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -36,11 +35,27 @@ def budget_line(settings: Settings, budget: BudgetScope) -> str:
 
 
 async def run_until(client: Client, settings: Settings, stop: asyncio.Event) -> None:
-    """Run the workers; on `stop`, finish in-flight tasks briefly, then shut down."""
-    async with AsyncExitStack() as stack:
-        for worker in build_workers(client, settings):
-            await stack.enter_async_context(worker)
-        await stop.wait()
+    """Run the workers until `stop`, or until one of them fails (a worker that cannot
+    start, say), which then stops the others and is raised: a process whose workers
+    are gone must end, not wait for a signal. Shutting down lets in-flight tasks finish
+    briefly."""
+    workers = build_workers(client, settings)
+    runs = [asyncio.create_task(worker.run()) for worker in workers]
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([*runs, stopped], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        closing = [asyncio.create_task(worker.shutdown()) for worker in workers]
+        # The runs are what to wait for: a worker whose run failed before it started (in
+        # a plugin, say) never completes its shutdown.
+        ended = await asyncio.gather(*runs, return_exceptions=True)
+        for task in closing:
+            task.cancel()
+        await asyncio.gather(*closing, return_exceptions=True)
+    failures = [outcome for outcome in ended if isinstance(outcome, BaseException)]
+    if failures:
+        raise failures[0]
 
 
 async def serve(settings: Settings) -> None:
