@@ -9,7 +9,9 @@ event's own work:
 
 - `FloorEmpty`: a workflow that returns at once;
 - `FloorEvent`: the event's shape: started with a fairness key, one async activity on a
-  second task queue with a per-key rate, as the product's events queue is configured.
+  second task queue with a per-key rate, as the product's events queue is configured;
+- `FloorEventPlain`: the same outside the workflow sandbox (measured between two rounds
+  of `FloorEvent`, so drift on a busy machine shows).
 
 The worker runs in this process, so "worker" is this process's CPU (starting the
 workflows included); "Temporal" is the dev server's.
@@ -36,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import cpu_seconds
-from bench.floor_shapes import OTHER_QUEUE, Empty, Event, noop
+from bench.floor_shapes import OTHER_QUEUE, Empty, Event, EventPlain, noop
 from revsync.budget.task_queues import set_key_rate
 from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.process_exit import exit_now
@@ -58,7 +60,7 @@ async def measure(client: Client, server: psutil.Process, workflow_name: str, qu
     await asyncio.gather(*(one(n) for n in range(count)))
     worker_s, server_s = cpu_seconds(me) - before[0], cpu_seconds(server) - before[1]
     wall = time.perf_counter() - before[2]
-    print(f"{workflow_name:<12} {count / wall:>8.1f} {worker_s / count:>10.4f} "
+    print(f"{workflow_name:<16} {count / wall:>8.1f} {worker_s / count:>10.4f} "
           f"{server_s / count:>10.4f} {(worker_s + server_s) / count:>10.4f}")
 
 
@@ -72,13 +74,13 @@ async def main(args: argparse.Namespace) -> None:
     await set_key_rate(env.client, OTHER_QUEUE, args.rate)
     try:
         async with (
-            Worker(env.client, task_queue=queue, workflows=[Empty, Event]),
+            Worker(env.client, task_queue=queue, workflows=[Empty, Event, EventPlain]),
             Worker(env.client, task_queue=OTHER_QUEUE, activities=[noop]),
         ):
             print(f"{args.workflows} workflows each, {args.concurrency} at a time; "
                   "CPU seconds per workflow")
-            print(f"{'shape':<12} {'per s':>8} {'worker':>10} {'Temporal':>10} {'both':>10}")
-            for name in ("FloorEmpty", "FloorEvent"):
+            print(f"{'shape':<16} {'per s':>8} {'worker':>10} {'Temporal':>10} {'both':>10}")
+            for name in ("FloorEmpty", "FloorEvent", "FloorEventPlain", "FloorEvent"):
                 await measure(env.client, server, name, queue, args.workflows,
                               args.concurrency)
     finally:

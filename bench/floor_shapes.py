@@ -24,12 +24,26 @@ class Empty:
         return value
 
 
+async def one_activity(value: int) -> int:
+    """The event workflow's one step: an activity on the second queue."""
+    return int(await workflow.execute_activity(
+        "floor.noop", value, result_type=int, task_queue=OTHER_QUEUE,
+        start_to_close_timeout=SECOND))
+
+
 @workflow.defn(name="FloorEvent")
 class Event:
     """Sandboxed, as the product's event workflow is."""
 
     @workflow.run
     async def run(self, value: int) -> int:
-        return int(await workflow.execute_activity(
-            "floor.noop", value, result_type=int, task_queue=OTHER_QUEUE,
-            start_to_close_timeout=SECOND))
+        return await one_activity(value)
+
+
+@workflow.defn(name="FloorEventPlain", sandboxed=False)
+class EventPlain:
+    """The event's shape outside the sandbox: what the sandbox costs per workflow."""
+
+    @workflow.run
+    async def run(self, value: int) -> int:
+        return await one_activity(value)

@@ -22,13 +22,14 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
-from fake_stripe import FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 from revsync.settings import STRIPE_API_BASE, Settings
 from revsync.store import db
 from revsync.temporal.client import connect
 from revsync.temporal.converter import data_converter
 from revsync.temporal.dev_server import dynamic_config_args, temporal_binary
 from revsync.temporal.workers import run_until
+from tests.helpers.e2e import KEY
 
 # No Hypothesis deadlines: a loaded 2-core runner makes any per-example time limit flaky,
 # and tests never assert on wall-clock time.
@@ -108,6 +109,14 @@ def reset_postgres(url: str) -> None:
     db.dispose_all()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripeServer]:
+    """An empty fake Stripe that knows the tests' key; a module that needs another
+    account or server options defines its own `fake`."""
+    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
+        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.automations import rule_store
 from revsync.automations.types import TEAM_ALERT, WIN_BACK, automation_workflow_id
 from revsync.explain.report import report
@@ -24,7 +24,6 @@ from revsync.temporal.client import connect
 from revsync.temporal.workers import run_until
 from tests.automations.conftest import Inbox
 from tests.helpers.e2e import (
-    KEY,
     connect_workspace,
     default_rule_id,
     default_rule_workflow_id,
@@ -33,12 +32,6 @@ from tests.helpers.e2e import (
 )
 from tests.helpers.stripe_objects import charge, customer, monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, post_event, webhook_client
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -24,7 +22,7 @@ from revsync.automations.types import automation_workflow_id
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber
-from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
+from tests.helpers.e2e import connect_workspace, import_emails, sync
 from tests.helpers.stripe_objects import charge, customer, monthly
 from tests.helpers.webhooks import SECRET, EventLog, post_event, webhook_client
 
@@ -67,12 +65,6 @@ EXPECTED = {
 }
 NAMES = ("amy", "bob", "cat", "dan", "eve", "eli", "fay", "gus", "hal", "ivy", "jon", "kim",
          "lea")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 def before(s: FakeStripe) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal as D
 
 import httpx
@@ -51,12 +51,6 @@ from tests.helpers.webhooks import SECRET, EventLog, deliver, post_event, webhoo
 pytestmark = pytest.mark.usefixtures("workers")
 
 EMAILS = ["ann@example.com", "ben@example.com", "cat@example.com"]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 def transitions(settings: Settings, workspace: Workspace) -> list[tuple[str, list[str], list[str]]]:

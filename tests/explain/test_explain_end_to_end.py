@@ -6,32 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal as D
 
 import httpx
-import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.client import Client
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.automations import rule_store
 from revsync.explain import render, report
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import RuleOutcome
 from revsync.web.app import create_app
-from tests.helpers.e2e import KEY, connect_workspace, import_emails, sync
+from tests.helpers.e2e import connect_workspace, import_emails, sync
 from tests.helpers.stripe_objects import charge, customer, monthly
 
 TOKEN = "explain-platform-key-0123456789"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 async def step_recorded(settings: Settings, workspace_id: int) -> None:

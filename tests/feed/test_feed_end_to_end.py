@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.client import Client
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.feed.sink import sink_workflow_id
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.store.models import Subscriber, Workspace
-from tests.helpers.e2e import KEY, ROOT, connect_workspace, import_emails, process_env, sync
+from tests.helpers.e2e import ROOT, connect_workspace, import_emails, process_env, sync
 from tests.helpers.sink_worker import applied_positions, received_batches
 from tests.helpers.stripe_objects import charge, customer, monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, post_event, webhook_client
@@ -47,12 +47,6 @@ def settings(settings: Settings) -> Settings:
         "sink_activity": SINK_ACTIVITY, "sink_task_queue": f"{settings.task_queue}-sink",
         "sink_timeout_seconds": 3, "sink_batch_size": 2,
         "platform_key": SecretStr(TOKEN)})
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@ bad input exits 2 with a clear message and stores nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.store import db
 from revsync.store.models import EmailEvent, Segment
 from tests.helpers.cli import run
@@ -28,12 +27,6 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> s
     monkeypatch.chdir(tmp_path)
     dataset.load(database_url)
     return database_url
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 def segments(url: str) -> list[tuple[str, str]]:

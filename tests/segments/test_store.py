@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.segments import (
     DuplicateSegmentName,
     InvalidSegmentName,
@@ -22,7 +22,7 @@ from revsync.segments import (
 from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.store.models import Segment, Workspace
-from tests.helpers.e2e import KEY, connect_workspace
+from tests.helpers.e2e import connect_workspace
 from tests.segments import dataset
 
 
@@ -126,12 +126,6 @@ def test_errors_change_nothing(session: tuple[Session, int, int]) -> None:
         ("Low", "mrr < 50"), ("Other", "ltv > 5")]
     assert [(x.name, x.expression) for x in store.list_segments(s, other)] == [
         ("Theirs", "mrr < 50")]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 def defaults(settings: Settings, name: str) -> list[tuple[str, str, str | None]]:

@@ -7,13 +7,13 @@ recorded run is shown rather than "No sync yet."."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from temporalio.client import Client
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.settings import Settings
 from revsync.store import db, mirror, workspaces
 from revsync.store.models import SyncRun, utcnow
@@ -21,12 +21,6 @@ from tests.helpers.e2e import KEY, connect_workspace
 from tests.helpers.pages import csrf_of, page_client
 
 TOKEN = "outage-platform-key-0123456789"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.automations import rule_store
 from revsync.automations.definitions import parse_definition
 from revsync.automations.triggers import TRIGGER_FIELDS
@@ -22,7 +22,7 @@ from revsync.settings import Settings
 from revsync.store import db, workspaces
 from revsync.store.models import Subscriber, SubscriberTag
 from revsync.web.rule_form import TRIGGER_LABELS
-from tests.helpers.e2e import KEY, connect_workspace
+from tests.helpers.e2e import connect_workspace
 from tests.helpers.pages import csrf_of, page_client
 
 TOKEN = "rule-form-platform-key-0123456789"
@@ -80,12 +80,6 @@ def test_the_form_has_a_field_for_every_trigger_field() -> None:
 async def browser(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
     async with page_client(settings, client, TOKEN) as http:
         yield http
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 def connected(settings: Settings, fake: FakeStripeServer) -> str:

@@ -23,12 +23,6 @@ UNREACHABLE = "could not reach Stripe; try again in a moment"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
-
-
-@pytest.fixture
 def elsewhere() -> Iterator[FakeStripeServer]:
     """A server a tenant would like the key sent to (it would accept it, too)."""
     with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:

@@ -7,10 +7,8 @@ Runs on SQLite and on PostgreSQL (the `database_url` fixture).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal as D
 
-import pytest
 from rich.console import Console
 from temporalio.client import Client
 
@@ -85,12 +83,6 @@ EXPECTED = {
     "hank@example.com": (D("0.00"), D("15.00"), ["customer", "past-due", "saas.monthly"], {}),
     "zed@example.com": (None, None, ["user:vip"], {}),
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 async def test_full_sync_writes_hand_computed_values(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal as D
 from typing import Any
 
@@ -21,19 +20,13 @@ from revsync.store import db
 from revsync.store.models import StripeSubscription, Workspace
 from revsync.sync.client import start_sync
 from revsync.sync.types import SyncReport
-from tests.helpers.e2e import KEY, connect_workspace, import_emails, last_run, state, sync
+from tests.helpers.e2e import connect_workspace, import_emails, last_run, state, sync
 from tests.helpers.kill import kill_and_finish, worker_process
 from tests.helpers.oracle import expected_state
 from tests.helpers.stripe_objects import charge, customer, monthly
 from tests.helpers.webhooks import SECRET, EventLog, deliver, webhook_client
 
 ITEMS = "GET /v1/subscription_items"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 def dollars_a_month(s: FakeStripe, *dollars: int) -> list[dict[str, Any]]:

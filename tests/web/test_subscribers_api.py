@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlmodel import col, func, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.automations import rule_store
 from revsync.automations.definitions import rule_automation
 from revsync.automations.types import automation_workflow_id
@@ -38,7 +38,6 @@ from revsync.store.models import (
 )
 from revsync.subscribers import csv_import
 from tests.helpers.e2e import (
-    KEY,
     connect_workspace,
     default_rule_workflow_id,
     import_emails,
@@ -52,12 +51,6 @@ pytestmark = pytest.mark.usefixtures("workers")
 
 STRIPE_TAGS = [{"tag": "customer", "source": "stripe"},
                {"tag": "saas.monthly", "source": "stripe"}]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 @pytest.fixture

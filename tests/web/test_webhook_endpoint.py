@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -24,14 +24,14 @@ from sqlmodel import SQLModel, select
 from temporalio.client import Client
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
-from fake_stripe import FakeStripe, FakeStripeServer
+from fake_stripe import FakeStripeServer
 from revsync.events.types import EventResult, event_workflow_id
 from revsync.gateway import signatures
 from revsync.settings import Settings
 from revsync.setup.connection import ConnectError
 from revsync.store import db
 from revsync.store.models import StripeEvent
-from tests.helpers.e2e import KEY, connect_workspace, import_emails
+from tests.helpers.e2e import connect_workspace, import_emails
 from tests.helpers.stripe_objects import customer
 from tests.helpers.webhooks import (
     OTHER_SECRET,
@@ -72,12 +72,6 @@ class Shop:
     @property
     def workflow_id(self) -> str:
         return event_workflow_id(self.name, self.event["id"])
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeStripeServer]:
-    with FakeStripeServer(FakeStripe(api_keys=[KEY])) as server:
-        yield server
 
 
 @pytest.fixture
