@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
@@ -28,6 +28,8 @@ from revsync.store.models import (
 )
 
 STRIPE_SOURCE = "stripe"
+# Tags removed per statement: two bound parameters each, far below SQLite's 32,766.
+ROWS_PER_STATEMENT = 1000
 
 
 @dataclass(frozen=True)
@@ -152,20 +154,23 @@ def _changed_at(before: datetime | None, changed: bool, now: datetime) -> dateti
 
 
 def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition]) -> None:
+    """A batch's tags in a few multi-row statements, not one statement per tag:
+    PostgreSQL's `tag_bits` triggers run once per statement (migration 0008), each
+    rewriting the subscribers it touched."""
     table = SubscriberTag.__table__  # type: ignore[attr-defined]
-    removed = [{"sid": t.subscriber_id, "gone": tag}
-               for t in transitions for tag in sorted(t.tags_removed)]
-    if removed:
-        session.execute(
-            delete(table).where(table.c.subscriber_id == bindparam("sid"),
-                                table.c.source == STRIPE_SOURCE, table.c.tag == bindparam("gone")),
-            removed,
-        )
+    removed = [(t.subscriber_id, tag) for t in transitions for tag in sorted(t.tags_removed)]
+    for start in range(0, len(removed), ROWS_PER_STATEMENT):
+        session.execute(delete(table).where(
+            table.c.source == STRIPE_SOURCE,
+            tuple_(table.c.subscriber_id, table.c.tag).in_(
+                removed[start:start + ROWS_PER_STATEMENT])))
     added = [{"subscriber_id": t.subscriber_id, "tag": tag, "source": STRIPE_SOURCE,
               "workspace_id": workspace_id}
              for t in transitions for tag in sorted(t.tags_added)]
     if added:
-        session.execute(insert(table), added)
+        # With RETURNING, SQLAlchemy sends a list of rows as multi-row INSERTs
+        # ("insertmanyvalues"); without it, psycopg runs one INSERT per row.
+        session.execute(insert(table).returning(table.c.subscriber_id), added)
 
 
 def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) -> set[int]:
