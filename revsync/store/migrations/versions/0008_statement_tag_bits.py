@@ -2,11 +2,16 @@
 
 On PostgreSQL the triggers keeping `subscriber.tag_bits` fire once per statement on
 `subscriber_tag`, over its transition tables, instead of once per row. A row trigger
-rewrites the subscriber once for each tag written: a new row version with an entry in
-each of its indexes every time, which made writing a batch's tags most of a
-derivation's time. A statement's trigger rewrites each subscriber it touched once, and
-the bits are the same, computed when the statement ends. SQLite has only row triggers:
-its own stay.
+rewrote the subscriber once for each tag written (a new row version with an entry in
+each of its indexes every time), and looked the subscriber's tags up with a plan made
+while the table was small: a sequential scan per tag, growing with the table during a
+first sync.
+
+Inserted tags only add bits, so the insert trigger ORs the new rows' bits into each
+subscriber they name, reading no other tag, and leaves a subscriber whose bits do not
+change untouched. A delete or update recomputes the bits of the subscribers it touched
+from their remaining tags, as before (another source may hold the same tag). SQLite has
+only row triggers: its own stay.
 
 Revision ID: 0008
 Revises: 0007
@@ -32,15 +37,28 @@ REFERENCING = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_ro
                "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
 
 
-def _bits_of(subscriber: str) -> str:
+def _bit_of(column: str) -> str:
     cases = " ".join(f"WHEN '{tag}' THEN {bit}" for tag, bit in TAG_BITS.items())
-    return (f"(SELECT COALESCE(SUM(DISTINCT CASE tag {cases} ELSE 0 END), 0) "
-            f"FROM subscriber_tag WHERE subscriber_id = {subscriber})")
+    return f"CASE {column} {cases} ELSE 0 END"
 
 
-def _refresh(rows: str) -> str:
+def _bits_of(subscriber: str) -> str:
+    return (f"(SELECT COALESCE(SUM(DISTINCT {_bit_of('tag')}), 0) FROM subscriber_tag "
+            f"WHERE subscriber_id = {subscriber})")
+
+
+KNOWN = "(" + ", ".join(f"'{tag}'" for tag in TAG_BITS) + ")"
+ADD = f"""
+    UPDATE subscriber SET tag_bits = subscriber.tag_bits | added.bits
+    FROM (SELECT subscriber_id, bit_or({_bit_of('tag')}) AS bits FROM new_rows
+          GROUP BY subscriber_id) AS added
+    WHERE subscriber.id = added.subscriber_id
+      AND subscriber.tag_bits | added.bits <> subscriber.tag_bits;"""
+
+
+def _recompute(touched: str) -> str:
     return (f"UPDATE subscriber SET tag_bits = {_bits_of('subscriber.id')} "
-            f"WHERE id IN (SELECT subscriber_id FROM {rows});")
+            f"WHERE id IN ({touched});")
 
 
 def upgrade() -> None:
@@ -50,13 +68,14 @@ def upgrade() -> None:
         op.execute(f"DROP TRIGGER {name} ON subscriber_tag")
     # PL/pgSQL plans a statement when it first runs it, so each branch names only the
     # transition tables its events have.
+    removed = f"SELECT subscriber_id FROM old_rows WHERE tag IN {KNOWN}"
+    moved = ("SELECT subscriber_id FROM old_rows UNION SELECT subscriber_id FROM new_rows")
     op.execute(f"""
         CREATE OR REPLACE FUNCTION subscriber_tag_bits() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'INSERT' THEN {_refresh('new_rows')}
-            ELSIF TG_OP = 'DELETE' THEN {_refresh('old_rows')}
-            ELSE {_refresh('(SELECT subscriber_id FROM old_rows UNION '
-                           'SELECT subscriber_id FROM new_rows) AS moved')}
+            IF TG_OP = 'INSERT' THEN {ADD}
+            ELSIF TG_OP = 'DELETE' THEN {_recompute(removed)}
+            ELSE {_recompute(moved)}
             END IF;
             RETURN NULL;
         END $$""")
