@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -53,7 +54,9 @@ def derive_subscriber(
     ``mrr``/``ltv`` None, no tags and no metadata (the caller clears them).
     ``now`` is unix seconds (for ``repeating`` discounts' ``end``).
     """
-    eligible = [f for f in customers if eligibility(f, policy, catalogue) == ELIGIBLE]
+    reasons = [eligibility(f, policy, catalogue) for f in customers]
+    eligible = [f for f, reason in zip(customers, reasons, strict=True) if reason == ELIGIBLE]
+    skipped = dict(sorted(Counter(r for r in reasons if r != ELIGIBLE).items()))
     if not eligible:
         return Derived(
             eligible=False,
@@ -63,6 +66,7 @@ def derive_subscriber(
             metadata={},
             eligible_customer_ids=(),
             unconverted={},
+            skipped=skipped,
         )
     anomalies = Tally()
     unconverted = Tally()
@@ -80,4 +84,5 @@ def derive_subscriber(
         eligible_customer_ids=ids,
         unconverted=dict(sorted(unconverted.items())),
         anomalies=dict(sorted(anomalies.items())),
+        skipped=skipped,
     )

@@ -68,3 +68,5 @@ class Derived:
     eligible_customer_ids: tuple[str, ...]
     unconverted: Mapping[str, int]
     anomalies: Mapping[str, int] = field(default_factory=dict)
+    # Customers left out, by `eligibility` reason -> count: a sync's report adds them up.
+    skipped: Mapping[str, int] = field(default_factory=dict)

@@ -125,10 +125,11 @@ def round_cents(value: Decimal | Fraction) -> Decimal:
     """
     if isinstance(value, Decimal):
         return value.quantize(CENT, rounding=ROUND_HALF_UP)
-    hundredths = value * 100
-    magnitude = abs(hundredths)
-    whole = magnitude.numerator // magnitude.denominator
-    if (magnitude - whole) * 2 >= 1:
+    # On the numerator and denominator: Fraction arithmetic would build a new Fraction
+    # (and its gcd) at each step.
+    hundredths = value.numerator * 100  # over value.denominator, which is positive
+    whole, rest = divmod(abs(hundredths), value.denominator)
+    if rest * 2 >= value.denominator:
         whole += 1
     signed = -whole if hundredths < 0 else whole
     return Decimal(signed).scaleb(-2).quantize(CENT)

@@ -17,7 +17,13 @@ from .model import StripeObject
 
 
 def as_dict(value: object) -> StripeObject | None:
-    """The value if it is a JSON object, else None."""
+    """The value if it is a JSON object, else None.
+
+    A dict comes back as it is: the definitions only read what they are given, and a
+    copy of every subscription, item and charge read would cost more than the reading.
+    """
+    if isinstance(value, dict):
+        return value
     if isinstance(value, Mapping):
         return dict(value)
     return None

@@ -12,9 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlmodel import Session
 
 from revsync.feed import order
@@ -152,20 +164,47 @@ def _changed_at(before: datetime | None, changed: bool, now: datetime) -> dateti
 
 
 def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition]) -> None:
+    """Remove and add the batch's changed Stripe tags.
+
+    PostgreSQL gets each as one statement over arrays of (subscriber, tag) pairs: its
+    `tag_bits` triggers run once per statement (migration 0008), psycopg would run an
+    executemany row by row, and a multi-row VALUES list is parsed again by psycopg each
+    time. SQLite's triggers run per row whatever the statement, and an executemany is
+    its quickest write.
+    """
     table = SubscriberTag.__table__  # type: ignore[attr-defined]
-    removed = [{"sid": t.subscriber_id, "gone": tag}
-               for t in transitions for tag in sorted(t.tags_removed)]
+    removed = [(t.subscriber_id, tag) for t in transitions for tag in sorted(t.tags_removed)]
+    added = [(t.subscriber_id, tag) for t in transitions for tag in sorted(t.tags_added)]
+    if session.get_bind().dialect.name == "postgresql":
+        if removed:
+            session.execute(delete(table).where(
+                table.c.source == STRIPE_SOURCE,
+                tuple_(table.c.subscriber_id, table.c.tag).in_(select(_unnest(removed)))))
+        if added:
+            pairs = _unnest(added)
+            session.execute(insert(table).from_select(
+                ["subscriber_id", "tag", "source", "workspace_id"],
+                select(pairs.c.subscriber_id, pairs.c.tag, literal(STRIPE_SOURCE),
+                       literal(workspace_id))))
+        return
     if removed:
         session.execute(
             delete(table).where(table.c.subscriber_id == bindparam("sid"),
                                 table.c.source == STRIPE_SOURCE, table.c.tag == bindparam("gone")),
-            removed,
+            [{"sid": sid, "gone": tag} for sid, tag in removed],
         )
-    added = [{"subscriber_id": t.subscriber_id, "tag": tag, "source": STRIPE_SOURCE,
-              "workspace_id": workspace_id}
-             for t in transitions for tag in sorted(t.tags_added)]
     if added:
-        session.execute(insert(table), added)
+        session.execute(insert(table), [
+            {"subscriber_id": sid, "tag": tag, "source": STRIPE_SOURCE,
+             "workspace_id": workspace_id} for sid, tag in added])
+
+
+def _unnest(pairs: Sequence[tuple[int, str]]) -> TableValuedAlias:
+    """(subscriber_id, tag) rows from two PostgreSQL arrays, each bound as one parameter."""
+    return func.unnest(
+        bindparam("sids", [sid for sid, _ in pairs], type_=postgresql.ARRAY(Integer)),
+        bindparam("tags", [tag for _, tag in pairs], type_=postgresql.ARRAY(String)),
+    ).table_valued("subscriber_id", "tag").render_derived(name="pairs")
 
 
 def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) -> set[int]:

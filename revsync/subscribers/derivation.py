@@ -22,7 +22,6 @@ from revsync.revenue import (
     RevenueError,
     RevenuePolicy,
     derive_subscriber,
-    eligibility,
 )
 from revsync.store import workspaces
 from revsync.store.models import Subscriber
@@ -157,7 +156,7 @@ def _derive_locked(
             derived = derive_subscriber(mine, catalogue, inputs.policy, now)
         except RevenueError as error:
             raise RevenueError(f"subscriber {subscriber.id}: {error}") from None
-        _count(done.counts, mine, derived, inputs.policy, catalogue)
+        _count(done.counts, mine, derived)
         outcomes.append(changes.Outcome(subscriber, derived,
                                         old_tags.get(subscriber.id, frozenset())))
     eligible = {o.subscriber.id: o.derived.eligible for o in outcomes}
@@ -168,18 +167,12 @@ def _derive_locked(
     done.counts.subscribers_cleared += sum(not eligible[t.subscriber_id] for t in transitions)
 
 
-def _count(
-    counts: DeriveCounts, customers: Sequence[CustomerFacts], derived: Derived,
-    policy: RevenuePolicy, catalogue: Catalogue,
-) -> None:
+def _count(counts: DeriveCounts, customers: Sequence[CustomerFacts], derived: Derived) -> None:
     counts.subscribers_seen += 1
     counts.customers_matched += len(customers)
-    for fact in customers:
-        reason = eligibility(fact, policy, catalogue)
-        if reason == "eligible":
-            counts.customers_eligible += 1
-        else:
-            counts.skipped[reason] = counts.skipped.get(reason, 0) + 1
+    counts.customers_eligible += len(derived.eligible_customer_ids)
+    for reason, n in derived.skipped.items():
+        counts.skipped[reason] = counts.skipped.get(reason, 0) + n
     for currency, n in derived.unconverted.items():
         counts.unconverted[currency] = counts.unconverted.get(currency, 0) + n
     if not derived.eligible:

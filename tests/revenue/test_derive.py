@@ -58,3 +58,14 @@ def test_mrr_and_ltv_are_two_decimal_strings() -> None:
     result = derive_subscriber([facts(subscription())], EMPTY, POLICY, NOW)
     assert str(result.mrr) == "20.00"
     assert str(result.ltv) == "1.00"
+
+
+def test_skipped_customers_counted_by_reason() -> None:
+    """A sync's report adds up why customers were left out, from the derivation itself."""
+    paid = facts(subscription(item(price("2000"))), charges=[charge(2000)], cust=customer("cus_a"))
+    abandoned = facts(charges=[], cust=customer("cus_b"))  # never paid, no subscription
+    gone = facts(cust={**customer("cus_c"), "deleted": True})
+    result = derive_subscriber([abandoned, paid, gone, abandoned], EMPTY, POLICY, NOW)
+    assert result.eligible_customer_ids == ("cus_a",)
+    assert result.skipped == {"abandoned_checkout": 2, "deleted_customer": 1}
+    assert derive_subscriber([abandoned], EMPTY, POLICY, NOW).skipped == {"abandoned_checkout": 1}
