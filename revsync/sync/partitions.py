@@ -110,6 +110,14 @@ def pages_left(stream: StreamState, low: int) -> float:
     return density * (reached - low) / 100
 
 
+def requests_per_page(streams: list[StreamState]) -> float:
+    """Requests a list page of these partitions has taken, the pages completing its
+    objects' nested lists included: one cursor sends them one after another, so a
+    subscription page with long item lists keeps its cursor busy several times longer."""
+    pages = sum(s.pages for s in streams)
+    return (pages + sum(s.nested_pages for s in streams)) / pages if pages else 1.0
+
+
 def parts_for(stream: StreamState, streams: list[StreamState], requests_per_second: float,
               max_partitions: int, queue_partitions: int,
               pages_per_part: int = MIN_PAGES_PER_PART) -> tuple[int, int | None]:
@@ -118,7 +126,8 @@ def parts_for(stream: StreamState, streams: list[StreamState], requests_per_seco
     Cut while fewer cursors are in flight than the budget needs, as far as the pages
     ahead pay for the partitions, with at most `max_partitions` of the stream listing at
     once; no request is spent finding where to cut. A new part needs `pages_per_part`
-    pages ahead of it.
+    pages' worth of requests ahead of it (nested-list pages count: they keep its cursor
+    busy as list pages do).
     """
     low = lower_bound(stream)
     if low is None:
@@ -135,6 +144,7 @@ def parts_for(stream: StreamState, streams: list[StreamState], requests_per_seco
     paid = min(sum(s.pages for s in every) // MIN_PAGES_PER_PART + 1, MAX_PARTS)
     parts = min(cursors_wanted(requests_per_second, streams, queue_partitions) - active + 1,
                 max_partitions - listing + 1,
-                math.floor(pages_left(stream, low) / pages_per_part),
+                math.floor(pages_left(stream, low) * requests_per_page(every)
+                           / pages_per_part),
                 paid - len(every) + 1)
     return (parts, low) if parts >= 2 else (0, None)

@@ -154,6 +154,21 @@ def test_short_parts_share_out_a_streams_last_pages() -> None:
                      pages_per_part=TAIL_PAGES_PER_PART) == (0, None)
 
 
+def test_nested_list_pages_count_as_pages_ahead() -> None:
+    # 5 list pages left (0.1 objects per second read, 5,000 s of history below): no room
+    # for two 3-page parts. But each page so far took two more for its objects' nested
+    # lists, so 15 requests are ahead, room for five 3-request parts; 40 pages read pay
+    # for 5 parts in all, 4 beside the finished one.
+    stream = replace(running(500, 200_000, 195_000), seconds=1.5)
+    prices = StreamState(name="prices", catalogue=True, done=True, cursor_created=190_000)
+    done = StreamState(name="charges", part=9, done=True, pages=35)
+    assert parts_for(stream, [stream, done, prices], 10, 32, queue_partitions=4,
+                     pages_per_part=TAIL_PAGES_PER_PART) == (0, None)
+    nested = [replace(stream, nested_pages=10), replace(done, nested_pages=70), prices]
+    assert parts_for(nested[0], nested, 10, 32, queue_partitions=4,
+                     pages_per_part=TAIL_PAGES_PER_PART) == (4, 190_000)
+
+
 def test_no_cut_without_a_bound_enough_cursors_or_room() -> None:
     # 10,000 objects over 10,000 s read in 100 pages at 300 ms: 9 cursors wanted on one
     # queue partition, 11 parts paid for.
