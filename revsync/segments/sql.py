@@ -182,26 +182,26 @@ def _metadata(c: Comparison, context: _Context) -> ColumnElement[bool]:
 
     - `key = "text"` on PostgreSQL: JSONB containment, which its GIN index answers; a
       further key ANDed with it is read from the JSON of the rows that index found.
-    - `key = "text"` in a count on SQLite: `id IN` the index's list for (key, value), so
-      SQLite starts from those subscribers instead of scanning every one.
-    - otherwise a probe of the subscriber's (subscriber_id, key) row; PostgreSQL plans
-      it as a semi-join from the (workspace, key, number or value) index.
+    - in a count on SQLite, an equality, or any test not ANDed with one: `id IN` the
+      index's list for the key, so SQLite starts from those subscribers instead of
+      scanning every one; a test ANDed with an equality probes the (subscriber_id, key)
+      row of each subscriber that list gave (a second list would be built and searched
+      per subscriber, which is slower).
+    - otherwise a probe of that row; PostgreSQL plans it as a semi-join from the
+      (workspace, key, number or value) index.
     """
     if isinstance(c.value, Text) and c.op == "=":
         contains = type_coerce(SUBSCRIBER.c.stripe_metadata, JSONB).contains(
             {c.attribute: c.value.value})
-        if context.counted_workspace is None:
-            return by_dialect(contains, _metadata_row(c))
-        listed = SUBSCRIBER.c.id.in_(select(METADATA.c.subscriber_id).where(
-            METADATA.c.workspace_id == context.counted_workspace,
-            METADATA.c.key == c.attribute, METADATA.c.value == c.value.value))
-        return by_dialect(contains, listed)
+        return by_dialect(contains, _metadata_sqlite(c, context.counted_workspace))
     if context.contained:
-        return by_dialect(_metadata_json(c), _metadata_row(c))
-    return _metadata_row(c)
+        return by_dialect(_metadata_json(c), _metadata_sqlite(c, None))
+    return by_dialect(_metadata_sqlite(c, None), _metadata_sqlite(c, context.counted_workspace))
 
 
-def _metadata_row(c: Comparison) -> ColumnElement[bool]:
+def _metadata_sqlite(c: Comparison, listed_in: int | None) -> ColumnElement[bool]:
+    """The test on `subscriber_metadata`: `id IN` the list of workspace `listed_in`'s
+    matching rows, or (None) EXISTS the subscriber's own row."""
     m = METADATA.c
     if isinstance(c.value, Number):
         compared = and_(m.number.is_not(None), _compare(m.number, c.op, c.value.value))
@@ -210,6 +210,9 @@ def _metadata_row(c: Comparison) -> ColumnElement[bool]:
     else:  # code-point order on both databases
         compared = by_dialect(_compare(collate(m.value, "C"), c.op, c.value.value),
                               _compare(m.value, c.op, c.value.value))
+    if listed_in is not None:
+        return SUBSCRIBER.c.id.in_(select(m.subscriber_id).where(
+            m.workspace_id == listed_in, m.key == c.attribute, compared))
     same_workspace = by_dialect(m.workspace_id == SUBSCRIBER.c.workspace_id, true())
     return exists().where(m.subscriber_id == SUBSCRIBER.c.id, same_workspace,
                           m.key == c.attribute, compared)
