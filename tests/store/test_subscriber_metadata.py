@@ -38,6 +38,20 @@ def test_rows_follow_inserts_updates_and_deletes(database_url: str) -> None:
     assert rows(url) == {(1, "plan", 1, "enterprise", None), (1, "region", 1, "eu", None)}
 
 
+def test_one_statement_over_many_subscribers_rewrites_only_the_changed_ones(
+        database_url: str) -> None:
+    url = Settings(database_url=database_url).resolved_database_url
+    add_people(url)
+    run(url, """UPDATE subscriber SET stripe_metadata = CASE id WHEN 1 THEN '{"seats": "7"}'
+                ELSE stripe_metadata END""",
+        "UPDATE subscriber SET id = 20 WHERE id = 2")
+    assert rows(url) == {(1, "seats", 1, "7", Decimal(7)),
+                         (20, "plan", 1, "pro", None), (20, "seats", 1, "5", Decimal(5)),
+                         (3, "plan", 1, "pro", None), (3, "seats", 1, "5", Decimal(5))}
+    run(url, "DELETE FROM subscriber WHERE id IN (1, 3)")
+    assert {subscriber for subscriber, _, _, _, _ in rows(url)} == {20}
+
+
 def test_a_number_is_a_plain_decimal_and_null_is_missing(database_url: str) -> None:
     """The segment parser's number rule, `-?[0-9]+(\\.[0-9]+)?`: "1e3", " 5", "5." and
     "-" are text only; a key holding JSON null has no row, as it has no value."""

@@ -31,11 +31,14 @@ depends_on: str | Sequence[str] | None = None
 TABLE = "subscriber_metadata"
 SQLITE_TRIGGERS = ("subscriber_metadata_insert", "subscriber_metadata_update",
                    "subscriber_metadata_delete")
-PG_TRIGGERS = (("subscriber_metadata_insert", "AFTER INSERT", ""),
-               ("subscriber_metadata_update", "AFTER UPDATE OF stripe_metadata, workspace_id",
-                "WHEN (OLD.stripe_metadata IS DISTINCT FROM NEW.stripe_metadata "
-                "OR OLD.workspace_id <> NEW.workspace_id)"),
-               ("subscriber_metadata_delete", "AFTER DELETE", ""))
+# PostgreSQL: one trigger per statement, over its transition tables, so a bulk write
+# (COPY, a derivation's batch) fills the table with one INSERT ... SELECT instead of a
+# function call per row. UPDATE rewrites only the rows whose metadata or workspace
+# changed (or whose id did: a row of the old table without an equal one in the new).
+PG_TRIGGERS = (("subscriber_metadata_insert", "INSERT", "NEW TABLE AS new_rows"),
+               ("subscriber_metadata_update", "UPDATE",
+                "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+               ("subscriber_metadata_delete", "DELETE", "OLD TABLE AS old_rows"))
 COLUMNS = "subscriber_id, key, workspace_id, value, number"
 
 
@@ -70,18 +73,18 @@ def downgrade() -> None:
     if op.get_context().dialect.name == "postgresql":
         for name, _, _ in PG_TRIGGERS:
             op.execute(f"DROP TRIGGER {name} ON subscriber")
-        op.execute("DROP FUNCTION subscriber_metadata_rows()")
+            op.execute(f"DROP FUNCTION {name}()")
     else:
         for name in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER {name}")
     op.drop_table(TABLE)
 
 
-def _rows(row: str, postgres: bool, source: str) -> str:
+def _rows(row: str, postgres: bool, source: str, where: str = "TRUE") -> str:
     """The rows of `row`'s metadata; a key holding JSON null is missing, as in the JSON."""
     value = "j.value" if postgres else "CAST(j.value AS TEXT)"
     return (f"SELECT {row}.id, j.key, {row}.workspace_id, {value}, {_number(postgres)} "
-            f"FROM {source} WHERE j.value IS NOT NULL")
+            f"FROM {source} WHERE j.value IS NOT NULL AND {where}")
 
 
 def _each(row: str, postgres: bool) -> str:
@@ -112,25 +115,33 @@ def _sqlite_triggers() -> None:
     clear = f"DELETE FROM {TABLE} WHERE subscriber_id = OLD.id;"
     op.execute(f"CREATE TRIGGER subscriber_metadata_insert AFTER INSERT ON subscriber "
                f"BEGIN {fill} END")
-    op.execute("CREATE TRIGGER subscriber_metadata_update AFTER UPDATE OF stripe_metadata, "
+    op.execute("CREATE TRIGGER subscriber_metadata_update AFTER UPDATE OF id, stripe_metadata, "
                "workspace_id ON subscriber WHEN OLD.stripe_metadata IS NOT NEW.stripe_metadata "
-               f"OR OLD.workspace_id IS NOT NEW.workspace_id BEGIN {clear} {fill} END")
+               "OR OLD.workspace_id IS NOT NEW.workspace_id OR OLD.id IS NOT NEW.id "
+               f"BEGIN {clear} {fill} END")
     op.execute(f"CREATE TRIGGER subscriber_metadata_delete AFTER DELETE ON subscriber "
                f"BEGIN {clear} END")
 
 
+def _unchanged(row: str, other: str) -> str:
+    """`row` has its exact twin (id, workspace, metadata) in the transition table `other`."""
+    return (f"EXISTS (SELECT 1 FROM {other} t WHERE t.id = {row}.id "
+            f"AND t.workspace_id = {row}.workspace_id "
+            f"AND t.stripe_metadata = {row}.stripe_metadata)")
+
+
 def _postgresql_triggers() -> None:
-    op.execute(f"""
-        CREATE FUNCTION subscriber_metadata_rows() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP IN ('DELETE', 'UPDATE') THEN
-                DELETE FROM {TABLE} WHERE subscriber_id = OLD.id;
-            END IF;
-            IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                INSERT INTO {TABLE} ({COLUMNS}) {_rows('NEW', True, _each('NEW', True))};
-            END IF;
-            RETURN NULL;
-        END $$""")
-    for name, event, condition in PG_TRIGGERS:
-        op.execute(f"CREATE TRIGGER {name} {event} ON subscriber FOR EACH ROW {condition} "
-                   "EXECUTE FUNCTION subscriber_metadata_rows()")
+    each = f"new_rows n CROSS JOIN LATERAL {_each('n', True)}"
+    bodies = {
+        "INSERT": f"INSERT INTO {TABLE} ({COLUMNS}) {_rows('n', True, each)};",
+        "UPDATE": f"DELETE FROM {TABLE} m USING old_rows o WHERE m.subscriber_id = o.id "
+                  f"AND NOT {_unchanged('o', 'new_rows')}; "
+                  f"INSERT INTO {TABLE} ({COLUMNS}) "
+                  f"{_rows('n', True, each, 'NOT ' + _unchanged('n', 'old_rows'))};",
+        "DELETE": f"DELETE FROM {TABLE} m USING old_rows o WHERE m.subscriber_id = o.id;",
+    }
+    for name, event, tables in PG_TRIGGERS:
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   f"BEGIN {bodies[event]} RETURN NULL; END $$")
+        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON subscriber REFERENCING {tables} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
