@@ -23,10 +23,14 @@ class PerDialect(FunctionElement[bool]):
     type = Boolean()
     inherit_cache = True
     name = "per_dialect"
+    # Each form is a condition already, so SQLite gets it as written instead of
+    # `(form) = 1`, which would hide an `id IN (...)` in it from the planner (it then
+    # tests the list per subscriber instead of starting from it).
+    _is_implicitly_boolean = True
 
 
 def _form(element: PerDialect, index: int, compiler: SQLCompiler, **kw: Any) -> str:
-    """Parenthesised: SQLite appends `= 1` to a boolean function in WHERE."""
+    """Parenthesised: a form is one operand of the AND/OR/NOT around it."""
     return "(" + str(compiler.process(list(element.clauses)[index], **kw)) + ")"
 
 

@@ -9,7 +9,9 @@ Semantics (docs/segments.md):
 - `mrr`/`ltv` compare as exact decimals (PostgreSQL numeric; SQLite stores REAL).
 - `tag = x`: has tag x from any source; `tag != x`: has no tag x (true without tags).
   Stripe-managed tags are bits on the subscriber row (`tag_bits`), others a subquery.
-- `key = "text"` on metadata is JSONB containment on PostgreSQL (its GIN index).
+- Metadata is read from `subscriber_metadata` (one row per key, kept by triggers), whose
+  indexes answer `key op value` without reading any JSON; see `_metadata` for which form
+  each database gets.
 - `opened_emails_last_30_days` / `clicked_emails_last_30_days`: the number of email
   events of kind open / click with `now - 30 days <= occurred_at <= now`; never missing
   (0 without events). `= 0`-like and `> 0`-like tests compile to (NOT) EXISTS.
@@ -23,6 +25,7 @@ Semantics (docs/segments.md):
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,7 +35,6 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    cast,
     collate,
     exists,
     func,
@@ -52,32 +54,61 @@ from revsync.segments.attributes import Kind
 from revsync.segments.dialects import by_dialect, is_decimal, numeric
 from revsync.segments.limits import runs_subquery
 from revsync.segments.nodes import And, Comparison, Expr, Not, Number, Op, Text
-from revsync.store.models import EmailEvent, Subscriber, SubscriberTag
+from revsync.store.models import EmailEvent, Subscriber, SubscriberMetadata, SubscriberTag
 
 WINDOW = timedelta(days=30)
 SUBSCRIBER: Table = Subscriber.__table__  # type: ignore[attr-defined]
 TAG: Table = SubscriberTag.__table__  # type: ignore[attr-defined]
 EVENT: Table = EmailEvent.__table__  # type: ignore[attr-defined]
+METADATA: Table = SubscriberMetadata.__table__  # type: ignore[attr-defined]
 
 
-def condition(expr: Expr, now: datetime) -> ColumnElement[bool]:
-    """The WHERE clause of `expr` over `subscriber`; never NULL."""
+@dataclass(frozen=True)
+class _Context:
+    """What the compiler knows beyond one comparison, to pick the form each database
+    runs fastest (every form means the same)."""
+
+    now: datetime
+    # SQLite: the expression runs subqueries per subscriber, so keep the id-ordered scan.
+    in_id_order: bool
+    # The whole workspace is counted, so SQLite may start from a metadata index (an IN
+    # list) rather than probe per subscriber; a page or one subscriber probes instead.
+    counted_workspace: int | None
+    # PostgreSQL: a metadata containment test ANDed above already fetches each row's
+    # JSON, which compares a second key cheaper than a semi-join.
+    contained: bool = False
+
+
+def condition(expr: Expr, now: datetime,
+              counted_workspace: int | None = None) -> ColumnElement[bool]:
+    """The WHERE clause of `expr` over `subscriber`; never NULL. `counted_workspace`:
+    the query counts every member of that workspace (`count_statement`)."""
     if not _correlated(expr):
-        return _condition(expr, now, in_id_order=False)
+        return _condition(expr, _Context(now, False, counted_workspace))
     # SQLite would still read a revenue index for its workspace prefix, since it covers
     # the row; a column no such index holds (always true here) leaves it the id-ordered
     # scan or the workspace index, which is the faster plan for a correlated subquery.
     uncovered = by_dialect(true(), SUBSCRIBER.c.unsubscribed.is_not(None))
-    return and_(_condition(expr, now, in_id_order=True), uncovered)
+    return and_(_condition(expr, _Context(now, True, counted_workspace)), uncovered)
 
 
-def _condition(expr: Expr, now: datetime, in_id_order: bool) -> ColumnElement[bool]:
+def _condition(expr: Expr, context: _Context) -> ColumnElement[bool]:
     if isinstance(expr, Comparison):
-        return _comparison(expr, now, in_id_order)
+        return _comparison(expr, context)
     if isinstance(expr, Not):
-        return not_(_condition(expr.operand, now, in_id_order))
-    parts = [_condition(operand, now, in_id_order) for operand in expr.operands]
-    return and_(*parts) if isinstance(expr, And) else or_(*parts)
+        return not_(_condition(expr.operand, context))
+    if isinstance(expr, And):
+        if any(_contains(operand) for operand in expr.operands):
+            context = replace(context, contained=True)
+        return and_(*[_condition(operand, context) for operand in expr.operands])
+    return or_(*[_condition(operand, context) for operand in expr.operands])
+
+
+def _contains(expr: Expr) -> bool:
+    """A metadata text equality: JSONB containment on PostgreSQL."""
+    return (isinstance(expr, Comparison) and expr.op == "="
+            and attributes.kind(expr.attribute) is Kind.METADATA
+            and isinstance(expr.value, Text))
 
 
 def _correlated(expr: Expr) -> bool:
@@ -97,7 +128,8 @@ def _correlated(expr: Expr) -> bool:
 
 def count_statement(expr: Expr, workspace_id: int, now: datetime) -> Select[int]:
     return (select(func.count()).select_from(SUBSCRIBER)
-            .where(SUBSCRIBER.c.workspace_id == workspace_id, condition(expr, now)))
+            .where(SUBSCRIBER.c.workspace_id == workspace_id,
+                   condition(expr, now, counted_workspace=workspace_id)))
 
 
 def members_statement(expr: Expr, workspace_id: int, now: datetime, after: int,
@@ -109,13 +141,13 @@ def members_statement(expr: Expr, workspace_id: int, now: datetime, after: int,
             .order_by(s.id).limit(limit))
 
 
-def _comparison(c: Comparison, now: datetime, in_id_order: bool) -> ColumnElement[bool]:
+def _comparison(c: Comparison, context: _Context) -> ColumnElement[bool]:
     kind = attributes.kind(c.attribute)
     if kind is Kind.MONEY:
         column = SUBSCRIBER.c[c.attribute]
         assert isinstance(c.value, Number)
         compared = and_(column.is_not(None), _compare(column, c.op, c.value.value))
-        if not in_id_order:
+        if not context.in_id_order:
             return compared
         unindexed = UnaryExpression(column, operator=operators.custom_op("+"),
                                     type_=column.type)  # SQLite: `+ mrr`
@@ -135,32 +167,68 @@ def _comparison(c: Comparison, now: datetime, in_id_order: bool) -> ColumnElemen
                              TAG.c.tag == _text(c))
         return has if c.op == "=" else not_(has)
     if kind is Kind.METADATA:
-        return _metadata(c)
+        return _metadata(c, context)
     assert isinstance(c.value, Number)
-    return _engagement(kind.value, c.op, c.value.value, now)
+    return _engagement(kind.value, c.op, c.value.value, context.now)
 
 
 def _text(c: Comparison) -> str:
     return c.value.value if isinstance(c.value, Text) else format(c.value.value, "f")
 
 
-def _metadata(c: Comparison) -> ColumnElement[bool]:
-    stored = SUBSCRIBER.c.stripe_metadata[c.attribute].as_string()
-    if isinstance(c.value, Number):
-        compared = by_dialect(_compare(numeric(stored), c.op, c.value.value),
-                              _compare(cast(stored, Numeric()), c.op, c.value.value))
-        return and_(stored.is_not(None), is_decimal(stored), compared)
-    if c.op == "=":
-        # PostgreSQL: containment, which the GIN index on the JSONB column answers.
-        # Metadata values are strings, so it holds exactly when the string is equal.
+def _metadata(c: Comparison, context: _Context) -> ColumnElement[bool]:
+    """`subscriber_metadata` holds the key's value as text and, for a plain decimal, as a
+    number, so each form below means the same as comparing the JSON string. Forms:
+
+    - `key = "text"` on PostgreSQL: JSONB containment, which its GIN index answers; a
+      further key ANDed with it is read from the JSON of the rows that index found.
+    - in a count on SQLite, an equality, or any test not ANDed with one: `id IN` the
+      index's list for the key, so SQLite starts from those subscribers instead of
+      scanning every one; a test ANDed with an equality probes the (subscriber_id, key)
+      row of each subscriber that list gave (a second list would be built and searched
+      per subscriber, which is slower).
+    - otherwise a probe of that row; PostgreSQL plans it as a semi-join from the
+      (workspace, key, number or value) index.
+    """
+    if isinstance(c.value, Text) and c.op == "=":
         contains = type_coerce(SUBSCRIBER.c.stripe_metadata, JSONB).contains(
             {c.attribute: c.value.value})
-        return by_dialect(contains, and_(stored.is_not(None), stored == c.value.value))
-    if c.op == "!=":
+        return by_dialect(contains, _metadata_sqlite(c, context.counted_workspace))
+    if context.contained:
+        return by_dialect(_metadata_json(c), _metadata_sqlite(c, None))
+    return by_dialect(_metadata_sqlite(c, None), _metadata_sqlite(c, context.counted_workspace))
+
+
+def _metadata_sqlite(c: Comparison, listed_in: int | None) -> ColumnElement[bool]:
+    """The test on `subscriber_metadata`: `id IN` the list of workspace `listed_in`'s
+    matching rows, or (None) EXISTS the subscriber's own row."""
+    m = METADATA.c
+    if isinstance(c.value, Number):
+        compared = and_(m.number.is_not(None), _compare(m.number, c.op, c.value.value))
+    elif c.op in ("=", "!="):
+        compared = _compare(m.value, c.op, c.value.value)
+    else:  # code-point order on both databases
+        compared = by_dialect(_compare(collate(m.value, "C"), c.op, c.value.value),
+                              _compare(m.value, c.op, c.value.value))
+    if listed_in is not None:
+        return SUBSCRIBER.c.id.in_(select(m.subscriber_id).where(
+            m.workspace_id == listed_in, m.key == c.attribute, compared))
+    same_workspace = by_dialect(m.workspace_id == SUBSCRIBER.c.workspace_id, true())
+    return exists().where(m.subscriber_id == SUBSCRIBER.c.id, same_workspace,
+                          m.key == c.attribute, compared)
+
+
+def _metadata_json(c: Comparison) -> ColumnElement[bool]:
+    """PostgreSQL: the comparison on the row's JSONB, for rows a containment test found.
+    A number holds only for a plain decimal string (the CASE: PostgreSQL may evaluate
+    AND's operands in any order, and its cast fails on a non-number)."""
+    stored = SUBSCRIBER.c.stripe_metadata[c.attribute].as_string()
+    if isinstance(c.value, Number):
+        return and_(stored.is_not(None), is_decimal(stored),
+                    _compare(numeric(stored), c.op, c.value.value))
+    if c.op in ("=", "!="):
         return and_(stored.is_not(None), _compare(stored, c.op, c.value.value))
-    ordered = by_dialect(_compare(collate(stored, "C"), c.op, c.value.value),
-                         _compare(stored, c.op, c.value.value))
-    return and_(stored.is_not(None), ordered)
+    return and_(stored.is_not(None), _compare(collate(stored, "C"), c.op, c.value.value))
 
 
 def _engagement(event_kind: str, op: Op, value: Decimal, now: datetime) -> ColumnElement[bool]:

@@ -133,6 +133,31 @@ class SubscriberTag(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id")
 
 
+class SubscriberMetadata(SQLModel, table=True):
+    """One key of `subscriber.stripe_metadata`, so a segment on a metadata key reads an
+    index instead of every subscriber's JSON. Written only by the database's triggers
+    on `subscriber` (migration 0008), so every writer of metadata is covered: never
+    write it here. `number` is the value when it is a plain decimal (the segment
+    parser's number rule), else NULL. No foreign key: the rows come and go with their
+    subscriber's row in the same statement, and a key check per row would only slow the
+    bulk writes that fill it."""
+
+    __tablename__ = "subscriber_metadata"
+    __table_args__ = (
+        Index("ix_subscriber_metadata_ws_key_value", "workspace_id", "key", "value",
+              "subscriber_id"),
+        Index("ix_subscriber_metadata_ws_key_number", "workspace_id", "key", "number",
+              "subscriber_id"),
+        # SQLite: clustered on the key, so the per-subscriber probe reads one b-tree.
+        {"sqlite_with_rowid": False},
+    )
+    subscriber_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: str = Field(primary_key=True)
+    workspace_id: int
+    value: str
+    number: Decimal | None = Field(default=None, sa_column=Column(Numeric(), nullable=True))
+
+
 class MirrorRow(SQLModel):
     """Columns shared by every Stripe mirror table."""
 
