@@ -19,7 +19,7 @@ from revsync.revenue.money import (
 )
 
 from .model import CustomerFacts, RevenuePolicy, Tally
-from .read import as_dict, get_int, get_str, lower
+from .read import as_dict, as_int, get_str, lower
 
 
 def customer_ltv_exact(
@@ -40,17 +40,19 @@ def customer_ltv_exact(
     # Per currency: (reporting units per major unit, minor units per major unit), or
     # None without a rate; looked up once per currency, not once per charge.
     rates: dict[str, tuple[Fraction, int] | None] = {}
+    # The loop runs once per charge a customer ever had: the usual shapes (a dict, the
+    # exact status, integer amounts) are taken before the general readers.
     for raw in facts.charges:
-        charge = as_dict(raw)
+        charge = raw if type(raw) is dict else as_dict(raw)
         if charge is None:
             tally["invalid_charge"] += 1
             continue
-        if lower(get_str(charge, "status")) != "succeeded":
+        status = charge.get("status")
+        if status != "succeeded" and lower(status if isinstance(status, str) else None) \
+                != "succeeded":
             continue
-        captured = get_int(charge, "amount_captured")
-        refunded = (
-            0 if charge.get("amount_refunded") is None else get_int(charge, "amount_refunded")
-        )
+        captured = _minor(charge.get("amount_captured"))
+        refunded = _minor(charge.get("amount_refunded"), 0)
         if captured is None or refunded is None:
             tally["invalid_amount"] += 1
             continue
@@ -86,6 +88,13 @@ def customer_ltv_exact(
         rate, scale = known
         total += Fraction(net, scale) * rate
     return total
+
+
+def _minor(value: object, absent: int | None = None) -> int | None:
+    """An amount in minor units (`as_int`); `absent` when missing."""
+    if type(value) is int:
+        return value
+    return absent if value is None else as_int(value)
 
 
 def customer_ltv(facts: CustomerFacts, policy: RevenuePolicy) -> Decimal:

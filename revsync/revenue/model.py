@@ -37,6 +37,11 @@ class Catalogue:
 
     prices: Mapping[str, StripeObject]  # price id -> price WITH `tiers` (expand data.tiers)
     coupons: Mapping[str, StripeObject]  # coupon id -> coupon
+    # What `pricing.price_terms` read from a price or plan, by (id, is a legacy plan), with
+    # the object it read: items of many subscriptions embed copies of the same price, and
+    # each item is read for its amount, its interval and its product.
+    read_terms: dict[tuple[str, bool], tuple[StripeObject, Any]] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

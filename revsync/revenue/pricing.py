@@ -124,16 +124,31 @@ def price_terms(item: Mapping[str, Any], catalogue: Catalogue) -> PriceTerms | N
         price = catalogue.prices.get(price)
     price_obj = as_dict(price)
     if price_obj is not None:
-        return _from_price(price_obj)
+        return _read_once(price_obj, False, catalogue)
     plan: object = item.get("plan")
     if isinstance(plan, str):
         plan = catalogue.prices.get(plan)
     plan_obj = as_dict(plan)
     if plan_obj is None:
         return None
-    if get_str(plan_obj, "object") == "price":
-        return _from_price(plan_obj)
-    return _from_plan(plan_obj)
+    return _read_once(plan_obj, get_str(plan_obj, "object") != "price", catalogue)
+
+
+def _read_once(obj: StripeObject, legacy_plan: bool, catalogue: Catalogue) -> PriceTerms:
+    """The terms of a price (or legacy plan), read again only when the object differs from
+    the one last read under its id: an equal object has the same terms, and comparing
+    two copies costs less than reading one."""
+    price_id = obj.get("id")
+    if not isinstance(price_id, str):
+        return _from_plan(obj) if legacy_plan else _from_price(obj)
+    key = (price_id, legacy_plan)
+    known = catalogue.read_terms.get(key)
+    if known is not None and (known[0] is obj or known[0] == obj):
+        terms: PriceTerms = known[1]
+        return terms
+    terms = _from_plan(obj) if legacy_plan else _from_price(obj)
+    catalogue.read_terms[key] = (obj, terms)
+    return terms
 
 
 def item_product(item: Mapping[str, Any], catalogue: Catalogue) -> str | None:

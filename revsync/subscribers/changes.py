@@ -11,11 +11,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import (
     Integer,
     String,
+    Table,
+    Text,
     bindparam,
+    cast,
+    column,
     delete,
     func,
     insert,
@@ -27,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session
 
 from revsync.feed import order
@@ -40,6 +47,8 @@ from revsync.store.models import (
 )
 
 STRIPE_SOURCE = "stripe"
+
+_Upsert = TypeVar("_Upsert", postgresql.Insert, sqlite.Insert)
 
 
 @dataclass(frozen=True)
@@ -149,14 +158,20 @@ def _update_subscribers(session: Session, outcomes: Sequence[Outcome]) -> None:
     ]
     columns = ("mrr", "ltv", "stripe_metadata", "stripe_customer_ids", "updated_at",
                "version", "mrr_changed_at", "ltv_changed_at", "tags_changed_at")
-    session.execute(
-        update(table).where(table.c.id == bindparam("sid"))
-        .values({c: bindparam(c) for c in columns}),
-        rows,
-    )
+    if _on_postgresql(session):
+        types = [("sid", table.c.id.type)] + [(c, table.c[c].type) for c in columns]
+        given = _json_rows("rows", types, rows)
+        session.execute(update(table).where(table.c.id == given.c.sid)
+                        .values({c: given.c[c] for c in columns}))
+    else:
+        session.execute(
+            update(table).where(table.c.id == bindparam("sid"))
+            .values({c: bindparam(c) for c in columns}),
+            rows,
+        )
     for outcome, row in zip(outcomes, rows, strict=True):
-        for column in columns:  # what the row now holds, without a second write at flush
-            set_committed_value(outcome.subscriber, column, row[column])
+        for name in columns:  # what the row now holds, without a second write at flush
+            set_committed_value(outcome.subscriber, name, row[name])
 
 
 def _changed_at(before: datetime | None, changed: bool, now: datetime) -> datetime | None:
@@ -166,22 +181,20 @@ def _changed_at(before: datetime | None, changed: bool, now: datetime) -> dateti
 def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition]) -> None:
     """Remove and add the batch's changed Stripe tags.
 
-    PostgreSQL gets each as one statement over arrays of (subscriber, tag) pairs: its
-    `tag_bits` triggers run once per statement (migration 0008), psycopg would run an
-    executemany row by row, and a multi-row VALUES list is parsed again by psycopg each
-    time. SQLite's triggers run per row whatever the statement, and an executemany is
-    its quickest write.
+    PostgreSQL gets each as one statement over arrays of (subscriber, tag) pairs (see
+    `_json_rows`), so its `tag_bits` triggers run once per statement (migration 0008).
+    SQLite's triggers run per row whatever the statement.
     """
     table = SubscriberTag.__table__  # type: ignore[attr-defined]
     removed = [(t.subscriber_id, tag) for t in transitions for tag in sorted(t.tags_removed)]
     added = [(t.subscriber_id, tag) for t in transitions for tag in sorted(t.tags_added)]
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         if removed:
             session.execute(delete(table).where(
                 table.c.source == STRIPE_SOURCE,
-                tuple_(table.c.subscriber_id, table.c.tag).in_(select(_unnest(removed)))))
+                tuple_(table.c.subscriber_id, table.c.tag).in_(select(_tag_pairs(removed)))))
         if added:
-            pairs = _unnest(added)
+            pairs = _tag_pairs(added)
             session.execute(insert(table).from_select(
                 ["subscriber_id", "tag", "source", "workspace_id"],
                 select(pairs.c.subscriber_id, pairs.c.tag, literal(STRIPE_SOURCE),
@@ -199,12 +212,40 @@ def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition
              "workspace_id": workspace_id} for sid, tag in added])
 
 
-def _unnest(pairs: Sequence[tuple[int, str]]) -> TableValuedAlias:
-    """(subscriber_id, tag) rows from two PostgreSQL arrays, each bound as one parameter."""
-    return func.unnest(
-        bindparam("sids", [sid for sid, _ in pairs], type_=postgresql.ARRAY(Integer)),
-        bindparam("tags", [tag for _, tag in pairs], type_=postgresql.ARRAY(String)),
-    ).table_valued("subscriber_id", "tag").render_derived(name="pairs")
+def _tag_pairs(pairs: Sequence[tuple[int, str]]) -> TableValuedAlias:
+    """(subscriber_id, tag) rows, bound as one parameter."""
+    return _json_rows("pairs", [("subscriber_id", Integer()), ("tag", String())],
+                      [{"subscriber_id": sid, "tag": tag} for sid, tag in pairs])
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _json_rows(
+    name: str, columns: Sequence[tuple[str, TypeEngine[Any]]],
+    rows: Sequence[Mapping[str, object]],
+) -> TableValuedAlias:
+    """A batch of rows as one JSON parameter that PostgreSQL's `json_to_recordset` reads
+    back into typed columns.
+
+    A batch's write is then one short statement of the same text whatever the batch's
+    size: psycopg runs an executemany one statement per row, a multi-row VALUES list is
+    new text each time (psycopg parses it again in Python), and array parameters are
+    quoted element by element in Python. orjson writes the whole batch in C; numbers go
+    as their exact decimal strings, times in ISO 8601, which PostgreSQL parses as it
+    would the bound values.
+    """
+    document = orjson.dumps(rows, default=_exact_decimal).decode()
+    return func.json_to_recordset(cast(bindparam(name, document, type_=Text), postgresql.JSON)) \
+        .table_valued(*(column(key, type_) for key, type_ in columns)) \
+        .render_derived(name=name, with_types=True)
+
+
+def _exact_decimal(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) -> set[int]:
@@ -238,16 +279,26 @@ def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) ->
         select(table.c.customer_id, table.c.subscriber_id).where(
             table.c.workspace_id == workspace_id, table.c.customer_id.in_(sorted(came)))
     ).all()
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = upsert(table)
-    statement = statement.on_conflict_do_update(
+    links = [{"workspace_id": workspace_id, "customer_id": c, "subscriber_id": sid}
+             for c, sid in sorted(came.items())]
+    if _on_postgresql(session):
+        given = _json_rows("links", [(c, table.c[c].type)
+                                     for c in ("customer_id", "subscriber_id")], links)
+        statement = postgresql.insert(table).from_select(
+            ["workspace_id", "customer_id", "subscriber_id"],
+            select(literal(workspace_id), given.c.customer_id, given.c.subscriber_id))
+        session.execute(_relinking(statement))
+    else:
+        session.execute(_relinking(sqlite.insert(table)), links)
+    return {holder for customer, holder in holders if holder != came[customer]}
+
+
+def _relinking(statement: _Upsert) -> _Upsert:
+    """The link insert, taking over a customer another subscriber held."""
+    return statement.on_conflict_do_update(
         index_elements=["workspace_id", "customer_id"],
         set_={"subscriber_id": statement.excluded.subscriber_id},
     )
-    session.execute(statement, [{"workspace_id": workspace_id, "customer_id": c,
-                                 "subscriber_id": sid} for c, sid in sorted(came.items())])
-    return {holder for customer, holder in holders if holder != came[customer]}
 
 
 def record_transitions(
@@ -268,15 +319,24 @@ def record_transitions(
     order.hold(session)
     created_at = utcnow()  # after the order is held, so times grow with positions
     waiting = [fire and (asks_rules is None or asks_rules(t)) for t in transitions]
-    session.execute(insert(SubscriberTransition.__table__), [  # type: ignore[attr-defined]
-        {"workspace_id": workspace_id, "subscriber_id": t.subscriber_id,
-         "source_id": source_id, "tags_added": sorted(t.tags_added),
+    table: Table = SubscriberTransition.__table__  # type: ignore[attr-defined]
+    rows = [
+        {"subscriber_id": t.subscriber_id, "tags_added": sorted(t.tags_added),
          "tags_removed": sorted(t.tags_removed), "tags_after": sorted(t.tags_after),
          "mrr_before": t.mrr_before, "mrr_after": t.mrr_after,
          "ltv_before": t.ltv_before, "ltv_after": t.ltv_after,
          "metadata_before": dict(t.metadata_before), "metadata_after": dict(t.metadata_after),
-         "silent": not fire, "created_at": created_at,
          "dispatched_at": None if wait else created_at}
         for t, wait in zip(transitions, waiting, strict=True)
-    ])
+    ]
+    same = {"workspace_id": workspace_id, "source_id": source_id, "silent": not fire,
+            "created_at": created_at}
+    if _on_postgresql(session):
+        given = _json_rows("entries", [(c, table.c[c].type) for c in rows[0]], rows)
+        session.execute(insert(table).from_select(
+            [*same, *rows[0]],
+            select(*(literal(v, table.c[c].type) for c, v in same.items()),
+                   *(given.c[c] for c in rows[0]))))
+    else:
+        session.execute(insert(table), [{**same, **row} for row in rows])
     return sum(waiting)

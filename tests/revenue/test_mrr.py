@@ -227,3 +227,13 @@ def test_status_policy(policy: RevenuePolicy, expected: str) -> None:
         subscription(item(price("64000")), id="s_paused", status="paused"),
     ]
     assert mrr(*subs, policy=policy) == Decimal(expected)
+
+
+def test_copies_of_one_price_id_with_different_terms_are_each_read() -> None:
+    # Terms read once per price id are reused only for an equal copy: $20 + $45 = $65.
+    cat = catalogue()
+    first = subscription(item(price("2000")), id="sub_1")
+    second = subscription(item(price("4500")), id="sub_2")
+    assert mrr(first, second, cat=cat) == Decimal("65.00")
+    assert mrr(second, cat=cat) == Decimal("45.00")
+    assert mrr(first, cat=cat) == Decimal("20.00")
