@@ -54,13 +54,7 @@ def asks_rules(session: Session, workspace_id: int) -> Callable[[Transition], bo
 
     def asks(transition: Transition) -> bool:
         # The triggers read the change, never its id, which the insert has not given yet.
-        change = Change(
-            transition_id=0, subscriber_id=transition.subscriber_id,
-            tags_added=transition.tags_added, tags_removed=transition.tags_removed,
-            mrr_before=transition.mrr_before, mrr_after=transition.mrr_after,
-            ltv_before=transition.ltv_before, ltv_after=transition.ltv_after,
-            tags_after=transition.tags_after)
-        return bool(rule_commands(change, rules))
+        return bool(rule_commands(_change(transition, transition_id=0), rules))
 
     return asks
 
@@ -68,16 +62,21 @@ def asks_rules(session: Session, workspace_id: int) -> Callable[[Transition], bo
 def change_of(row: SubscriberTransition) -> Change:
     """The parts of a recorded transition the triggers read."""
     assert row.id is not None
+    return _change(row, row.id)
+
+
+def _change(source: SubscriberTransition | Transition, transition_id: int) -> Change:
+    """A transition, recorded or about to be, as the triggers read it."""
     return Change(
-        transition_id=row.id,
-        subscriber_id=row.subscriber_id,
-        tags_added=frozenset(row.tags_added),
-        tags_removed=frozenset(row.tags_removed),
-        mrr_before=row.mrr_before,
-        mrr_after=row.mrr_after,
-        ltv_before=row.ltv_before,
-        ltv_after=row.ltv_after,
-        tags_after=None if row.tags_after is None else frozenset(row.tags_after),
+        transition_id=transition_id,
+        subscriber_id=source.subscriber_id,
+        tags_added=frozenset(source.tags_added),
+        tags_removed=frozenset(source.tags_removed),
+        mrr_before=source.mrr_before,
+        mrr_after=source.mrr_after,
+        ltv_before=source.ltv_before,
+        ltv_after=source.ltv_after,
+        tags_after=None if source.tags_after is None else frozenset(source.tags_after),
     )
 
 
