@@ -47,8 +47,7 @@ def customer_ltv_exact(
         if charge is None:
             tally["invalid_charge"] += 1
             continue
-        status = charge.get("status")
-        if status != "succeeded" and lower(status if isinstance(status, str) else None) \
+        if charge.get("status") != "succeeded" and lower(get_str(charge, "status")) \
                 != "succeeded":
             continue
         captured = _minor(charge.get("amount_captured"))
