@@ -181,8 +181,9 @@ def _changed_at(before: datetime | None, changed: bool, now: datetime) -> dateti
 def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition]) -> None:
     """Remove and add the batch's changed Stripe tags.
 
-    PostgreSQL gets each as one statement over one JSON parameter of (subscriber, tag) pairs (see
-    `_json_rows`), so its `tag_bits` triggers run once per statement (migration 0008).
+    PostgreSQL gets each as one statement over one JSON parameter of (subscriber, tag)
+    pairs (see `_json_rows`), so its `tag_bits` triggers run once per statement
+    (migration 0008).
     SQLite's triggers run per row whatever the statement.
     """
     table = SubscriberTag.__table__  # type: ignore[attr-defined]
