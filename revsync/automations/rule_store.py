@@ -12,7 +12,7 @@ from dataclasses import replace as replace_fields
 from typing import Any
 
 import orjson
-from sqlalchemy import func
+from sqlalchemy import Text, cast, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -78,8 +78,15 @@ def list_rules(session: Session, workspace_id: int) -> list[AutomationRule]:
 
 
 def enabled_rules(session: Session, workspace_id: int) -> list[tuple[int, Definition]]:
-    return [(row.id, definition_of(row)) for row in list_rules(session, workspace_id)
-            if row.enabled and row.id is not None]
+    """The enabled rules, parsed. Every event with a transition asks this, so the documents
+    are read as the text they are stored as, the key of the per-process parse cache: no
+    ORM rows are built and no JSON is decoded. A stored document never holds `enabled`
+    (`stored_document`), so each parses as enabled."""
+    rows = session.execute(
+        select(AutomationRule.id, cast(AutomationRule.definition, Text))
+        .where(AutomationRule.workspace_id == workspace_id, col(AutomationRule.enabled))
+        .order_by(col(AutomationRule.id)))
+    return [(rule_id, _parsed(text)) for rule_id, text in rows]
 
 
 def sequence_rule_ids(session: Session, workspace_id: int) -> list[int]:
