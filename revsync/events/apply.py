@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import union_all
+from sqlalchemy import insert, union_all
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -24,6 +24,7 @@ from revsync.store.models import (
     StripeCustomer,
     StripeEvent,
     Subscriber,
+    utcnow,
 )
 from revsync.subscribers import derivation, facts
 
@@ -108,13 +109,14 @@ def _watched(session: Session, request: ApplyInput, watch: set[str]) -> bool:
 
 
 def _record(session: Session, request: ApplyInput, outcome: str, subscribers: int) -> None:
-    session.add(
-        StripeEvent(
-            workspace_id=request.workspace_id,
-            id=request.event_id,
-            type=request.event_type,
-            created=request.created,
-            outcome=outcome,
-            subscribers=subscribers,
-        )
-    )
+    # A plain insert: the record is the only row the event adds through the session, and
+    # the ORM's flush at commit would cost more than the statement itself.
+    session.execute(insert(StripeEvent).values(
+        workspace_id=request.workspace_id,
+        id=request.event_id,
+        type=request.event_type,
+        created=request.created,
+        outcome=outcome,
+        subscribers=subscribers,
+        applied_at=utcnow(),
+    ))
