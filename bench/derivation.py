@@ -55,6 +55,7 @@ from revsync.feed.causes import sync_source
 from revsync.settings import Settings
 from revsync.store import db
 from revsync.sync.types import DeriveCounts, DeriveInput
+from revsync.temporal.workers import settle_heap
 
 BATCH_SIZE = 500
 BATCHES_PER_ACTIVITY = 4
@@ -276,6 +277,7 @@ def one_round(args: argparse.Namespace, tmp: Path) -> None:
             started = datetime.fromisoformat(started)
         now = int(started.timestamp())
         settings = Settings(database_url=copy.url, data_dir=tmp)
+        settle_heap()  # as the worker does before it runs
         backend_before = copy.backend_cpu()
         phases = Phases()
         profiler = cProfile.Profile() if args.profile else None
