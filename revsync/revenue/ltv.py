@@ -15,7 +15,6 @@ from revsync.revenue.money import (
     MAX_CONVERTED,
     convert_exact,
     fraction_to_decimal,
-    fx_rate,
     minor_unit_exponent,
 )
 
@@ -105,10 +104,10 @@ class _Conversion:
 
 
 def _conversion(currency: str, policy: RevenuePolicy) -> _Conversion | None:
-    found = fx_rate(currency, policy.reporting_currency, policy.fx_rates)
-    if found is None:
+    rate = policy.rate(currency)
+    if rate is None:
         return None
-    rate, scale = Fraction(found), 10 ** minor_unit_exponent(currency)
+    scale = 10 ** minor_unit_exponent(currency)
     return _Conversion(rate, scale,
                        MAX_CONVERTED * scale * rate.denominator // rate.numerator)
 

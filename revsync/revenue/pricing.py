@@ -8,6 +8,7 @@ billing intervals to a month. Anything unreadable contributes 0 and is counted i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -30,6 +31,7 @@ _PER_MONTH: Mapping[str, Fraction] = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # a handful of (interval, count) pairs, met per item
 def monthly_factor(interval: str | None, interval_count: int | None) -> Fraction | None:
     """Multiplier from "amount per billing period" to "amount per month"; None if unknown.
 
