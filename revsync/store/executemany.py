@@ -1,10 +1,11 @@
 """Many rows through one statement, handed to the driver's own `executemany` (SQLite).
 
-SQLAlchemy's executemany builds and processes each row's parameters in Python, which for
-a derivation's batch of updates and inserts costs several times SQLite's own work. Here
-the statement is compiled once per dialect and set of columns, each parameter's bind
-processor is the one SQLAlchemy would apply (the engine's JSON serializer, numbers,
-times), and the rows go to the cursor as tuples, in the session's transaction.
+SQLAlchemy's executemany builds and processes each row's parameters through its general
+machinery, which for a derivation's batches of updates and inserts adds a good share to
+SQLite's own work. Here the statement is compiled once per dialect and set of columns,
+each parameter's bind processor is the one SQLAlchemy would apply (the engine's JSON
+serializer, numbers, times), and the rows go to the cursor as tuples, in the session's
+transaction.
 """
 
 from __future__ import annotations

@@ -337,8 +337,7 @@ _WRITTEN = ("mrr", "ltv", "stripe_metadata", "stripe_customer_ids", "updated_at"
             "mrr_changed_at", "ltv_changed_at", "tags_changed_at")  # by _update_subscribers
 
 # SQLite's statements, built once: `executemany` compiles each once and hands the rows
-# to the driver (a batch's writes through SQLAlchemy's own executemany cost several
-# times SQLite's work). PostgreSQL's take the whole batch as one parameter instead.
+# to the driver as tuples. PostgreSQL's take the whole batch as one parameter instead.
 _SUBSCRIBERS: Table = Subscriber.__table__  # type: ignore[attr-defined]
 _TAGS: Table = SubscriberTag.__table__  # type: ignore[attr-defined]
 _SQLITE_UPDATE = update(_SUBSCRIBERS).where(_SUBSCRIBERS.c.id == bindparam("sid")) \

@@ -64,9 +64,9 @@ def settle_heap() -> None:
     collector's reach, once, before the workers run.
 
     The collector's full passes otherwise walk that whole long-lived heap again and again
-    while a derivation allocates the mirror's parsed rows: most of the collector's time,
-    about a fifth of a full sync's derivation. Nothing frozen is ever garbage: start-up's
-    own garbage is collected first.
+    while a derivation allocates the mirror's parsed rows, and most of the collector's
+    time goes there. Nothing frozen is ever garbage: start-up's own garbage is collected
+    first.
     """
     gc.collect()
     gc.freeze()
