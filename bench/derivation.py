@@ -326,9 +326,9 @@ def main() -> None:
     parser.add_argument("--profile", help="write the last round's cProfile stats here")
     args = parser.parse_args()
     args.database = "postgresql" if args.source.startswith("postgresql") else "sqlite"
-    tmp = Path(tempfile.mkdtemp(prefix="revsync-bench-derive-"))
-    for _ in range(args.rounds):
-        one_round(args, tmp)
+    with tempfile.TemporaryDirectory(prefix="revsync-bench-derive-") as tmp:
+        for _ in range(args.rounds):
+            one_round(args, Path(tmp))
 
 
 if __name__ == "__main__":
