@@ -105,6 +105,7 @@ async def main(args: argparse.Namespace) -> None:
         fake.terminate()
         await env.shutdown()
     print_report(args, report, wall, rss, phases)
+    print(f"database kept at    {url} (for bench/derivation.py --source)")
     objects = sum(s.objects for s in report.streams)
     print("CPU seconds         " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
           + f"; {sum(cpu.values()) / objects * 1e6:,.0f} µs per Stripe object")

@@ -7,6 +7,7 @@ that failed is already restored in a re-read charge's ``amount_refunded``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -14,7 +15,6 @@ from revsync.revenue.money import (
     MAX_CONVERTED,
     convert_exact,
     fraction_to_decimal,
-    fx_rate,
     minor_unit_exponent,
 )
 
@@ -37,11 +37,12 @@ def customer_ltv_exact(
     tally = Tally() if tally is None else tally
     unconverted = Tally() if unconverted is None else unconverted
     nets: dict[str, int] = {}  # minor units per currency: integers, converted once each
-    # Per currency: (reporting units per major unit, minor units per major unit), or
-    # None without a rate; looked up once per currency, not once per charge.
-    rates: dict[str, tuple[Fraction, int] | None] = {}
+    # Per currency as the charges spell it: the code, and its `_Conversion` (None without
+    # a rate); worked out once per spelling, not once per charge.
+    currencies: dict[str, tuple[str, _Conversion | None]] = {}
     # The loop runs once per charge a customer ever had: the usual shapes (a dict, the
-    # exact status, integer amounts) are taken before the general readers.
+    # exact status, integer amounts, a currency already seen) are taken before the
+    # general readers.
     for raw in facts.charges:
         charge = raw if type(raw) is dict else as_dict(raw)
         if charge is None:
@@ -61,32 +62,54 @@ def customer_ltv_exact(
             continue
         if net == 0:
             continue
-        currency = lower(get_str(charge, "currency"))
-        if currency is None:
-            tally["currency_missing"] += 1
-            continue
-        if currency not in rates:
-            found = fx_rate(currency, policy.reporting_currency, policy.fx_rates)
-            rates[currency] = (None if found is None
-                               else (Fraction(found), 10 ** minor_unit_exponent(currency)))
-        known = rates[currency]
+        given = charge.get("currency")
+        seen = currencies.get(given) if type(given) is str else None
+        if seen is None:
+            currency = lower(get_str(charge, "currency"))
+            if currency is None:
+                tally["currency_missing"] += 1
+                continue
+            seen = (currency, _conversion(currency, policy))
+            if type(given) is str:
+                currencies[given] = seen
+        currency, known = seen
         if known is None:
             unconverted[currency] += 1
             continue
-        rate, scale = known
-        if net * rate.numerator > MAX_CONVERTED * scale * rate.denominator:
-            convert_exact(Fraction(net, scale), currency, policy.reporting_currency,
+        if net > known.largest_net:
+            convert_exact(Fraction(net, known.scale), currency, policy.reporting_currency,
                           policy.fx_rates)  # raises, naming this charge's amount
         nets[currency] = nets.get(currency, 0) + net
     # Conversion is linear, so converting each currency's integer sum equals the sum of
     # the charges' converted amounts, exactly, at one Fraction product per currency.
+    rates = dict(currencies.values())
     total = Fraction(0)
     for currency, net in nets.items():
         known = rates[currency]
         assert known is not None  # only currencies with a rate are summed
-        rate, scale = known
-        total += Fraction(net, scale) * rate
+        total += Fraction(net, known.scale) * known.rate
     return total
+
+
+@dataclass(frozen=True)
+class _Conversion:
+    """How a charge's net in one currency becomes reporting units."""
+
+    rate: Fraction  # reporting units per major unit
+    scale: int  # minor units per major unit
+    # The largest net (minor units) that converts to at most MAX_CONVERTED: a net times
+    # rate.numerator above MAX_CONVERTED x scale x rate.denominator is one above its
+    # floor quotient, as nets are integers and the numerator is positive.
+    largest_net: int
+
+
+def _conversion(currency: str, policy: RevenuePolicy) -> _Conversion | None:
+    rate = policy.rate(currency)
+    if rate is None:
+        return None
+    scale = 10 ** minor_unit_exponent(currency)
+    return _Conversion(rate, scale,
+                       MAX_CONVERTED * scale * rate.denominator // rate.numerator)
 
 
 def _minor(value: object, absent: int | None = None) -> int | None:

@@ -6,7 +6,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
 from typing import Any
+
+from .money import fx_rate
 
 StripeObject = dict[str, Any]
 """A Stripe API object as plain JSON (``StripeObject.to_dict()`` or a mirror-table row)."""
@@ -29,6 +33,26 @@ class RevenuePolicy:
     products: frozenset[str] = frozenset()  # empty = every product
     sync_without_payment: bool = False
     metadata_keys: tuple[str, ...] = ()
+
+    # Read for every subscription and every (customer, currency) a derivation meets:
+    # worked out once per policy, which the caller reads once per batch or event.
+    @cached_property
+    def counted_statuses(self) -> frozenset[str]:
+        """`mrr_statuses` lowercased, as subscription statuses are compared."""
+        return frozenset(s.lower() for s in self.mrr_statuses)
+
+    def rate(self, currency: str) -> Fraction | None:
+        """Reporting units per major unit of the (lowercased) currency, exact (`fx_rate`);
+        None without a rate."""
+        known = self._rates
+        if currency not in known:
+            found = fx_rate(currency, self.reporting_currency, self.fx_rates)
+            known[currency] = None if found is None else Fraction(found)
+        return known[currency]
+
+    @cached_property
+    def _rates(self) -> dict[str, Fraction | None]:
+        return {}
 
 
 @dataclass(frozen=True)

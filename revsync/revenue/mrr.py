@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from revsync.revenue.money import convert_exact, fraction_to_decimal
+from revsync.revenue.money import MAX_CONVERTED, convert_exact, fraction_to_decimal
 
 from .discounts import apply_discounts, discount_list, subscription_level_discounts
 from .model import Catalogue, CustomerFacts, RevenuePolicy, Tally
@@ -46,7 +46,7 @@ def subscription_interval(
 def subscription_counts_for_mrr(subscription: Mapping[str, Any], policy: RevenuePolicy) -> bool:
     """Whether the subscription's status is one the workspace counts (default active+trialing)."""
     status = lower(get_str(subscription, "status"))
-    return status is not None and status in {s.lower() for s in policy.mrr_statuses}
+    return status is not None and status in policy.counted_statuses
 
 
 def subscription_mrr_exact(
@@ -123,11 +123,15 @@ def customer_mrr_exact(
             subscription, catalogue, policy, now, customer_discount, tally
         )
         for currency, amount in per_currency.items():
-            converted = convert_exact(amount, currency, policy.reporting_currency, policy.fx_rates)
-            if converted is None:
+            rate = policy.rate(currency)
+            if rate is None:
                 if amount != 0:
                     unconverted[currency] += 1
                 continue
+            converted = amount * rate
+            if abs(converted) > MAX_CONVERTED:
+                convert_exact(amount, currency, policy.reporting_currency,
+                              policy.fx_rates)  # raises, naming this amount
             total += converted
     return total
 

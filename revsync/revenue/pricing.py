@@ -8,9 +8,11 @@ billing intervals to a month. Anything unreadable contributes 0 and is counted i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from revsync.revenue.money import to_major_exact
@@ -29,6 +31,7 @@ _PER_MONTH: Mapping[str, Fraction] = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # a handful of (interval, count) pairs, met per item
 def monthly_factor(interval: str | None, interval_count: int | None) -> Fraction | None:
     """Multiplier from "amount per billing period" to "amount per month"; None if unknown.
 
@@ -58,6 +61,29 @@ class PriceTerms:
     unit_amount: object
     tiers: object
     transform: StripeObject | None
+
+    # What the definitions read from the terms of every item that uses them, worked out
+    # once per price: the terms are kept per price id (`_read_once`).
+    @cached_property
+    def month_factor(self) -> Fraction | None:
+        """Amount per period -> per month (`monthly_factor`); None if unknown."""
+        count = 1 if self.interval_count is None else as_int(self.interval_count)
+        return None if count is None else monthly_factor(self.interval, count)
+
+    @cached_property
+    def billing_interval(self) -> tuple[str, int] | None:
+        """(interval, interval_count) billed on, when readable (`item_interval`)."""
+        if not self.recurring or self.interval is None:
+            return None
+        count = 1 if self.interval_count is None else as_int(self.interval_count)
+        if count is None or count <= 0:
+            return None
+        return (lower(self.interval) or "", count)
+
+    @cached_property
+    def unit(self) -> Fraction | None:
+        """`unit_amount` as an exact number; None when absent or unreadable."""
+        return as_fraction(self.unit_amount)
 
 
 @dataclass(frozen=True)
@@ -160,12 +186,7 @@ def item_product(item: Mapping[str, Any], catalogue: Catalogue) -> str | None:
 def item_interval(item: Mapping[str, Any], catalogue: Catalogue) -> tuple[str, int] | None:
     """(interval, interval_count) an item bills on, when readable."""
     terms = price_terms(item, catalogue)
-    if terms is None or not terms.recurring or terms.interval is None:
-        return None
-    count = 1 if terms.interval_count is None else as_int(terms.interval_count)
-    if count is None or count <= 0:
-        return None
-    return (lower(terms.interval) or "", count)
+    return None if terms is None else terms.billing_interval
 
 
 def item_amount_per_period(
@@ -187,8 +208,7 @@ def item_amount_per_period(
     if not terms.recurring:
         tally["price_not_recurring"] += 1
         return None
-    count = 1 if terms.interval_count is None else as_int(terms.interval_count)
-    factor = monthly_factor(terms.interval, count) if count is not None else None
+    factor = terms.month_factor
     if factor is None:
         tally["unknown_interval"] += 1
         return None
@@ -238,7 +258,7 @@ def _minor_amount(
     if terms.unit_amount is None:
         tally["amount_missing"] += 1
         return None
-    unit = as_fraction(terms.unit_amount)
+    unit = terms.unit
     if unit is None:
         tally["invalid_amount"] += 1
         return None

@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from revsync.feed import order
 from revsync.revenue import Derived
+from revsync.store.executemany import executemany
 from revsync.store.models import (
     CustomerLink,
     Subscriber,
@@ -156,19 +157,14 @@ def _update_subscribers(session: Session, outcomes: Sequence[Outcome]) -> None:
                                         o.old_tags != set(o.derived.tags), now)}
         for o in outcomes
     ]
-    columns = ("mrr", "ltv", "stripe_metadata", "stripe_customer_ids", "updated_at",
-               "version", "mrr_changed_at", "ltv_changed_at", "tags_changed_at")
+    columns = _WRITTEN
     if _on_postgresql(session):
         types = [("sid", table.c.id.type)] + [(c, table.c[c].type) for c in columns]
         given = _json_rows("rows", types, rows)
         session.execute(update(table).where(table.c.id == given.c.sid)
                         .values({c: given.c[c] for c in columns}))
     else:
-        session.execute(
-            update(table).where(table.c.id == bindparam("sid"))
-            .values({c: bindparam(c) for c in columns}),
-            rows,
-        )
+        executemany(session, _SQLITE_UPDATE, rows)
     for outcome, row in zip(outcomes, rows, strict=True):
         for name in columns:  # what the row now holds, without a second write at flush
             set_committed_value(outcome.subscriber, name, row[name])
@@ -201,16 +197,10 @@ def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition
                 select(pairs.c.subscriber_id, pairs.c.tag, literal(STRIPE_SOURCE),
                        literal(workspace_id))))
         return
-    if removed:
-        session.execute(
-            delete(table).where(table.c.subscriber_id == bindparam("sid"),
-                                table.c.source == STRIPE_SOURCE, table.c.tag == bindparam("gone")),
-            [{"sid": sid, "gone": tag} for sid, tag in removed],
-        )
-    if added:
-        session.execute(insert(table), [
-            {"subscriber_id": sid, "tag": tag, "source": STRIPE_SOURCE,
-             "workspace_id": workspace_id} for sid, tag in added])
+    executemany(session, _SQLITE_UNTAG, [{"sid": sid, "gone": tag} for sid, tag in removed])
+    executemany(session, _SQLITE_TAG, [
+        {"subscriber_id": sid, "tag": tag, "source": STRIPE_SOURCE,
+         "workspace_id": workspace_id} for sid, tag in added])
 
 
 def _tag_pairs(pairs: Sequence[tuple[int, str]]) -> TableValuedAlias:
@@ -290,7 +280,7 @@ def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) ->
             select(literal(workspace_id), given.c.customer_id, given.c.subscriber_id))
         session.execute(_relinking(statement))
     else:
-        session.execute(_relinking(sqlite.insert(table)), links)
+        executemany(session, _SQLITE_LINK, links)
     return {holder for customer, holder in holders if holder != came[customer]}
 
 
@@ -339,5 +329,22 @@ def record_transitions(
             select(*(literal(v, table.c[c].type) for c, v in same.items()),
                    *(given.c[c] for c in rows[0]))))
     else:
-        session.execute(insert(table), [{**same, **row} for row in rows])
+        executemany(session, _SQLITE_ENTRY, [{**same, **row} for row in rows])
     return sum(waiting)
+
+
+_WRITTEN = ("mrr", "ltv", "stripe_metadata", "stripe_customer_ids", "updated_at", "version",
+            "mrr_changed_at", "ltv_changed_at", "tags_changed_at")  # by _update_subscribers
+
+# SQLite's statements, built once: `executemany` compiles each once and hands the rows
+# to the driver as tuples. PostgreSQL's take the whole batch as one parameter instead.
+_SUBSCRIBERS: Table = Subscriber.__table__  # type: ignore[attr-defined]
+_TAGS: Table = SubscriberTag.__table__  # type: ignore[attr-defined]
+_SQLITE_UPDATE = update(_SUBSCRIBERS).where(_SUBSCRIBERS.c.id == bindparam("sid")) \
+    .values({c: bindparam(c) for c in _WRITTEN})
+_SQLITE_UNTAG = delete(_TAGS).where(_TAGS.c.subscriber_id == bindparam("sid"),
+                                    _TAGS.c.source == STRIPE_SOURCE,
+                                    _TAGS.c.tag == bindparam("gone"))
+_SQLITE_TAG = insert(_TAGS)
+_SQLITE_LINK = _relinking(sqlite.insert(CustomerLink.__table__))  # type: ignore[attr-defined]
+_SQLITE_ENTRY = insert(SubscriberTransition.__table__)  # type: ignore[attr-defined]
