@@ -41,7 +41,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    literal_column,
     not_,
     or_,
     select,
@@ -252,11 +251,10 @@ def _engagement(event_kind: str, op: Op, value: Decimal, now: datetime) -> Colum
     (ix_email_event_ws_kind_time_sub)."""
     moment = now.astimezone(UTC)
     latest = SUBSCRIBER.c[LATEST[event_kind]]
-    # Surely no event in the window. PostgreSQL would answer the OR of two index ranges
-    # with a bitmap of the revenue index and then read the rows; as one term it filters
-    # the entries of an index-only scan.
-    none = by_dialect(func.coalesce(latest, literal_column("'-infinity'")) < moment - WINDOW,
-                      or_(latest.is_(None), latest < moment - WINDOW))
+    # Surely no event in the window: no latest, or one before it. One term, not an OR
+    # of two, which PostgreSQL would answer with a bitmap of two revenue index ranges
+    # and then read the rows; one term filters the entries of an index-only scan.
+    none = func.coalesce(latest < moment - WINDOW, true())
     same_workspace = by_dialect(EVENT.c.workspace_id == SUBSCRIBER.c.workspace_id, true())
     window = (EVENT.c.subscriber_id == SUBSCRIBER.c.id, same_workspace,
               EVENT.c.kind == event_kind, EVENT.c.occurred_at >= moment - WINDOW,
