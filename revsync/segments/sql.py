@@ -252,7 +252,7 @@ def _engagement(event_kind: str, op: Op, value: Decimal, now: datetime) -> Colum
     moment = now.astimezone(UTC)
     latest = SUBSCRIBER.c[LATEST[event_kind]]
     # Surely no event in the window: no latest, or one before it. One term, not an OR
-    # of two, which PostgreSQL would answer with a bitmap of two revenue index ranges
+    # of two, which PostgreSQL would answer with a bitmap of two index ranges
     # and then read the rows; one term filters the entries of an index-only scan.
     none = func.coalesce(latest < moment - WINDOW, true())
     same_workspace = by_dialect(EVENT.c.workspace_id == SUBSCRIBER.c.workspace_id, true())

@@ -92,13 +92,15 @@ class Subscriber(SQLModel, table=True):
     __tablename__ = "subscriber"
     __table_args__ = (
         UniqueConstraint("workspace_id", "email_norm"),
-        # Segments: revenue ranges with the tag bits and latest events beside them
-        # (index-only counts); `id` next, so an equality on the revenue walks in id
-        # order, as a page of members is read.
-        Index("ix_subscriber_ws_mrr", "workspace_id", "mrr", "id", "tag_bits",
-              "last_opened_at", "last_clicked_at"),
-        Index("ix_subscriber_ws_ltv", "workspace_id", "ltv", "id", "tag_bits",
-              "last_opened_at", "last_clicked_at"),
+        # Segments: revenue ranges with the tag bits beside them (index-only counts);
+        # `id` next, so an equality on the revenue walks in id order, as a page of
+        # members is read.
+        Index("ix_subscriber_ws_mrr", "workspace_id", "mrr", "id", "tag_bits"),
+        Index("ix_subscriber_ws_ltv", "workspace_id", "ltv", "id", "tag_bits"),
+        # ... and MRR with the latest events (`mrr >= 50 AND opened_emails_last_30_days
+        # = 0`); `id` for the fall-back to the events of a latest event after `now`.
+        Index("ix_subscriber_ws_mrr_latest", "workspace_id", "mrr", "last_opened_at",
+              "last_clicked_at", "id"),
         Index("ix_subscriber_metadata", "stripe_metadata", postgresql_using="gin",
               postgresql_ops={"stripe_metadata": "jsonb_path_ops"}).ddl_if(
                   dialect="postgresql"),
