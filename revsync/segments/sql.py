@@ -27,6 +27,8 @@ Semantics (docs/segments.md):
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -65,6 +67,11 @@ EVENT: Table = EmailEvent.__table__  # type: ignore[attr-defined]
 METADATA: Table = SubscriberMetadata.__table__  # type: ignore[attr-defined]
 # email_event kind -> the subscriber column with the time of its latest such event
 LATEST = {"open": "last_opened_at", "click": "last_clicked_at"}
+# Each operator as Python's: on two numbers it compares them, on a column it builds the
+# SQL comparison.
+OPERATOR_FUNCTIONS: dict[Op, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt, "<=": operator.le}
 
 
 @dataclass(frozen=True)
@@ -265,7 +272,7 @@ def _engagement(event_kind: str, op: Op, value: Decimal, now: datetime) -> Colum
     if _means_nonzero(op, value):
         return and_(not_(none), or_(latest <= moment, any_event))
     count = select(func.count()).where(*window).scalar_subquery()
-    if _compare_numbers(Decimal(0), op, value):
+    if OPERATOR_FUNCTIONS[op](Decimal(0), value):  # true of a subscriber without events
         return or_(none, _compare(count, op, value))
     return and_(not_(none), _compare(count, op, value))
 
@@ -281,21 +288,7 @@ def _means_nonzero(op: Op, value: Decimal) -> bool:
             or (op == ">=" and 0 < value <= 1))
 
 
-def _compare_numbers(left: Decimal, op: Op, right: Decimal) -> bool:
-    return {"=": left == right, "!=": left != right, ">": left > right, ">=": left >= right,
-            "<": left < right, "<=": left <= right}[op]
-
-
 def _compare(left: ColumnElement[Any], op: Op, value: object) -> ColumnElement[bool]:
     right = literal(value, Numeric()) if isinstance(value, Decimal) else literal(value)
-    if op == "=":
-        return left == right
-    if op == "!=":
-        return left != right
-    if op == ">":
-        return left > right
-    if op == ">=":
-        return left >= right
-    if op == "<":
-        return left < right
-    return left <= right
+    compared: ColumnElement[bool] = OPERATOR_FUNCTIONS[op](left, right)
+    return compared
