@@ -130,15 +130,22 @@ def _postgresql_triggers() -> None:
     changes = " OR ".join(f"n.{column} > s.{column} OR (s.{column} IS NULL AND n.{column} "
                           "IS NOT NULL)" for column in LATEST.values())
     # Only a subscriber whose latest moves is rewritten (a new row version each time).
-    later = (f"UPDATE subscriber s SET {moved} FROM (SELECT subscriber_id, {latest} "
-             f"FROM new_rows GROUP BY subscriber_id) n WHERE s.id = n.subscriber_id "
+    # The rows are locked in id order first, the order a derivation locks them in: an
+    # import's update in whatever order its plan gives could otherwise deadlock with a
+    # derivation holding some of the same subscribers.
+    grouped = f"(SELECT subscriber_id, {latest} FROM new_rows GROUP BY subscriber_id) n"
+    later = (f"PERFORM 1 FROM subscriber s, {grouped} WHERE s.id = n.subscriber_id "
+             f"AND ({changes}) ORDER BY s.id FOR NO KEY UPDATE OF s; "
+             f"UPDATE subscriber s SET {moved} FROM {grouped} WHERE s.id = n.subscriber_id "
              f"AND ({changes});")
 
     def refresh(touched: str) -> str:
         differs = " OR ".join(f"{column} IS DISTINCT FROM (SELECT max(occurred_at) FROM "
                               f"email_event WHERE subscriber_id = subscriber.id AND kind = "
                               f"'{kind}')" for kind, column in LATEST.items())
-        return (f"UPDATE subscriber SET {_recomputed('subscriber.id')} "
+        return (f"PERFORM 1 FROM subscriber WHERE id IN ({touched}) ORDER BY id "
+                f"FOR NO KEY UPDATE; "
+                f"UPDATE subscriber SET {_recomputed('subscriber.id')} "
                 f"WHERE id IN ({touched}) AND ({differs});")
 
     bodies = {
