@@ -8,6 +8,9 @@ read `--repeat` times through `revsync.segments.store`. Prints p50/p99 and the p
 
     python bench/segments.py --subscribers 1000000 --database sqlite --repeat 10
     python bench/segments.py --subscribers 1000000 --database postgresql --repeat 20
+
+`--keep` keeps the loaded database and prints its URL; `--reuse URL` measures that
+database again (migrated to the latest revision first) instead of loading a new one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sys
 import tempfile
@@ -25,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
+from sqlmodel import Session, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -105,15 +110,20 @@ def load(url: str, n: int, seed: int) -> tuple[int, int, int]:
         counts = _load_sqlite(engine, ws, n, seed)
     else:
         counts = _load_postgresql(engine, ws, n, seed)
-    if url.startswith("sqlite"):
+    settle(engine)
+    return counts
+
+
+def settle(engine: Engine) -> None:
+    """Statistics, and on PostgreSQL the steady state autovacuum keeps: the visibility
+    map (which index-only scans need), not the state straight after a bulk write."""
+    if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-    else:  # the steady state autovacuum keeps: statistics and the visibility map (which
-        # index-only scans need), not the state straight after a bulk COPY
+    else:
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
                 "VACUUM ANALYZE")
-    return counts
 
 
 def _batches(n: int, seed: int, size: int = 50_000) -> Iterator[tuple[list[Row], list[Row],
@@ -195,27 +205,62 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))]
 
 
-def measure(url: str, ws: int, repeat: int) -> list[tuple[str, int, int, list[float],
-                                                          list[float]]]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has run: this one's from the clock (its own schedstat lags
+    by up to a scheduler tick while it runs), another's (idle between queries) from
+    its schedstat, in ns."""
+    if pid == os.getpid():
+        return time.process_time()
+    own = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    return own + _children_seconds(int(Path(f"/proc/{pid}/stat").read_text()
+                                       .rsplit(")", 1)[1].split()[1]))
+
+
+def _children_seconds(postmaster: int) -> float:
+    """CPU of the postmaster's exited children: a query's parallel workers (10 ms ticks)."""
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_pid(session: Session) -> int:
+    """The process that runs the session's queries: this one for SQLite, else the
+    PostgreSQL backend (on this machine) serving the session's connection."""
+    if session.get_bind().dialect.name == "sqlite":
+        return os.getpid()
+    return int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+Timings = dict[str, list[float]]  # count / page / count_cpu / page_cpu -> seconds per run
+
+
+def measure(url: str, ws: int, repeat: int) -> list[tuple[str, int, int, Timings]]:
+    """Wall and database-process CPU of each count and first page, `repeat` times (the
+    loop's statements share one transaction, so one PostgreSQL backend)."""
     results = []
     with db.session(url) as session:
         for number, expression in enumerate(SEGMENTS):
-            segment = Segment(workspace_id=ws, name=f"s{number}", expression=expression)
-            session.add(segment)
+            segment = session.exec(select(Segment).where(
+                Segment.workspace_id == ws, Segment.name == f"s{number}")).first()
+            if segment is None:  # kept from an earlier run on a reused database
+                segment = Segment(workspace_id=ws, name=f"s{number}", expression=expression)
+                session.add(segment)
+            segment.expression = expression
             session.commit()
             assert segment.id is not None
-            counts, pages = [], []
+            pid = database_pid(session)
+            timings: Timings = {"count": [], "page": [], "count_cpu": [], "page_cpu": []}
             count = page_size = 0
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                c0, t0 = cpu_seconds(pid), time.perf_counter()
                 count = store.count(session, ws, segment.id, now=NOW)
-                t1 = time.perf_counter()
+                c1, t1 = cpu_seconds(pid), time.perf_counter()
                 page = store.members(session, ws, segment.id, limit=100, now=NOW)
-                t2 = time.perf_counter()
-                counts.append(t1 - t0)
-                pages.append(t2 - t1)
+                c2, t2 = cpu_seconds(pid), time.perf_counter()
+                for name, value in (("count", t1 - t0), ("page", t2 - t1),
+                                    ("count_cpu", c1 - c0), ("page_cpu", c2 - c1)):
+                    timings[name].append(value)
                 page_size = len(page.members)
-            results.append((expression, count, page_size, counts, pages))
+            results.append((expression, count, page_size, timings))
     return results
 
 
@@ -240,26 +285,41 @@ def plan(engine: Engine, statement: Any) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="revsync-bench-segments-"))
-    url = database(args.database, tmp)
-    db.migrate(url)
-    t0 = time.perf_counter()
-    subscribers, tags, events = load(url, args.subscribers, args.seed)
-    print(f"database      {args.database}")
-    print(f"loaded        {subscribers:,} subscribers, {tags:,} tags, {events:,} email events "
-          f"in {time.perf_counter() - t0:.1f} s (incl. ANALYZE, VACUUM on PostgreSQL)")
+    if args.reuse:
+        url = args.reuse
+        t0 = time.perf_counter()
+        db.migrate(url)
+        t1 = time.perf_counter()
+        settle(db.get_engine(url))
+        print(f"database      {url}, reused (migrated in {t1 - t0:.1f} s, then ANALYZE"
+              f"{'' if url.startswith('sqlite') else ', VACUUM'} in "
+              f"{time.perf_counter() - t1:.1f} s)")
+    else:
+        url = database(args.database, Path(tempfile.mkdtemp(prefix="revsync-bench-segments-")))
+        db.migrate(url)
+        t0 = time.perf_counter()
+        subscribers, tags, events = load(url, args.subscribers, args.seed)
+        print(f"database      {args.database}" + (f", kept: --reuse {url}" if args.keep else ""))
+        print(f"loaded        {subscribers:,} subscribers, {tags:,} tags, {events:,} email "
+              f"events in {time.perf_counter() - t0:.1f} s (incl. ANALYZE, VACUUM on "
+              "PostgreSQL)")
     with db.session(url) as session:
         ws = session.get(Workspace, 1)
         assert ws is not None and ws.id is not None
         workspace_id = ws.id
+    before = os.getloadavg()[0]
     results = measure(url, workspace_id, args.repeat)
+    print(f"load average  {before:.2f} before measuring, {os.getloadavg()[0]:.2f} after")
     print(f"repeat        {args.repeat} (p99 of so few runs is close to the maximum)")
-    print(f"{'segment':<47} {'members':>9} {'page':>5} {'count p50':>10} {'p99':>8} "
-          f"{'page p50':>9} {'p99':>8}")
-    for expression, count, page, counts, pages in results:
-        print(f"{expression:<47} {count:>9,} {page:>5} {percentile(counts, .5) * 1000:>8.1f}ms"
-              f" {percentile(counts, .99) * 1000:>6.1f}ms {percentile(pages, .5) * 1000:>7.1f}ms"
-              f" {percentile(pages, .99) * 1000:>6.1f}ms")
+    print("ms: wall p50/p99, then the database process's CPU p50 (SQLite: this process)")
+    print(f"{'segment':<47} {'members':>9} {'page':>5} {'count p50':>9} {'p99':>7} "
+          f"{'cpu':>7} {'page p50':>8} {'p99':>7} {'cpu':>7}")
+    for expression, count, page, timings in results:
+        figures = [percentile(timings[name], p) * 1000 for name, p in (
+            ("count", .5), ("count", .99), ("count_cpu", .5), ("page", .5), ("page", .99),
+            ("page_cpu", .5))]
+        print(f"{expression:<47} {count:>9,} {page:>5} {figures[0]:>9.1f} {figures[1]:>7.1f} "
+              f"{figures[2]:>7.1f} {figures[3]:>8.1f} {figures[4]:>7.1f} {figures[5]:>7.1f}")
     engine = db.get_engine(url)
     for expression in SEGMENTS:
         tree = parse(expression)
@@ -268,7 +328,7 @@ def main(args: argparse.Namespace) -> None:
         print(f"== {expression}: first page")
         print("\n".join(plan(engine, members_statement(tree, workspace_id, NOW, 0, 100))))
     db.dispose_all()
-    if args.database == "postgresql" and not args.keep:
+    if url.startswith("postgresql") and not (args.keep or args.reuse):
         name = url.rsplit("/", 1)[1]
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -281,5 +341,7 @@ if __name__ == "__main__":
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--keep", action="store_true", help="keep the loaded database")
+    parser.add_argument("--reuse", metavar="URL", help="measure this kept database instead "
+                        "of loading a new one")
     main(parser.parse_args())

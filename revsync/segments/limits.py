@@ -91,17 +91,28 @@ def time_limited(session: Session, seconds: float | None = None) -> Iterator[Non
 @contextmanager
 def _postgresql_timeout(session: Session, limit: float) -> Iterator[None]:
     """`statement_timeout` for this transaction only (set_config(..., true) is SET LOCAL
-    with a bound value), put back afterwards for whatever else the transaction runs."""
-    before = session.execute(text("SELECT current_setting('statement_timeout')")).scalar_one()
-    milliseconds = str(max(1, round(limit * 1000)))
-    session.execute(text("SELECT set_config('statement_timeout', :value, true)"),
-                    {"value": milliseconds})
+    with a bound value), put back afterwards for whatever else the transaction runs.
+
+    JIT compilation is off for the same span: PostgreSQL compiles a query whose
+    estimated cost passes `jit_above_cost`, which takes tens of milliseconds, longer
+    than a segment query runs. The estimate counts an engagement test's fall-back
+    subquery (`revsync.segments.sql._engagement`) for every row, where it runs only
+    for a subscriber whose latest event lies after `now`.
+    """
+    before = session.execute(text("SELECT current_setting('statement_timeout'), "
+                                  "current_setting('jit')")).one()
+    _set_local(session, str(max(1, round(limit * 1000))), "off")
     try:
         yield
     except OperationalError as error:
         if getattr(error.orig, "sqlstate", None) != QUERY_CANCELED:
             raise
-        session.rollback()  # the transaction is aborted; the timeout ends with it
+        session.rollback()  # the transaction is aborted; the settings end with it
         raise SegmentTooSlow(limit) from None
-    session.execute(text("SELECT set_config('statement_timeout', :value, true)"),
-                    {"value": before})
+    _set_local(session, *before)
+
+
+def _set_local(session: Session, statement_timeout: str, jit: str) -> None:
+    session.execute(text("SELECT set_config('statement_timeout', :timeout, true), "
+                         "set_config('jit', :jit, true)"),
+                    {"timeout": statement_timeout, "jit": jit})

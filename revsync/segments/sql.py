@@ -14,7 +14,9 @@ Semantics (docs/segments.md):
   each database gets.
 - `opened_emails_last_30_days` / `clicked_emails_last_30_days`: the number of email
   events of kind open / click with `now - 30 days <= occurred_at <= now`; never missing
-  (0 without events). `= 0`-like and `> 0`-like tests compile to (NOT) EXISTS.
+  (0 without events). The subscriber's latest event of the kind, a column of its row,
+  settles `= 0`-like and `> 0`-like tests except when it lies after `now`, where they
+  fall back to (NOT) EXISTS; other counts count only when it lies in the window.
 - Any other name is a key of `stripe_metadata` (string values). With a text value the
   stored string is compared as text (`<`/`>` by code point on both databases). With a
   number the comparison holds only when the stored string is a plain decimal (the
@@ -25,6 +27,8 @@ Semantics (docs/segments.md):
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -61,6 +65,13 @@ SUBSCRIBER: Table = Subscriber.__table__  # type: ignore[attr-defined]
 TAG: Table = SubscriberTag.__table__  # type: ignore[attr-defined]
 EVENT: Table = EmailEvent.__table__  # type: ignore[attr-defined]
 METADATA: Table = SubscriberMetadata.__table__  # type: ignore[attr-defined]
+# email_event kind -> the subscriber column with the time of its latest such event
+LATEST = {"open": "last_opened_at", "click": "last_clicked_at"}
+# Each operator as Python's: on two numbers it compares them, on a column it builds the
+# SQL comparison.
+OPERATOR_FUNCTIONS: dict[Op, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt, "<=": operator.le}
 
 
 @dataclass(frozen=True)
@@ -112,18 +123,25 @@ def _contains(expr: Expr) -> bool:
 
 
 def _correlated(expr: Expr) -> bool:
-    """Whether `expr` runs a subquery per subscriber (engagement, or a tag without a bit).
+    """Whether `expr` runs a subquery per subscriber: an engagement count the latest
+    event does not settle (`opened_emails_last_30_days > 3`), or a tag without a bit.
 
     SQLite then probes the event and tag indexes once per row, which is fast in id order
-    and more than twice as slow in the order of a revenue index (`mrr >= 50 AND
-    opened_emails_last_30_days = 0`), so there the revenue columns are written `+ mrr`,
-    which SQLite will not use an index for.
+    and more than twice as slow in the order of a revenue index, so there the revenue
+    columns are written `+ mrr`, which SQLite will not use an index for.
     """
     if isinstance(expr, Comparison):
-        return runs_subquery(expr)
+        return runs_subquery(expr) and not _settled_by_latest(expr)
     if isinstance(expr, Not):
         return _correlated(expr.operand)
     return any(_correlated(operand) for operand in expr.operands)
+
+
+def _settled_by_latest(c: Comparison) -> bool:
+    """An engagement test the row's latest event answers (but for a future latest)."""
+    return (attributes.kind(c.attribute) in (Kind.OPENS, Kind.CLICKS)
+            and isinstance(c.value, Number)
+            and (_means_zero(c.op, c.value.value) or _means_nonzero(c.op, c.value.value)))
 
 
 def count_statement(expr: Expr, workspace_id: int, now: datetime) -> Select[int]:
@@ -232,20 +250,31 @@ def _metadata_json(c: Comparison) -> ColumnElement[bool]:
 
 
 def _engagement(event_kind: str, op: Op, value: Decimal, now: datetime) -> ColumnElement[bool]:
-    """Count events in the window; zero / non-zero tests become (NOT) EXISTS. As for
-    tags, the workspace term is for PostgreSQL only (ix_email_event_ws_kind_time_sub)."""
+    """The subscriber's latest event of the kind (`LATEST`, kept by triggers) settles the
+    test on the row: none in the window when it is missing or older than the window, at
+    least one when it lies inside. Only a latest event after `now` leaves a zero /
+    non-zero test to the events (EXISTS), and only one inside the window leaves a count
+    to count them. As for tags, the workspace term is for PostgreSQL only
+    (ix_email_event_ws_kind_time_sub)."""
     moment = now.astimezone(UTC)
+    latest = SUBSCRIBER.c[LATEST[event_kind]]
+    # Surely no event in the window: no latest, or one before it. One term, not an OR
+    # of two, which PostgreSQL would answer with a bitmap of two index ranges
+    # and then read the rows; one term filters the entries of an index-only scan.
+    none = func.coalesce(latest < moment - WINDOW, true())
     same_workspace = by_dialect(EVENT.c.workspace_id == SUBSCRIBER.c.workspace_id, true())
     window = (EVENT.c.subscriber_id == SUBSCRIBER.c.id, same_workspace,
               EVENT.c.kind == event_kind, EVENT.c.occurred_at >= moment - WINDOW,
               EVENT.c.occurred_at <= moment)
     any_event = exists().where(*window)
     if _means_zero(op, value):
-        return not_(any_event)
+        return or_(none, and_(latest > moment, not_(any_event)))
     if _means_nonzero(op, value):
-        return any_event
+        return and_(not_(none), or_(latest <= moment, any_event))
     count = select(func.count()).where(*window).scalar_subquery()
-    return _compare(count, op, value)
+    if OPERATOR_FUNCTIONS[op](Decimal(0), value):  # true of a subscriber without events
+        return or_(none, _compare(count, op, value))
+    return and_(not_(none), _compare(count, op, value))
 
 
 def _means_zero(op: Op, value: Decimal) -> bool:
@@ -261,14 +290,5 @@ def _means_nonzero(op: Op, value: Decimal) -> bool:
 
 def _compare(left: ColumnElement[Any], op: Op, value: object) -> ColumnElement[bool]:
     right = literal(value, Numeric()) if isinstance(value, Decimal) else literal(value)
-    if op == "=":
-        return left == right
-    if op == "!=":
-        return left != right
-    if op == ">":
-        return left > right
-    if op == ">=":
-        return left >= right
-    if op == "<":
-        return left < right
-    return left <= right
+    compared: ColumnElement[bool] = OPERATOR_FUNCTIONS[op](left, right)
+    return compared

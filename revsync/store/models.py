@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -83,9 +92,15 @@ class Subscriber(SQLModel, table=True):
     __tablename__ = "subscriber"
     __table_args__ = (
         UniqueConstraint("workspace_id", "email_norm"),
-        # Segments: revenue ranges with the tag bits beside them (index-only counts).
-        Index("ix_subscriber_ws_mrr", "workspace_id", "mrr", "tag_bits"),
-        Index("ix_subscriber_ws_ltv", "workspace_id", "ltv", "tag_bits"),
+        # Segments: revenue ranges with the tag bits beside them (index-only counts);
+        # `id` next, so an equality on the revenue walks in id order, as a page of
+        # members is read.
+        Index("ix_subscriber_ws_mrr", "workspace_id", "mrr", "id", "tag_bits"),
+        Index("ix_subscriber_ws_ltv", "workspace_id", "ltv", "id", "tag_bits"),
+        # ... and MRR with the latest events (`mrr >= 50 AND opened_emails_last_30_days
+        # = 0`); `id` for the fall-back to the events of a latest event after `now`.
+        Index("ix_subscriber_ws_mrr_latest", "workspace_id", "mrr", "last_opened_at",
+              "last_clicked_at", "id"),
         Index("ix_subscriber_metadata", "stripe_metadata", postgresql_using="gin",
               postgresql_ops={"stripe_metadata": "jsonb_path_ops"}).ddl_if(
                   dialect="postgresql"),
@@ -112,6 +127,12 @@ class Subscriber(SQLModel, table=True):
     # written only by the database's triggers on subscriber_tag: never set it here.
     tag_bits: int = Field(default=0, sa_column=Column(Integer, nullable=False,
                                                       server_default="0"))
+    # The time of the latest email event of each kind, any age (None without one),
+    # written only by the database's triggers on email_event: never set them here.
+    last_opened_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    last_clicked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     # Grows by one with each derivation that changes mrr, ltv, tags or metadata
     # (`subscribers.changes`), so a reader of the API can tell a value it has seen.
     version: int = Field(default=0, sa_column=Column(Integer, nullable=False,

@@ -80,6 +80,16 @@ def test_the_database_stops_a_query_at_the_time_limit(session: Session) -> None:
         assert session.execute(text("SHOW statement_timeout")).scalar_one() == "0"
 
 
+def test_postgresql_compiles_no_segment_query_and_puts_jit_back(session: Session) -> None:
+    """JIT compilation takes longer than a segment query runs (see `time_limited`)."""
+    if session.connection().dialect.name != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    jit = session.execute(text("SHOW jit")).scalar_one()
+    with limits.time_limited(session, 5):
+        assert session.execute(text("SHOW jit")).scalar_one() == "off"
+    assert session.execute(text("SHOW jit")).scalar_one() == jit
+
+
 @pytest.fixture
 async def http(settings: Settings, client: Client) -> AsyncIterator[httpx.AsyncClient]:
     with db.session(settings.resolved_database_url) as session:
