@@ -17,11 +17,13 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlmodel import Session
 
+from revsync.store import db
+
 # Any constant both writers agree on; names the lock in pg_locks (objid) when debugging.
 FEED_LOCK = 0x7265_7673_6663  # "revsfc"
 
 
 def hold(session: Session) -> None:
     """Take the feed's order until the caller's transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
+    if db.on_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})

@@ -30,6 +30,7 @@ from revsync.segments import attributes, tag_bits
 from revsync.segments.attributes import Kind
 from revsync.segments.nodes import Comparison, Text
 from revsync.settings import get_settings
+from revsync.store import db
 
 # SQLite calls the progress handler every this many virtual machine instructions: about
 # a millisecond of work, so a deadline is kept to within a few milliseconds.
@@ -68,12 +69,11 @@ def max_subqueries() -> int:
 def time_limited(session: Session, seconds: float | None = None) -> Iterator[None]:
     """Run the block's statements under the time limit; `SegmentTooSlow` past it."""
     limit = get_settings().segment_statement_seconds if seconds is None else seconds
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if db.on_postgresql(session):
         with _postgresql_timeout(session, limit):
             yield
         return
-    raw = connection.connection.driver_connection
+    raw = session.connection().connection.driver_connection
     assert isinstance(raw, sqlite3.Connection)
     deadline = time.monotonic() + limit
     raw.set_progress_handler(lambda: time.monotonic() > deadline, SQLITE_CHECK_EVERY)

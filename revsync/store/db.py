@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, orm, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -192,6 +192,12 @@ def migration_lock(url: str) -> Iterator[None]:
             yield
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
+def on_postgresql(session: orm.Session) -> bool:
+    """Whether the session's database is PostgreSQL, for the few statements written per
+    dialect (everything else is one SQLAlchemy statement for both)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def session(url: str) -> Session:

@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from revsync.feed import order
 from revsync.revenue import Derived
+from revsync.store import db
 from revsync.store.executemany import executemany
 from revsync.store.models import (
     CustomerLink,
@@ -158,7 +159,7 @@ def _update_subscribers(session: Session, outcomes: Sequence[Outcome]) -> None:
         for o in outcomes
     ]
     columns = _WRITTEN
-    if _on_postgresql(session):
+    if db.on_postgresql(session):
         types = [("sid", table.c.id.type)] + [(c, table.c[c].type) for c in columns]
         given = _json_rows("rows", types, rows)
         session.execute(update(table).where(table.c.id == given.c.sid)
@@ -185,7 +186,7 @@ def _retag(session: Session, workspace_id: int, transitions: Sequence[Transition
     table = SubscriberTag.__table__  # type: ignore[attr-defined]
     removed = [(t.subscriber_id, tag) for t in transitions for tag in sorted(t.tags_removed)]
     added = [(t.subscriber_id, tag) for t in transitions for tag in sorted(t.tags_added)]
-    if _on_postgresql(session):
+    if db.on_postgresql(session):
         if removed:
             session.execute(delete(table).where(
                 table.c.source == STRIPE_SOURCE,
@@ -207,10 +208,6 @@ def _tag_pairs(pairs: Sequence[tuple[int, str]]) -> TableValuedAlias:
     """(subscriber_id, tag) rows, bound as one parameter."""
     return _json_rows("pairs", [("subscriber_id", Integer()), ("tag", String())],
                       [{"subscriber_id": sid, "tag": tag} for sid, tag in pairs])
-
-
-def _on_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _json_rows(
@@ -272,7 +269,7 @@ def _relink(session: Session, workspace_id: int, outcomes: Sequence[Outcome]) ->
     ).all()
     links = [{"workspace_id": workspace_id, "customer_id": c, "subscriber_id": sid}
              for c, sid in sorted(came.items())]
-    if _on_postgresql(session):
+    if db.on_postgresql(session):
         given = _json_rows("links", [(c, table.c[c].type)
                                      for c in ("customer_id", "subscriber_id")], links)
         statement = postgresql.insert(table).from_select(
@@ -322,7 +319,7 @@ def record_transitions(
     ]
     same = {"workspace_id": workspace_id, "source_id": source_id, "silent": not fire,
             "created_at": created_at}
-    if _on_postgresql(session):
+    if db.on_postgresql(session):
         given = _json_rows("entries", [(c, table.c[c].type) for c in rows[0]], rows)
         session.execute(insert(table).from_select(
             [*same, *rows[0]],

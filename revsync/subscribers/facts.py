@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from revsync.revenue import Catalogue, CustomerFacts
 from revsync.revenue.references import catalogue_references
+from revsync.store import db
 from revsync.store.models import (
     StripeCharge,
     StripeCoupon,
@@ -156,7 +157,7 @@ def _mirror_rows(session: Session, model: Any, columns: tuple[str, str], workspa
     table = _table(model).name
     names = ", ".join(columns)
     live = " AND NOT deleted" if live_only else ""
-    if session.get_bind().dialect.name == "postgresql":
+    if db.on_postgresql(session):
         sql = (f"SELECT {names}, data::text FROM {table} "
                f"WHERE workspace_id = %s AND {key} = ANY(%s){live}")
         params: tuple[Any, ...] = (workspace_id, list(values))
