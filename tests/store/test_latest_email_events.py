@@ -4,6 +4,7 @@ the events already stored."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from alembic import command
@@ -91,3 +92,27 @@ def test_the_migration_fills_the_latest_of_events_already_stored(database_url: s
     assert latest(url) == {1: (T + H, T), 2: (None, T - H), 3: (None, None)}
     events(url, (3, "open", T))  # and the triggers keep them from then on
     assert latest(url)[3] == (T, None)
+
+
+def test_a_recount_waits_for_an_insert_in_flight(database_url: str) -> None:
+    """PostgreSQL: deleting the latest open while another transaction inserts an older
+    one, in either order, leaves the latest of the events both committed."""
+    if not database_url.startswith("postgresql"):
+        return  # SQLite has one writer at a time
+    url = Settings(database_url=database_url).resolved_database_url
+    add_people(url)
+    events(url, (1, "open", T - H), (1, "open", T + H))
+    engine = db.get_engine(url)
+    remove = delete(EVENT).where(EVENT.c.occurred_at == T + H)
+    older = insert(EVENT).values(workspace_id=1, subscriber_id=1, kind="open", occurred_at=T)
+    for first, second in ((older, remove), (remove, older)):
+        with engine.connect() as one, engine.connect() as two:
+            one.execute(first)
+            waiting = threading.Thread(target=two.execute, args=(second,))
+            waiting.start()  # may wait for `one`'s locks until it commits
+            one.commit()
+            waiting.join()
+            two.commit()
+        assert latest(url)[1] == (T, None)
+        write(url, delete(EVENT).where(EVENT.c.occurred_at == T))
+        events(url, (1, "open", T + H))

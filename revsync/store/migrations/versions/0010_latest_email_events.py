@@ -139,12 +139,17 @@ def _postgresql_triggers() -> None:
              f"UPDATE subscriber s SET {moved} FROM {grouped} WHERE s.id = n.subscriber_id "
              f"AND ({changes});")
 
+    # A recount locks FOR UPDATE, which waits for the KEY SHARE lock that the foreign key
+    # check of a concurrent insert holds on its subscriber until it commits: the recount
+    # then sees that event. Under NO KEY UPDATE it would not wait, and a deleted latest
+    # racing an insert of an older-than-latest event (whose trigger locks nothing) would
+    # leave the column at an earlier time than the latest committed event.
     def refresh(touched: str) -> str:
         differs = " OR ".join(f"{column} IS DISTINCT FROM (SELECT max(occurred_at) FROM "
                               f"email_event WHERE subscriber_id = subscriber.id AND kind = "
                               f"'{kind}')" for kind, column in LATEST.items())
         return (f"PERFORM 1 FROM subscriber WHERE id IN ({touched}) ORDER BY id "
-                f"FOR NO KEY UPDATE; "
+                f"FOR UPDATE; "
                 f"UPDATE subscriber SET {_recomputed('subscriber.id')} "
                 f"WHERE id IN ({touched}) AND ({differs});")
 
