@@ -30,7 +30,8 @@ def executemany(session: Session, statement: ClauseElement,
                 rows: Sequence[Mapping[str, Any]]) -> None:
     """Run `statement` once per row. Each row gives every parameter the statement does
     not carry itself; column defaults are not applied here (an insert must give every
-    column that has one)."""
+    column that has one). The rows go straight to the cursor, past the session's
+    autoflush: the caller flushes any pending ORM change they depend on."""
     if not rows:
         return
     dialect = session.get_bind().dialect
@@ -52,9 +53,11 @@ def _compiled(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]
     object: callers build theirs once."""
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
     order = compiled.positiontup
-    assert order is not None, "a positional dialect (SQLite)"
+    if order is None:
+        raise ValueError(f"{dialect.name} is not a positional dialect (SQLite is)")
     defaults = [*compiled.insert_prefetch, *compiled.update_prefetch]
-    assert not defaults, f"columns whose defaults the rows must give: {defaults}"
+    if defaults:
+        raise ValueError(f"columns whose defaults the rows must give: {defaults}")
     parameters = []
     for name in order:
         bind = compiled.binds[name]
@@ -62,7 +65,8 @@ def _compiled(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]
         if name in keys:
             parameters.append((name, value, False, None))
             continue
-        assert not bind.required, f"no value for {name!r} in the rows"
+        if bind.required:
+            raise ValueError(f"no value for {name!r} in the rows")
         given = bind.effective_value
         parameters.append((name, None, True, value(given) if value else given))
     return compiled.string, tuple(parameters)
