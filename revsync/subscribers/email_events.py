@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -185,5 +186,8 @@ def record_identified(session: Session, workspace_id: int,
                         "kind": event.kind, "occurred_at": event.occurred_at.astimezone(UTC),
                         "event_id": event.event_id})
     if new:
+        # In subscriber id order: each row's foreign key check locks its subscriber, and
+        # a derivation locks subscribers in id order, so the two cannot deadlock.
+        new.sort(key=lambda row: cast(int, row["subscriber_id"]))
         session.execute(insert(EmailEvent), new)
     return statuses
