@@ -80,8 +80,8 @@ def list_rules(session: Session, workspace_id: int) -> list[AutomationRule]:
 def enabled_rules(session: Session, workspace_id: int) -> list[tuple[int, Definition]]:
     """The enabled rules, parsed. Every event with a transition asks this, so the documents
     are read as the text they are stored as, the key of the per-process parse cache: no
-    ORM rows are built and no JSON is decoded. A stored document never holds `enabled`
-    (`stored_document`), so each parses as enabled."""
+    ORM rows are built and no JSON is decoded. Whether a rule is enabled is read from its
+    column, here in the query, never from the document."""
     rows = session.execute(
         select(AutomationRule.id, cast(AutomationRule.definition, Text))
         .where(AutomationRule.workspace_id == workspace_id, col(AutomationRule.enabled))

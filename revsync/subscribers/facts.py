@@ -152,7 +152,8 @@ def _mirror_rows(session: Session, model: Any, columns: tuple[str, str], workspa
     rows cost about as much again as fetching them, and its expanded IN list of a few
     hundred parameters is new statement text for each batch. The values go as one
     parameter instead (an array on PostgreSQL, a JSON array SQLite reads with
-    `json_each`), each looked up in the (workspace, key) index.
+    `json_each`), each looked up in the (workspace, key) index. Read past the session's
+    autoflush: the mirror is written with statements, never pending ORM changes.
     """
     table = _table(model).name
     names = ", ".join(columns)
