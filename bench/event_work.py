@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any, cast
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Pool, event
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
@@ -46,14 +47,29 @@ from revsync.store import db
 
 
 class Statements:
-    """SQL statements sent by every engine of this process."""
+    """SQL statements this process sends. On SQLite, every statement the driver runs,
+    whether SQLAlchemy sent it or the product used the driver's cursor directly (the
+    mirror reads, the batch writes), less transaction control and the statements the
+    database's triggers run. On PostgreSQL, only those sent through SQLAlchemy."""
+
+    SKIPPED = ("--", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 
     def __init__(self) -> None:
         self.count = 0
-        event.listen(Engine, "before_cursor_execute", self._seen)
+        event.listen(Pool, "checkout", self._checked_out)
+        event.listen(Engine, "before_cursor_execute", self._through_sqlalchemy)
 
-    def _seen(self, *_: Any) -> None:
-        self.count += 1
+    def _checked_out(self, dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(self._run_by_sqlite)
+
+    def _run_by_sqlite(self, sql: str) -> None:
+        if not sql.lstrip().upper().startswith(self.SKIPPED):
+            self.count += 1
+
+    def _through_sqlalchemy(self, connection: Any, *_: Any) -> None:
+        if connection.dialect.name != "sqlite":
+            self.count += 1
 
 
 async def run(args: argparse.Namespace, tmp: Path) -> None:
