@@ -49,8 +49,11 @@ def per_key_rates(settings: Settings) -> dict[str, float]:
 
 
 # Answers that say the server is busy or away, not that it cannot hold the config.
+# CANCELLED is how the client reports its own deadline passing ("Timeout expired"): a
+# dev server just started can take that long to write its first task queue config.
 TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED,
-                       RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.ABORTED})
+                       RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.ABORTED,
+                       RPCStatusCode.CANCELLED})
 ATTEMPTS = 8  # about 25 s of backoff before a busy server counts as refusing
 
 
