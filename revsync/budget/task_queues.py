@@ -49,8 +49,8 @@ def per_key_rates(settings: Settings) -> dict[str, float]:
 
 
 # Answers that say the server is busy or away, not that it cannot hold the config.
-# CANCELLED is how the client reports its own deadline passing ("Timeout expired"): a
-# dev server just started can take that long to write its first task queue config.
+# CANCELLED is how the client reports its own deadline passing ("Timeout expired"): the
+# server did not answer in time, which says nothing of whether it can hold the config.
 TRANSIENT = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED,
                        RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.ABORTED,
                        RPCStatusCode.CANCELLED})

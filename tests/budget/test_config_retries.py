@@ -23,8 +23,7 @@ def failing(times: int, status: RPCStatusCode, message: str
 
 
 async def test_a_client_timeout_is_retried_like_a_busy_server() -> None:
-    # What the client raises when its own deadline passes before a just-started dev
-    # server answers the first config update.
+    # What the client raises when its own deadline passes before the server answers.
     calls, call = failing(2, RPCStatusCode.CANCELLED, "Timeout expired")
     await task_queues._with_retries(call)
     assert len(calls) == 3
